@@ -1,0 +1,187 @@
+package io.torchlstm4j;
+
+import io.torchlstm4j.engine.Engines;
+import io.torchlstm4j.engine.LstmEngine;
+import io.torchlstm4j.weights.StateDictValidator;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code torch.nn.LSTM} on Deeplearning4j: PyTorch's constructor arguments, layouts, states, parameter names
+ * and numbers.
+ *
+ * <p>For each element of the input sequence each layer computes
+ * <pre>
+ * i_t = sigmoid(W_ii x_t + b_ii + W_hi h_(t-1) + b_hi)
+ * f_t = sigmoid(W_if x_t + b_if + W_hf h_(t-1) + b_hf)
+ * g_t = tanh   (W_ig x_t + b_ig + W_hg h_(t-1) + b_hg)
+ * o_t = sigmoid(W_io x_t + b_io + W_ho h_(t-1) + b_ho)
+ * c_t = f_t * c_(t-1) + i_t * g_t
+ * h_t = o_t * tanh(c_t)                      (h_t = W_hr (o_t * tanh(c_t)) with projSize &gt; 0)
+ * </pre>
+ * where the input of layer k &gt; 0 is the output of layer k-1 (times a dropout mask in training).
+ *
+ * <p>Shapes, with N = batch size, L = sequence length, D = 2 if bidirectional else 1,
+ * H_in = inputSize, H_cell = hiddenSize, H_out = projSize if projSize &gt; 0 else hiddenSize:
+ * <table>
+ * <caption>Shapes of the tensors of {@link #forward(INDArray, LstmState)}</caption>
+ * <tr><th>tensor</th><th>unbatched</th><th>batchFirst=false (default)</th><th>batchFirst=true</th></tr>
+ * <tr><td>input</td><td>(L, H_in)</td><td>(L, N, H_in)</td><td>(N, L, H_in)</td></tr>
+ * <tr><td>h_0, h_n</td><td>(D * numLayers, H_out)</td><td>(D * numLayers, N, H_out)</td><td>(D * numLayers, N, H_out)</td></tr>
+ * <tr><td>c_0, c_n</td><td>(D * numLayers, H_cell)</td><td>(D * numLayers, N, H_cell)</td><td>(D * numLayers, N, H_cell)</td></tr>
+ * <tr><td>output</td><td>(L, D * H_out)</td><td>(L, N, D * H_out)</td><td>(N, L, D * H_out)</td></tr>
+ * </table>
+ * {@code batchFirst} never applies to h and c. Entry {@code layer * D + direction} of h_n and c_n belongs to
+ * that layer and direction; the forward direction's final state is at the last step (each sample's own last
+ * valid step when lengths are given), the backward direction's at step 0. {@code output} holds the top layer's
+ * h_t for every t, forward features first.
+ *
+ * <p>Missing (h_0, c_0) mean zeros. Every shape, dtype and length is checked before any ND4J call; a mismatch
+ * is an {@link IllegalArgumentException} that names the tensor, the expected and the actual shape.
+ *
+ * <p>Instances are not thread-safe (like a PyTorch module: weights and the training flag are mutable).
+ */
+public final class TorchLstm {
+
+    private final LstmConfig config;
+    private final Engine engineKind;
+    private final LstmEngine engine;
+    private boolean training;
+
+    private TorchLstm(LstmConfig config, Engine engineKind, LstmEngine engine) {
+        this.config = config;
+        this.engineKind = engineKind;
+        this.engine = engine;
+        this.training = true;
+    }
+
+    /** A float32 LSTM on the default engine, initialised like PyTorch (U(-1/sqrt(H), 1/sqrt(H))) from a random seed. */
+    public static TorchLstm create(LstmConfig config) {
+        return create(config, Engines.defaultFor(config), DataType.FLOAT, System.nanoTime());
+    }
+
+    /**
+     * An LSTM initialised like PyTorch: every weight and bias drawn from U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)).
+     *
+     * @param dataType FLOAT or DOUBLE
+     * @param seed     seed of the initialisation
+     */
+    public static TorchLstm create(LstmConfig config, Engine engine, DataType dataType, long seed) {
+        if (config == null || engine == null || dataType == null) {
+            throw new IllegalArgumentException("config, engine and dataType are required (got config=" + config
+                    + ", engine=" + engine + ", dataType=" + dataType + ")");
+        }
+        if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
+            throw new IllegalArgumentException("dataType must be FLOAT or DOUBLE, got " + dataType);
+        }
+        return new TorchLstm(config, engine, Engines.create(engine, config, dataType, seed));
+    }
+
+    /**
+     * An LSTM holding the given PyTorch parameters (names and shapes as in {@code nn.LSTM.state_dict()}).
+     * The data type is the tensors' (all FLOAT or all DOUBLE).
+     */
+    public static TorchLstm fromStateDict(LstmConfig config, Engine engine, Map<String, INDArray> stateDict) {
+        StateDictValidator.validate(config, stateDict, "state_dict");
+        DataType dataType = stateDict.values().iterator().next().dataType();
+        TorchLstm lstm = create(config, engine, dataType, 0L);
+        lstm.loadStateDict(stateDict);
+        return lstm;
+    }
+
+    /** PyTorch's {@code forward(input)}: zero initial states. */
+    public LstmOutput forward(INDArray input) {
+        return forward(input, null, (int[]) null);
+    }
+
+    /** PyTorch's {@code forward(input, (h0, c0))}; a null state means zeros. */
+    public LstmOutput forward(INDArray input, LstmState state) {
+        return forward(input, state, (int[]) null);
+    }
+
+    /**
+     * PyTorch's packed-sequence run: {@code pack_padded_sequence(input, lengths, enforce_sorted=False)}, the LSTM,
+     * then {@code pad_packed_sequence}. Output is zero past each sample's length; h_n and c_n come from each
+     * sample's own last valid step (forward) and step 0 (backward, which starts at the sample's last valid step).
+     *
+     * @param state   (h0, c0) or null for zeros
+     * @param lengths N lengths in 1..L, any order; null means every sample has length L
+     */
+    public LstmOutput forward(INDArray input, LstmState state, int[] lengths) {
+        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths);
+        LstmOutput raw = engine.forward(call.input(), call.h0(), call.c0(), call.lengths(), training);
+        return Layout.fromCanonical(config, call, raw);
+    }
+
+    /** As {@link #forward(INDArray, LstmState, int[])} with lengths as an integer INDArray of N values. */
+    public LstmOutput forward(INDArray input, LstmState state, INDArray lengths) {
+        return forward(input, state, lengths == null ? null : toLengths(lengths));
+    }
+
+    /** Training mode (the default, as in PyTorch): dropout between layers is applied. */
+    public TorchLstm train() {
+        training = true;
+        return this;
+    }
+
+    /** Evaluation mode: no dropout. */
+    public TorchLstm eval() {
+        training = false;
+        return this;
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    /** Copies of the parameters under PyTorch's names, in {@code state_dict()} order. */
+    public Map<String, INDArray> stateDict() {
+        return new LinkedHashMap<>(engine.stateDict());
+    }
+
+    /**
+     * PyTorch's {@code load_state_dict(strict=True)}: replaces every parameter. Missing keys, unexpected keys,
+     * shape mismatches and wrong dtypes are all reported at once, before anything is changed.
+     */
+    public void loadStateDict(Map<String, INDArray> stateDict) {
+        StateDictValidator.validate(config, stateDict, "state_dict");
+        Map<String, INDArray> converted = new LinkedHashMap<>();
+        stateDict.forEach((k, v) -> converted.put(k, v.castTo(engine.dataType())));
+        engine.loadStateDict(converted);
+    }
+
+    public LstmConfig config() {
+        return config;
+    }
+
+    public Engine engine() {
+        return engineKind;
+    }
+
+    public DataType dataType() {
+        return engine.dataType();
+    }
+
+    /** The DL4J network that holds the parameters; train it with {@code fit}, save it with ModelSerializer. */
+    public ComputationGraph network() {
+        return engine.network();
+    }
+
+    private static int[] toLengths(INDArray lengths) {
+        if (lengths.rank() != 1 || !lengths.dataType().isIntType()) {
+            throw new IllegalArgumentException("lengths must be a 1-D integer tensor of N values, got "
+                    + lengths.rank() + "-D " + lengths.dataType() + " with shape "
+                    + java.util.Arrays.toString(lengths.shape()));
+        }
+        return lengths.toIntVector();
+    }
+
+    @Override
+    public String toString() {
+        return config + " [" + engineKind + ", " + engine.dataType() + "]";
+    }
+}

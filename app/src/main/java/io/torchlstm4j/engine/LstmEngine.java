@@ -1,0 +1,56 @@
+package io.torchlstm4j.engine;
+
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmOutput;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Map;
+
+/**
+ * The seam between the PyTorch-convention adapter ({@link io.torchlstm4j.TorchLstm}) and a computation.
+ *
+ * <p>The adapter validates every shape, dtype and length and translates layouts before it calls an engine;
+ * an engine only sees PyTorch's default layout and never has to check its arguments again.
+ */
+public interface LstmEngine {
+
+    LstmConfig config();
+
+    DataType dataType();
+
+    /**
+     * Runs the LSTM.
+     *
+     * @param input    (L, N, H_in), the engine's data type
+     * @param h0       (numLayers * D, N, H_out), never null (zeros when the caller gave none)
+     * @param c0       (numLayers * D, N, H_cell), never null
+     * @param lengths  null, or N valid lengths in 1..L in any order (PyTorch packed-sequence semantics)
+     * @param training true applies dropout between layers
+     * @return output (L, N, D * H_out) with zeros past each length, h_n and c_n
+     */
+    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training);
+
+    /**
+     * Gradients of the scalar {@code sum(output * outputGradient)} with respect to every parameter, in training
+     * mode, under PyTorch's names and shapes (bias_ih and bias_hh receive the same gradient, as in PyTorch).
+     * Arguments as in {@link #forward}; {@code outputGradient} has the output's shape (L, N, D * H_out).
+     *
+     * @throws UnsupportedOperationException where the engine cannot compute it (say why)
+     */
+    Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths, INDArray outputGradient);
+
+    /** Copies of the parameters under PyTorch's names and shapes, in state_dict order. */
+    Map<String, INDArray> stateDict();
+
+    /**
+     * Replaces the parameters. The map holds exactly the names of
+     * {@link io.torchlstm4j.weights.TorchParameterNames#expectedShapes} with those shapes, in the engine's
+     * data type (the caller checked that).
+     */
+    void loadStateDict(Map<String, INDArray> stateDict);
+
+    /** The DL4J network that holds the parameters; it trains with {@code fit} like any other. */
+    ComputationGraph network();
+}
