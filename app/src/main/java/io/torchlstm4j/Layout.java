@@ -101,6 +101,25 @@ final class Layout {
         return new LstmOutput(output, hN, cN);
     }
 
+    /** Checks a tensor shaped like the output of {@code call} (e.g. its gradient) and brings it to (L, N, F). */
+    static INDArray outputToCanonical(LstmConfig config, Canonical call, INDArray tensor, DataType dataType) {
+        long seqLen = call.input().size(0);
+        long batch = call.input().size(1);
+        long features = (long) config.numDirections() * config.outputSize();
+        long[] expected = call.unbatched() ? new long[] {seqLen, features}
+                : config.batchFirst() ? new long[] {batch, seqLen, features} : new long[] {seqLen, batch, features};
+        if (tensor == null || !Arrays.equals(tensor.shape(), expected)) {
+            throw new IllegalArgumentException("outputGradient has shape "
+                    + (tensor == null ? "null" : Arrays.toString(tensor.shape())) + " but the output's shape "
+                    + Arrays.toString(expected) + " was expected");
+        }
+        checkDataType("outputGradient", tensor, dataType);
+        if (call.unbatched()) {
+            return tensor.reshape(seqLen, 1, features);
+        }
+        return config.batchFirst() ? tensor.permute(1, 0, 2) : tensor;
+    }
+
     static int[] checkLengths(int[] lengths, long batch, long seqLen) {
         if (lengths.length != batch) {
             throw new IllegalArgumentException("lengths has " + lengths.length + " entries but the batch has N = "

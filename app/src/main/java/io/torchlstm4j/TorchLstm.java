@@ -122,6 +122,19 @@ public final class TorchLstm {
         return forward(input, state, lengths == null ? null : toLengths(lengths));
     }
 
+    /**
+     * The gradients PyTorch's {@code autograd} gives for the scalar {@code (output * outputGradient).sum()}
+     * after {@code forward(input, state, lengths)} in training mode: one entry per parameter, PyTorch's names
+     * and shapes (so {@code bias_ih} and {@code bias_hh} get the same gradient, as in PyTorch).
+     *
+     * @param outputGradient dL/d(output), in the output's layout and shape
+     */
+    public Map<String, INDArray> gradients(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
+        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths);
+        INDArray grad = Layout.outputToCanonical(config, call, outputGradient, engine.dataType());
+        return engine.gradients(call.input(), call.h0(), call.c0(), call.lengths(), grad);
+    }
+
     /** Training mode (the default, as in PyTorch): dropout between layers is applied. */
     public TorchLstm train() {
         training = true;
