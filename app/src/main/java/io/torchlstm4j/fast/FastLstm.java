@@ -3,7 +3,6 @@ package io.torchlstm4j.fast;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.weights.StateDictValidator;
 import io.torchlstm4j.weights.TorchParameterNames;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -49,7 +48,8 @@ public final class FastLstm {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
         StateDictValidator.validate(config, torchParams, "state_dict");
         for (String name : TorchParameterNames.expectedShapes(config).keySet()) {
-            layer.getParam(name).assign(torchParams.get(name).castTo(layer.getParam(name).dataType()));
+            INDArray param = layer.getParam(TorchLstmParamInitializer.paramKey(name));
+            param.assign(torchParams.get(name).castTo(param.dataType()));
         }
     }
 
@@ -58,7 +58,7 @@ public final class FastLstm {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
         Map<String, INDArray> result = new LinkedHashMap<>();
         for (String name : TorchParameterNames.expectedShapes(config).keySet()) {
-            result.put(name, layer.getParam(name).dup('c'));
+            result.put(name, layer.getParam(TorchLstmParamInitializer.paramKey(name)).dup('c'));
         }
         return result;
     }
@@ -77,8 +77,8 @@ public final class FastLstm {
     /** The fast LSTM layer of {@code net} added under {@code prefix}, checked against {@code config}. */
     static TorchLstmLayerImpl layer(ComputationGraph net, String prefix, LstmConfig config) {
         String name = prefix + "lstm";
-        Layer layer = net.getLayer(name);
-        if (!(layer instanceof TorchLstmLayerImpl lstm)) {
+        GraphVertex vertex = net.getVertex(name);
+        if (vertex == null || !(vertex.getLayer() instanceof TorchLstmLayerImpl lstm)) {
             List<String> names = new ArrayList<>();
             for (GraphVertex v : net.getVertices()) {
                 if (v.getLayer() instanceof TorchLstmLayerImpl) {

@@ -5,7 +5,6 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -26,7 +25,7 @@ final class OffHeap {
     private final DoubleBuffer doubles;
 
     OffHeap(INDArray array) {
-        if (array.ordering() != 'c' || !Shape.hasDefaultStridesForShape(array)) {
+        if (!isContiguous(array)) {
             throw new IllegalStateException("internal: expected a contiguous c-order array, got shape "
                     + java.util.Arrays.toString(array.shape()) + " strides " + java.util.Arrays.toString(array.stride()));
         }
@@ -45,6 +44,20 @@ final class OffHeap {
                 .order(ByteOrder.nativeOrder());
         this.floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
         this.doubles = array.dataType() == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
+    }
+
+    /** True when the elements are densely laid out in c order (dimensions of size 1 may have any stride). */
+    static boolean isContiguous(INDArray array) {
+        long[] shape = array.shape();
+        long[] stride = array.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
     }
 
     INDArray array() {

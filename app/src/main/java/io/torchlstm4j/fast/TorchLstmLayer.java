@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.util.Collection;
 import java.util.Map;
@@ -28,9 +29,11 @@ import java.util.Objects;
  * padding). {@code dropout} is PyTorch's: on the outputs of every layer but the last, in training only; DL4J's own
  * {@code dropOut} setting, if any, still acts on this layer's input as for any DL4J layer.
  *
- * <p>Parameters carry PyTorch's names and shapes ({@code weight_ih_l0} (4H, H_in), {@code weight_hh_l0}
+ * <p>Parameters are PyTorch's, with PyTorch's shapes and layout ({@code weight_ih_l0} (4H, H_in), {@code weight_hh_l0}
  * (4H, H_out), {@code bias_ih_l0}, {@code bias_hh_l0}, {@code weight_hr_l0} (P, H), {@code _reverse} for the backward
- * direction; gate rows i, f, g, o), so a state_dict maps one to one. They are initialised like PyTorch:
+ * direction; gate rows i, f, g, o), so a state_dict maps one to one ({@link FastLstm#stateDict}). Inside DL4J their
+ * keys are the names in camelCase ({@code weightIhL0}, see {@link TorchLstmParamInitializer#paramKey}), because DL4J
+ * reserves the underscore in parameter keys. They are initialised like PyTorch:
  * U(-1/sqrt(H), 1/sqrt(H)), whatever {@code weightInit} says. Initial state is zero in {@code output} and {@code fit};
  * {@code rnnTimeStep} (unidirectional only) carries (h, c) between calls under the state keys {@link #STATE_H} and
  * {@link #STATE_C}, shaped like PyTorch's (numLayers, N, H_out) and (numLayers, N, H).
@@ -42,11 +45,17 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
     /** rnnTimeStep state key of c, (numLayers, N, H). */
     public static final String STATE_C = "c";
 
+    @JsonProperty
     private int hiddenSize;
+    @JsonProperty
     private int numLayers;
+    @JsonProperty
     private boolean bias;
+    @JsonProperty
     private double dropout;
+    @JsonProperty
     private boolean bidirectional;
+    @JsonProperty
     private int projSize;
 
     /** For JSON deserialization only. */

@@ -74,7 +74,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         kernel().backward(weights(params), weights(gradientViews), dy, dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
         for (String name : TorchParameterNames.expectedShapes(config()).keySet()) {
-            gradient.gradientForVariable().put(name, gradientViews.get(name));
+            String key = TorchLstmParamInitializer.paramKey(name);
+            gradient.gradientForVariable().put(key, gradientViews.get(key));
         }
         return new Pair<>(gradient, backpropDropOutIfPresent(fromDl4j(dx)));
     }
@@ -127,9 +128,12 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
                 outputGradient.size(1));
         dy.assign(outputGradient.permute(2, 0, 1));
         Map<String, INDArray> result = new LinkedHashMap<>();
-        TorchParameterNames.expectedShapes(config()).forEach((name, shape) -> result.put(name,
-                Nd4j.create(dataType, shape)));
-        kernel().backward(weights(params), weights(result), dy, null);
+        Map<String, INDArray> byKey = new LinkedHashMap<>();
+        TorchParameterNames.expectedShapes(config()).forEach((name, shape) -> {
+            result.put(name, Nd4j.create(dataType, shape));
+            byKey.put(TorchLstmParamInitializer.paramKey(name), result.get(name));
+        });
+        kernel().backward(weights(params), weights(byKey), dy, null);
         return result;
     }
 
@@ -265,8 +269,9 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return result;
     }
 
-    private static OffHeap offHeap(Map<String, INDArray> arrays, String name) {
-        return new OffHeap(arrays.get(name));
+    /** The array of a parameter (or its gradient) by PyTorch name, from a map keyed by DL4J parameter keys. */
+    private static OffHeap offHeap(Map<String, INDArray> arrays, String torchName) {
+        return new OffHeap(arrays.get(TorchLstmParamInitializer.paramKey(torchName)));
     }
 
     private LstmKernel<?> kernel() {

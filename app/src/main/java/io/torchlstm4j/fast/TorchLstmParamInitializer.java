@@ -16,10 +16,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Lays out {@link TorchLstmLayer}'s parameters in the flat DL4J parameter vector: PyTorch's names in state_dict order,
- * each a c-order view with PyTorch's shape. Weights are the {@code weight_*} parameters, biases the {@code bias_*}
- * ones (so DL4J's regularization and bias updater settings apply as their names say). Initialisation is PyTorch's:
- * every parameter U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)), drawn from ND4J's random generator.
+ * Lays out {@link TorchLstmLayer}'s parameters in the flat DL4J parameter vector: PyTorch's parameters in state_dict
+ * order, each a c-order view with PyTorch's shape, under the key {@link #paramKey(String)} (PyTorch's name in
+ * camelCase, e.g. {@code weight_ih_l0_reverse} -> {@code weightIhL0Reverse}: DL4J splits "vertex_param" names at the
+ * last underscore, so a DL4J parameter key must not contain one). Weights are the {@code weight*} parameters, biases
+ * the {@code bias*} ones (DL4J's regularization and bias updater settings apply as their names say). Initialisation
+ * is PyTorch's: every parameter U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)), drawn from ND4J's random generator.
  */
 public final class TorchLstmParamInitializer implements ParamInitializer {
 
@@ -30,6 +32,21 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
 
     public static TorchLstmParamInitializer getInstance() {
         return INSTANCE;
+    }
+
+    /** The DL4J parameter key of a PyTorch parameter name: underscores removed, the next letter capitalised. */
+    public static String paramKey(String torchName) {
+        StringBuilder key = new StringBuilder(torchName.length());
+        boolean upper = false;
+        for (char ch : torchName.toCharArray()) {
+            if (ch == '_') {
+                upper = true;
+            } else {
+                key.append(upper ? Character.toUpperCase(ch) : ch);
+                upper = false;
+            }
+        }
+        return key.toString();
     }
 
     @Override
@@ -44,27 +61,27 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
 
     @Override
     public List<String> paramKeys(Layer layer) {
-        return List.copyOf(TorchParameterNames.expectedShapes(config(layer)).keySet());
+        return keys(layer, "");
     }
 
     @Override
     public List<String> weightKeys(Layer layer) {
-        return keys(layer, "weight_");
+        return keys(layer, "weight");
     }
 
     @Override
     public List<String> biasKeys(Layer layer) {
-        return keys(layer, "bias_");
+        return keys(layer, "bias");
     }
 
     @Override
     public boolean isWeightParam(Layer layer, String key) {
-        return key.startsWith("weight_");
+        return key.startsWith("weight");
     }
 
     @Override
     public boolean isBiasParam(Layer layer, String key) {
-        return key.startsWith("bias_");
+        return key.startsWith("bias");
     }
 
     @Override
@@ -82,7 +99,7 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
         return views(config(conf.getLayer()), gradientView);
     }
 
-    /** Views of {@code flat} (any shape with numParams elements, contiguous) under PyTorch's names and shapes. */
+    /** Views of {@code flat} (any shape with numParams elements, contiguous) under their keys, PyTorch's shapes. */
     static Map<String, INDArray> views(LstmConfig config, INDArray flat) {
         long expected = TorchLstmLayer.numParams(config);
         if (flat.length() != expected) {
@@ -97,7 +114,7 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
             for (long s : e.getValue()) {
                 size *= s;
             }
-            views.put(e.getKey(), vector.get(NDArrayIndex.interval(offset, offset + size)).reshape('c', e.getValue()));
+            views.put(paramKey(e.getKey()), vector.get(NDArrayIndex.interval(offset, offset + size)).reshape('c', e.getValue()));
             offset += size;
         }
         return views;
@@ -105,7 +122,8 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
 
     private static List<String> keys(Layer layer, String prefix) {
         List<String> keys = new ArrayList<>();
-        for (String key : TorchParameterNames.expectedShapes(config(layer)).keySet()) {
+        for (String name : TorchParameterNames.expectedShapes(config(layer)).keySet()) {
+            String key = paramKey(name);
             if (key.startsWith(prefix)) {
                 keys.add(key);
             }

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -101,6 +102,83 @@ class FastEngineTest {
         Map<String, INDArray> g32 = f32.gradients(c32.input, c32.h0, c32.c0, c32.lengths, c32.outputWeights);
         for (String name : g64.keySet()) {
             assertClose(g64.get(name), g32.get(name), 1e-5, name);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void dropoutActsInTrainingOnlyAndBackpropUsesTheForwardsMask() {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(3).bidirectional(true).dropout(0.4).build();
+        FastEngine engine = new FastEngine(config, DataType.DOUBLE, 2);
+        Case c = new Case(config, DataType.DOUBLE, true, true);
+        Map<String, INDArray> params = engine.stateDict();
+        INDArray eval = engine.forward(c.input, c.h0, c.c0, c.lengths, false).output();
+        assertClose(PlainLstm.forward(config, params, c.input, c.h0, c.c0, c.lengths)[0], eval, 1e-12, "eval");
+        Nd4j.getRandom().setSeed(77);
+        INDArray train = engine.forward(c.input, c.h0, c.c0, c.lengths, true).output();
+        assertTrue(train.sub(eval).amaxNumber().doubleValue() > 1e-3, "dropout changed nothing in training");
+        Nd4j.getRandom().setSeed(77);
+        Map<String, INDArray> gradients = engine.gradients(c.input, c.h0, c.c0, c.lengths, c.outputWeights);
+        double eps = 1e-6;
+        for (String name : new String[] {"weight_ih_l1", "bias_hh_l1_reverse", "weight_hh_l2", "weight_ih_l0"}) {
+            INDArray flat = params.get(name).reshape(params.get(name).length());
+            for (long index = 0; index < flat.length(); index += 7) {
+                double saved = flat.getDouble(index);
+                double[] sums = new double[2];
+                for (int side = 0; side < 2; side++) {
+                    flat.putScalar(index, saved + (side == 0 ? eps : -eps));
+                    engine.loadStateDict(params);
+                    Nd4j.getRandom().setSeed(77);
+                    sums[side] = engine.forward(c.input, c.h0, c.c0, c.lengths, true).output()
+                            .mul(c.outputWeights).sumNumber().doubleValue();
+                }
+                flat.putScalar(index, saved);
+                double numeric = (sums[0] - sums[1]) / (2 * eps);
+                double analytic = gradients.get(name).reshape(flat.length()).getDouble(index);
+                assertEquals(numeric, analytic, 1e-7, name + "[" + index + "]");
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void dropoutOneFeedsZerosToTheNextLayer() {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).dropout(1).build();
+        FastEngine engine = new FastEngine(config, DataType.DOUBLE, 2);
+        Case c = new Case(config, DataType.DOUBLE, false, false);
+        LstmConfig top = LstmConfig.builder(8, 4).bidirectional(true).build();
+        Map<String, INDArray> topParams = new LinkedHashMap<>();
+        engine.stateDict().forEach((name, value) -> {
+            if (name.contains("_l1")) {
+                topParams.put(name.replace("_l1", "_l0"), value);
+            }
+        });
+        INDArray zeros = Nd4j.zeros(DataType.DOUBLE, STEPS, BATCH, 8);
+        assertClose(PlainLstm.forward(top, topParams, zeros, null, null, null)[0],
+                engine.forward(c.input, null, null, null, true).output(), 1e-12, "output over a zero input");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aBatchWithLengthsEqualsEachSampleRunAloneUnpadded() {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).build();
+        FastEngine engine = new FastEngine(config, DataType.DOUBLE, 8);
+        Case c = new Case(config, DataType.DOUBLE, true, true);
+        LstmOutput batch = engine.forward(c.input, c.h0, c.c0, c.lengths, false);
+        for (int n = 0; n < BATCH; n++) {
+            int length = c.lengths[n];
+            INDArray alone = c.input.get(NDArrayIndex.interval(0, length), NDArrayIndex.interval(n, n + 1),
+                    NDArrayIndex.all());
+            INDArray h0 = c.h0.get(NDArrayIndex.all(), NDArrayIndex.interval(n, n + 1), NDArrayIndex.all());
+            INDArray c0 = c.c0.get(NDArrayIndex.all(), NDArrayIndex.interval(n, n + 1), NDArrayIndex.all());
+            LstmOutput single = engine.forward(alone.dup(), h0.dup(), c0.dup(), null, false);
+            assertClose(single.output(), batch.output().get(NDArrayIndex.interval(0, length),
+                    NDArrayIndex.interval(n, n + 1), NDArrayIndex.all()), 1e-14, "sample " + n + " output");
+            if (length < STEPS) {
+                assertEquals(0.0, batch.output().get(NDArrayIndex.interval(length, STEPS), NDArrayIndex.point(n),
+                        NDArrayIndex.all()).amaxNumber().doubleValue(), "sample " + n + " padding");
+            }
+            assertClose(single.hN(), batch.hN().get(NDArrayIndex.all(), NDArrayIndex.interval(n, n + 1),
+                    NDArrayIndex.all()), 1e-14, "sample " + n + " h_n");
+            assertClose(single.cN(), batch.cN().get(NDArrayIndex.all(), NDArrayIndex.interval(n, n + 1),
+                    NDArrayIndex.all()), 1e-14, "sample " + n + " c_n");
         }
     }
 
