@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.activations.Activation;
@@ -76,7 +77,7 @@ class TrainingTest {
 
         Map<String, INDArray> after = LstmLayers.stateDict(net, PREFIX, c, engine);
         double lossAfter = net.score(data);
-        List<org.junit.jupiter.api.function.Executable> checks = new ArrayList<>();
+        List<Executable> checks = new ArrayList<>();
         checks.add(() -> assertTrue(lossAfter < lossBefore,
                 c + " on " + engine + ": loss " + lossBefore + " -> " + lossAfter + " did not go down"));
         for (int layer = 0; layer < c.numLayers(); layer++) {
