@@ -122,6 +122,15 @@ public final class StateDicts {
     }
 
     /**
+     * Writes the LSTM's parameters under PyTorch's names (each preceded by {@code prefix}, null or empty for none)
+     * with its configuration as metadata ({@link #configMetadata}), as a safetensors file, atomically. In PyTorch:
+     * {@code lstm.load_state_dict(tensors)} for the matching {@code nn.LSTM} reproduces the outputs.
+     */
+    public static void save(Path file, TorchLstm lstm, String prefix) throws IOException {
+        save(file, lstm.stateDict(), configMetadata(lstm.config()), prefix);
+    }
+
+    /**
      * The configuration as strings under PyTorch's argument names ({@code input_size}, {@code hidden_size},
      * {@code num_layers}, {@code bias}, {@code batch_first}, {@code bidirectional}, {@code proj_size},
      * {@code dropout}), booleans as "true"/"false": the metadata of the parity fixture format.

@@ -2,6 +2,7 @@ package io.torchlstm4j.weights;
 
 import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.io.Safetensors;
 import io.torchlstm4j.io.TensorFile;
 import org.junit.jupiter.api.Test;
@@ -172,6 +173,36 @@ class StateDictsTest {
         Path again = dir.resolve("again.safetensors");
         StateDicts.save(again, StateDicts.load(file, "rnn."), written.metadata(), "rnn.");
         assertEquals(-1, Files.mismatch(file, again));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lstm_l2.npz", "lstm_bi_nobias_f64_compressed.npz", "lstm_l2.safetensors"})
+    void loadLstmThenSaveLstmKeepsTheConfigurationWeightsAndBiasSums(String sample) throws IOException {
+        Map<String, INDArray> original = StateDicts.load(resource("weights/" + sample), null);
+        TorchLstm lstm = StateDicts.loadLstm(resource("weights/" + sample), null, null, Engine.REFERENCE);
+        assertEquals(StateDicts.inferConfig(original, false), lstm.config());
+        assertEquals(original.values().iterator().next().dataType(), lstm.dataType());
+
+        Path file = dir.resolve("exported.safetensors");
+        StateDicts.save(file, lstm, "rnn.");
+        TorchLstm reloaded = StateDicts.loadLstm(file, "rnn.", lstm.config(), Engine.REFERENCE);
+        Map<String, INDArray> exported = StateDicts.load(file, "rnn.");
+        assertEquals(StateDicts.configMetadata(lstm.config()), Safetensors.read(file).metadata());
+        assertEquals(original.keySet(), exported.keySet());
+        original.forEach((name, tensor) -> {
+            if (name.startsWith("weight")) {
+                assertSameTensor(name, tensor, exported.get(name));
+            }
+        });
+        // DL4J holds one bias: the export puts b_ih + b_hh into bias_ih and zeros into bias_hh
+        for (String name : original.keySet()) {
+            if (name.startsWith("bias_ih")) {
+                String hh = name.replace("bias_ih", "bias_hh");
+                assertSameTensor(name + " + " + hh, original.get(name).add(original.get(hh)),
+                        exported.get(name).add(exported.get(hh)));
+            }
+        }
+        assertSameTensors(exported, reloaded.stateDict());
     }
 
     @Test
