@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "shape-verification", mixinStandardHelpOptions = true, version = "shape-verification 0.1.0",
         description = "Shows that a torch.nn.LSTM on Deeplearning4j (TorchLSTM4j) has PyTorch's layouts and numbers.",
-        subcommands = {VerifyCommand.class, ExplainCommand.class},
+        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:all checks passed",
                 "1:an error, e.g. a file that cannot be read",

@@ -149,9 +149,7 @@ final class VerifyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--seq-len and --batch must be at least 1, got "
                     + "--seq-len " + seqLen + " and --batch " + batch);
         }
-        if (atol != null && !(atol >= 0 && atol < Double.POSITIVE_INFINITY)) {
-            throw new ParameterException(spec.commandLine(), "--atol must be a finite number >= 0, got " + atol);
-        }
+        Options.checkTolerance(spec, "--atol", atol);
         if (lengths == null) {
             return;
         }

@@ -144,6 +144,6 @@ class VerifyCommandTest {
 
         assertEquals(0, r.exitCode());
         assertTrue(r.out().startsWith("Usage: shape-verification"), r::out);
-        assertTrue(r.out().contains("Exit codes:"), r::out);
+        assertTrue(r.out().contains("Exit codes"), r::out);
     }
 }
