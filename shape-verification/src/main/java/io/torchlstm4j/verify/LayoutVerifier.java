@@ -36,8 +36,9 @@ import java.util.stream.IntStream;
  * <li><b>two chunks</b> (unidirectional only; a backward direction cannot stream): the input split at step s,
  *     the second part run from the first part's (h_n, c_n), gives the same output, h_n and c_n as one run.
  *     This is what proves c_n: the second part only continues correctly from the right cell state, and its
- *     final c equals c_n. With lengths, s is below the shortest length and the second part gets
- *     {@code lengths - s}.</li>
+ *     final c equals c_n. The carried c (c_n of the first part) also equals c_n of the whole input run with every
+ *     length s, which catches a cell state lost at padding. With lengths, s is below the shortest length and the
+ *     second part gets {@code lengths - s}.</li>
  * <li><b>sample alone</b>: each sample run alone (with lengths: alone and unpadded) gives its row of output
  *     (zeros past its length), h_n and c_n.</li>
  * </ol>
@@ -217,6 +218,11 @@ public final class LayoutVerifier {
                     "h_n of " + tail + " from (h_n, c_n) of " + head + " vs h_n", second.hN(), full.hN());
             compare("two chunks: c_n", CheckResult.ALL, CheckResult.ALL,
                     "c_n of " + tail + " from (h_n, c_n) of " + head + " vs c_n", second.cN(), full.cN());
+            int[] prefix = new int[(int) batch];
+            Arrays.fill(prefix, (int) split);
+            LstmOutput packed = model.forward(input, state, prefix);
+            compare("two chunks: carried c", CheckResult.ALL, CheckResult.ALL,
+                    "c_n of " + head + " vs c_n of x with every length " + split, first.cN(), packed.cN());
         }
 
         private void sampleAlone(int n) {

@@ -70,7 +70,7 @@ class LayoutVerifierTest {
         assertEquals(d, count(report, "tutorial slice = h_n"));
         assertEquals(c.batch(), count(report, "sample alone"));
         boolean chunks = !c.config().bidirectional() && (c.lengths() == null || min(c.lengths()) >= 2);
-        assertEquals(chunks ? 3 : 0, report.checks().stream().filter(r -> r.name().startsWith("two chunks")).count());
+        assertEquals(chunks ? 4 : 0, report.checks().stream().filter(r -> r.name().startsWith("two chunks")).count());
         assertEquals(chunks ? 0 : 1, report.notes().stream().filter(n -> n.startsWith("two chunks")).count());
         for (CheckResult r : report.checks()) {
             if (!r.name().equals("shape")) {
@@ -137,6 +137,17 @@ class LayoutVerifierTest {
         assertTrue(anyFailed(report, "two chunks: c_n"));
         assertTrue(report.checks().stream().filter(r -> r.name().equals("final step = h_n"))
                 .allMatch(CheckResult::passed));
+    }
+
+    @Test
+    void aCellStateLostUnderPackingFailsTheCarriedCellCheck() {
+        // the DL4J trap: with a mask, the state is zeroed at padded steps and a shorter sample's c_n is lost
+        Case c = cases().filter(x -> x.name().startsWith("3 layers unidirectional")).findFirst().orElseThrow();
+        VerificationReport report = verifyBroken(c, BrokenLstms.broken((x, s, l, real) -> l == null ? real
+                : new LstmOutput(real.output(), real.hN(), real.cN().mul(0))));
+
+        assertEquals(List.of("two chunks: carried c"), report.checks().stream().filter(r -> !r.passed())
+                .map(CheckResult::name).toList());
     }
 
     @Test
