@@ -2,14 +2,13 @@ package io.torchlstm4j.fast;
 
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.weights.StateDictValidator;
+import io.torchlstm4j.weights.TorchInit;
 import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
-import org.nd4j.linalg.api.rng.Random;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,15 +62,13 @@ public final class FastLstm {
         return result;
     }
 
-    /** Re-draws every parameter from U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)) with a generator seeded by seed. */
+    /**
+     * Re-draws every parameter like PyTorch, U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)), from {@code seed}: the same
+     * values {@link TorchInit#lstmStateDict} gives (and so the reference engine, for the same seed).
+     */
     public static void initLikeTorch(ComputationGraph net, String prefix, LstmConfig config, long seed) {
-        TorchLstmLayerImpl layer = layer(net, prefix, config);
-        double bound = 1 / Math.sqrt(config.hiddenSize());
-        try (Random random = Nd4j.getRandomFactory().getNewRandomInstance(seed)) {
-            Nd4j.getExecutioner().exec(new UniformDistribution(layer.params(), -bound, bound), random);
-        } catch (Exception e) {
-            throw new IllegalStateException("could not close ND4J's random generator", e);
-        }
+        DataType dataType = layer(net, prefix, config).params().dataType();
+        loadStateDict(net, prefix, config, TorchInit.lstmStateDict(config, dataType, seed));
     }
 
     /** The fast LSTM layer of {@code net} added under {@code prefix}, checked against {@code config}. */
