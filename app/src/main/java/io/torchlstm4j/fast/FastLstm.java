@@ -26,7 +26,8 @@ public final class FastLstm {
     }
 
     /**
-     * Adds the LSTM reading NCW {@code [N, H_in, L]} from {@code inputVertex}.
+     * Adds the LSTM reading NCW {@code [N, H_in, L]} from {@code inputVertex}. When that vertex is a network input,
+     * backprop skips the gradient with respect to it (DL4J discards it).
      *
      * @return the vertex name ({@code prefix + "lstm"}), whose activations are PyTorch's {@code output} in NCW
      *     {@code [N, D * H_out, L]}
@@ -34,7 +35,8 @@ public final class FastLstm {
     public static String addTo(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex, LstmConfig config,
                                String prefix) {
         String name = prefix + "lstm";
-        graph.addLayer(name, TorchLstmLayer.of(config), inputVertex);
+        boolean networkInput = graph.getNetworkInputs().contains(inputVertex);
+        graph.addLayer(name, new TorchLstmLayer.Builder(config).inputGradient(!networkInput).build(), inputVertex);
         return name;
     }
 

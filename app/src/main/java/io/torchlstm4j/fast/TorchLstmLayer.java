@@ -57,6 +57,8 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
     private boolean bidirectional;
     @JsonProperty
     private int projSize;
+    @JsonProperty
+    private boolean inputGradient = true;
 
     /** For JSON deserialization only. */
     private TorchLstmLayer() {
@@ -71,6 +73,7 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
         this.dropout = c.dropout();
         this.bidirectional = c.bidirectional();
         this.projSize = c.projSize();
+        this.inputGradient = builder.inputGradient;
         this.nIn = c.inputSize();
         this.nOut = (long) c.numDirections() * c.outputSize();
     }
@@ -84,6 +87,11 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
     public LstmConfig lstmConfig() {
         return LstmConfig.builder(Math.toIntExact(nIn), hiddenSize).numLayers(numLayers).bias(bias).dropout(dropout)
                 .bidirectional(bidirectional).projSize(projSize).build();
+    }
+
+    /** False when backprop skips the gradient with respect to the layer's input (see {@link Builder#inputGradient}). */
+    public boolean inputGradient() {
+        return inputGradient;
     }
 
     @Override
@@ -130,12 +138,13 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
         }
         return hiddenSize == other.hiddenSize && numLayers == other.numLayers && bias == other.bias
                 && Double.compare(dropout, other.dropout) == 0 && bidirectional == other.bidirectional
-                && projSize == other.projSize;
+                && projSize == other.projSize && inputGradient == other.inputGradient;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), hiddenSize, numLayers, bias, dropout, bidirectional, projSize);
+        return Objects.hash(super.hashCode(), hiddenSize, numLayers, bias, dropout, bidirectional, projSize,
+                inputGradient);
     }
 
     @Override
@@ -162,11 +171,21 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
      */
     public static final class Builder extends BaseRecurrentLayer.Builder<Builder> {
         private final LstmConfig config;
+        private boolean inputGradient = true;
 
         public Builder(LstmConfig config) {
             this.config = Objects.requireNonNull(config, "config");
             nIn(config.inputSize());
             nOut((long) config.numDirections() * config.outputSize());
+        }
+
+        /**
+         * Default true. False makes backprop return no gradient for the layer's input (a null epsilon) and skip
+         * computing it: right for a layer fed directly by a network input, whose gradient DL4J discards.
+         */
+        public Builder inputGradient(boolean inputGradient) {
+            this.inputGradient = inputGradient;
+            return this;
         }
 
         @Override

@@ -69,15 +69,15 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         }
         INDArray dy = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, outputShape(), 'c');
         fromDl4j(dy).assign(epsilon);
-        INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
-                new long[] {config().inputSize(), seqLength(), batch()}, 'c');
+        INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
+                dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
         kernel().backward(weights(params), weights(gradientViews), dy, dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
         for (String name : TorchParameterNames.expectedShapes(config()).keySet()) {
             String key = TorchLstmParamInitializer.paramKey(name);
             gradient.gradientForVariable().put(key, gradientViews.get(key));
         }
-        return new Pair<>(gradient, backpropDropOutIfPresent(fromDl4j(dx)));
+        return new Pair<>(gradient, dx == null ? null : backpropDropOutIfPresent(fromDl4j(dx)));
     }
 
     @Override

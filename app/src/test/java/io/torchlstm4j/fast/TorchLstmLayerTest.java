@@ -108,8 +108,7 @@ class TorchLstmLayerTest {
         ComputationGraphConfiguration conf = classifier(config, DataType.FLOAT).getConfiguration();
         ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(conf.toJson());
         assertEquals(conf, back);
-        TorchLstmLayer layer = (TorchLstmLayer) ((org.deeplearning4j.nn.conf.graph.LayerVertex) back.getVertices()
-                .get("enc_lstm")).getLayerConf().getLayer();
+        TorchLstmLayer layer = lstmLayerOf(back.getVertices().get("enc_lstm"));
         assertEquals(config, layer.lstmConfig());
     }
 
@@ -319,10 +318,45 @@ class TorchLstmLayerTest {
         assertEquals(out, layer.activate(false, mgr));
     }
 
+    @Test
+    void withoutInputGradientBackpropReturnsNoEpsilonAndTheSameParameterGradients() {
+        Map<String, INDArray> params = new FastEngine(BI, DataType.DOUBLE, 3).stateDict();
+        INDArray x = FastEngineTest.Case.random(new Random(3), DataType.DOUBLE, 2, 3, 4);
+        INDArray eps = FastEngineTest.Case.random(new Random(4), DataType.DOUBLE, 2, 8, 4);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray[] gradients = new INDArray[2];
+        for (int i = 0; i < 2; i++) {
+            TorchLstmLayerImpl layer = standaloneLayer(new TorchLstmLayer.Builder(BI).inputGradient(i == 0), params);
+            layer.setInput(x, mgr);
+            layer.activate(true, mgr);
+            var result = layer.backpropGradient(eps, mgr);
+            assertEquals(i == 0, result.getSecond() != null);
+            gradients[i] = result.getFirst().gradient().dup();
+        }
+        assertEquals(gradients[0], gradients[1]);
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().graphBuilder()
+                .addInputs("in").setInputTypes(InputType.recurrent(3));
+        FastLstm.addTo(g, "in", BI, "a_");
+        FastLstm.addTo(g, "a_lstm", LstmConfig.builder(8, 2).build(), "b_");
+        g.setOutputs("b_lstm");
+        Map<String, org.deeplearning4j.nn.conf.graph.GraphVertex> vertices = g.build().getVertices();
+        assertEquals(false, lstmLayerOf(vertices.get("a_lstm")).inputGradient());
+        assertEquals(true, lstmLayerOf(vertices.get("b_lstm")).inputGradient());
+    }
+
+    private static TorchLstmLayer lstmLayerOf(org.deeplearning4j.nn.conf.graph.GraphVertex vertex) {
+        return (TorchLstmLayer) ((org.deeplearning4j.nn.conf.graph.LayerVertex) vertex).getLayerConf().getLayer();
+    }
+
     /** A layer outside any network, holding the given PyTorch parameters. */
     static TorchLstmLayerImpl standaloneLayer(LstmConfig config, RNNFormat format, Map<String, INDArray> torchParams) {
+        return standaloneLayer(new TorchLstmLayer.Builder(config).dataFormat(format), torchParams);
+    }
+
+    static TorchLstmLayerImpl standaloneLayer(TorchLstmLayer.Builder builder, Map<String, INDArray> torchParams) {
         INDArray first = torchParams.values().iterator().next();
-        TorchLstmLayer conf = new TorchLstmLayer.Builder(config).dataFormat(format).build();
+        TorchLstmLayer conf = builder.build();
+        LstmConfig config = conf.lstmConfig();
         NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(first.dataType()).layer(conf).build();
         INDArray flat = Nd4j.create(first.dataType(), 1, TorchLstmLayer.numParams(config));
         TorchLstmLayerImpl layer = (TorchLstmLayerImpl) conf.instantiate(nnc, List.of(), 0, flat, true,
