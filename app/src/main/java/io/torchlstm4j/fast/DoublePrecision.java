@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * float64: OpenBLAS {@code dgemm} and loops with the JDK's {@code Math.tanh} and {@code Math.exp} (within 1 ulp), as
@@ -57,8 +58,27 @@ final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    INDArray toArray(double[] a, int rows, int cols) {
-        return Nd4j.create(Arrays.copyOf(a, rows * cols), new long[] {rows, cols}, 'c');
+    void transposeState(double[] source, int offset, int n, int rows, double[] out) {
+        for (int j = 0; j < rows; j++) {
+            for (int s = 0; s < n; s++) {
+                out[j * n + s] = source[offset + s * rows + j];
+            }
+        }
+    }
+
+    @Override
+    INDArray stateTensor(List<double[]> states, int rows, int n) {
+        double[] out = new double[states.size() * rows * n];
+        for (int index = 0; index < states.size(); index++) {
+            double[] state = states.get(index);
+            int base = index * rows * n;
+            for (int j = 0; j < rows; j++) {
+                for (int s = 0; s < n; s++) {
+                    out[base + s * rows + j] = state[j * n + s];
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {states.size(), n, rows}, 'c');
     }
 
     @Override

@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * float32: OpenBLAS {@code sgemm} and SIMD-friendly loops with a rational tanh.
@@ -92,8 +93,27 @@ final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
-    INDArray toArray(float[] a, int rows, int cols) {
-        return Nd4j.create(Arrays.copyOf(a, rows * cols), new long[] {rows, cols}, 'c');
+    void transposeState(float[] source, int offset, int n, int rows, float[] out) {
+        for (int j = 0; j < rows; j++) {
+            for (int s = 0; s < n; s++) {
+                out[j * n + s] = source[offset + s * rows + j];
+            }
+        }
+    }
+
+    @Override
+    INDArray stateTensor(List<float[]> states, int rows, int n) {
+        float[] out = new float[states.size() * rows * n];
+        for (int index = 0; index < states.size(); index++) {
+            float[] state = states.get(index);
+            int base = index * rows * n;
+            for (int j = 0; j < rows; j++) {
+                for (int s = 0; s < n; s++) {
+                    out[base + s * rows + j] = state[j * n + s];
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {states.size(), n, rows}, 'c');
     }
 
     @Override

@@ -6,7 +6,6 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -102,11 +101,13 @@ final class LstmKernel<A> {
         if (training) {
             allocateActivations();
         }
+        A hAll = h0 == null ? null : read(h0);
+        A cAll = c0 == null ? null : read(c0);
         for (int layer = 0; layer < config.numLayers(); layer++) {
             Layer l = layers.get(layer);
             OffHeap y = layer == config.numLayers() - 1 ? new OffHeap(output) : l.y;
             for (int dir = 0; dir < dirs; dir++) {
-                forward(layer, dir, weights.get(layer * dirs + dir), h0, c0, training, y);
+                forward(layer, dir, weights.get(layer * dirs + dir), hAll, cAll, training, y);
             }
             if (layer < config.numLayers() - 1 && l.y != layers.get(layer + 1).x) {
                 feedNextLayer(layer);
@@ -117,26 +118,24 @@ final class LstmKernel<A> {
 
     /** h_n as (numLayers * D, N, H_out) after {@link #forward}. */
     INDArray finalHidden() {
-        INDArray h = Nd4j.create(dataType, (long) config.stateLayers(), batch, hOut);
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            for (int dir = 0; dir < dirs; dir++) {
-                h.get(NDArrayIndex.point((long) layer * dirs + dir)).assign(
-                        num.toArray(layers.get(layer).directions.get(dir).hState, hOut, batch).transpose());
+        List<A> states = new ArrayList<>();
+        for (Layer l : layers) {
+            for (Direction d : l.directions) {
+                states.add(d.hState);
             }
         }
-        return h;
+        return num.stateTensor(states, hOut, batch);
     }
 
     /** c_n as (numLayers * D, N, H) after {@link #forward}. */
     INDArray finalCell() {
-        INDArray c = Nd4j.create(dataType, (long) config.stateLayers(), batch, hidden);
-        for (int layer = 0; layer < config.numLayers(); layer++) {
+        List<A> states = new ArrayList<>();
+        for (Layer l : layers) {
             for (int dir = 0; dir < dirs; dir++) {
-                A last = layers.get(layer).directions.get(dir).c[dir == 0 ? steps : 0];
-                c.get(NDArrayIndex.point((long) layer * dirs + dir)).assign(num.toArray(last, hidden, batch).transpose());
+                states.add(l.directions.get(dir).c[dir == 0 ? steps : 0]);
             }
         }
-        return c;
+        return num.stateTensor(states, hidden, batch);
     }
 
     /**
@@ -166,7 +165,7 @@ final class LstmKernel<A> {
         }
     }
 
-    private void forward(int layer, int dir, Weights w, INDArray h0, INDArray c0, boolean training, OffHeap y) {
+    private void forward(int layer, int dir, Weights w, A h0, A c0, boolean training, OffHeap y) {
         Layer l = layers.get(layer);
         Direction d = l.directions.get(dir);
         int n = batch;
@@ -311,7 +310,8 @@ final class LstmKernel<A> {
         }
     }
 
-    private void initialState(int layer, int dir, INDArray h0, INDArray c0) {
+    /** Sets the initial state of a layer and direction from (numLayers * D, N, size) Java arrays, or zeros. */
+    private void initialState(int layer, int dir, A h0, A c0) {
         Direction d = layers.get(layer).directions.get(dir);
         int n = batch;
         int slot = dir == 0 ? 0 : steps;
@@ -319,15 +319,21 @@ final class LstmKernel<A> {
             num.fill(d.hState, 0);
             num.fill(d.c[slot], 0);
         } else {
-            long index = (long) layer * dirs + dir;
-            OffHeap h = new OffHeap(h0.get(NDArrayIndex.point(index)).transpose().dup('c'));
-            OffHeap c = new OffHeap(c0.get(NDArrayIndex.point(index)).transpose().dup('c'));
-            num.get(h, 0, d.hState, 0, hOut * n);
-            num.get(c, 0, d.c[slot], 0, hidden * n);
+            int index = layer * dirs + dir;
+            num.transposeState(h0, index * outs, n, hOut, d.hState);
+            num.transposeState(c0, index * cells, n, hidden, d.c[slot]);
         }
         for (int j = 0; j < hOut; j++) {
             num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) slot * n, n);
         }
+    }
+
+    /** All elements of an array, in c order, as a Java array. */
+    private A read(INDArray array) {
+        INDArray dense = OffHeap.isContiguous(array) ? array : array.dup('c');
+        A values = num.alloc(Math.toIntExact(dense.length()));
+        num.get(new OffHeap(dense), 0, values, 0, Math.toIntExact(dense.length()));
+        return values;
     }
 
     /** Layer k+1's input: layer k's output, times a fresh dropout mask in training. */

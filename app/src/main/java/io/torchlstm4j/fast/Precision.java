@@ -37,8 +37,11 @@ abstract class Precision<A> {
     /** {@code dst[index ..] = src[offset ..]}, {@code length} elements. */
     abstract void put(A src, int offset, OffHeap dst, long index, int length);
 
-    /** A new c-order ND4J array with the first {@code rows * cols} elements of {@code a}. */
-    abstract INDArray toArray(A a, int rows, int cols);
+    /** {@code out[j * n + s] = source[offset + s * rows + j]}: a [n, rows] block, transposed to [rows, n]. */
+    abstract void transposeState(A source, int offset, int n, int rows, A out);
+
+    /** (states.size(), N, rows): each state, stored [rows, N], transposed to [N, rows]. */
+    abstract INDArray stateTensor(java.util.List<A> states, int rows, int n);
 
     /**
      * Row-major {@code C = op(A) op(B) (+ C when accumulate)}, op(A) m x k, op(B) k x n; offsets and leading

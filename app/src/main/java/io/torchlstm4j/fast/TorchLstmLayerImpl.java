@@ -105,8 +105,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * PyTorch's forward on (L, N, H_in) input with explicit state and lengths (the fast engine's entry point).
-     * Call outside any workspace.
+     * PyTorch's forward on (L, N, H_in) input with explicit state and lengths (the fast engine's entry point); the
+     * output is a (L, N, D * H_out) view of a fresh array. Call outside any workspace.
      */
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         LstmConfig c = config();
@@ -116,7 +116,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         INDArray y = Nd4j.createUninitialized(dataType, (long) c.numDirections() * c.outputSize(), steps, n);
         kernel().forward(weights(params), h0, c0, lengths, training, y);
         storedInput = null;
-        return new LstmOutput(y.permute(1, 2, 0).dup('c'), kernel().finalHidden(), kernel().finalCell());
+        return new LstmOutput(y.permute(1, 2, 0), kernel().finalHidden(), kernel().finalCell());
     }
 
     /**

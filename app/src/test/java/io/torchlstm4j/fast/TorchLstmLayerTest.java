@@ -255,6 +255,17 @@ class TorchLstmLayerTest {
     }
 
     @Test
+    void computationGraphStreamsWhenTheLstmIsItsOutputVertex() {
+        FastEngine engine = new FastEngine(UNI, DataType.FLOAT, 6);
+        ComputationGraph net = engine.network();
+        INDArray x = FastEngineTest.Case.random(new Random(8), DataType.FLOAT, 2, UNI.inputSize(), 5);
+        INDArray whole = net.outputSingle(x);
+        INDArray first = net.rnnTimeStep(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 2)))[0];
+        INDArray second = net.rnnTimeStep(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(2, 5)))[0];
+        assertClose(whole, Nd4j.concat(2, first, second), 1e-6, "streamed output");
+    }
+
+    @Test
     void bidirectionalRefusesToStream() {
         TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW, new FastEngine(BI, DataType.FLOAT, 1).stateDict());
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
