@@ -49,9 +49,12 @@ final class LstmKernel<A> {
     private final int hOut;
     private final int dirs;
 
-    private int batch = -1;
-    private int steps = -1;
-    /** Derived from batch and steps: L * N (columns of a sequence tensor), (L + 1) * N, H * N, H_out * N. */
+    /** Buffers are sized for up to this many samples and steps (they only grow). */
+    private int capacityBatch;
+    private int capacitySteps;
+    /** The current call's N and L, and from them L * N (columns of a sequence tensor), (L + 1) * N, H * N, H_out * N. */
+    private int batch;
+    private int steps;
     private int columns;
     private int stateLd;
     private int cells;
@@ -73,11 +76,17 @@ final class LstmKernel<A> {
 
     /** The layer-0 input buffer {@code [H_in, L, N]} for (batch, steps), to be filled by the caller. */
     INDArray prepare(int batch, int steps) {
-        if (batch != this.batch || steps != this.steps) {
-            allocate(batch, steps);
+        if (layers == null || batch > capacityBatch || steps > capacitySteps) {
+            allocate(Math.max(batch, capacityBatch), Math.max(steps, capacitySteps));
         }
+        this.batch = batch;
+        this.steps = steps;
+        this.columns = Math.toIntExact((long) steps * batch);
+        this.stateLd = Math.toIntExact((long) (steps + 1) * batch);
+        this.cells = Math.toIntExact((long) hidden * batch);
+        this.outs = Math.toIntExact((long) hOut * batch);
         stored = false;
-        return layers.get(0).x.array();
+        return layers.get(0).x.view(config.inputSize(), steps, batch);
     }
 
     /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
@@ -159,7 +168,8 @@ final class LstmKernel<A> {
             if (layer > 0) {
                 dy = layers.get(layer).dx;
                 if (dropped) {
-                    dy.array().muli(layers.get(layer - 1).dropMask);
+                    long features = config.layerInputSize(layer);
+                    dy.view(features, columns).muli(layers.get(layer - 1).dropMask.view(features, columns));
                 }
             }
         }
@@ -280,7 +290,7 @@ final class LstmKernel<A> {
                 grad.wHh(), 0, hOut);
         if (config.bias()) {
             num.gemv(4 * hidden, columns, d.gates, columns, ones, grad.bIh());
-            grad.bHh().array().assign(grad.bIh().array());
+            grad.bHh().view(4L * hidden).assign(grad.bIh().view(4L * hidden));
         }
         if (config.projSize() > 0) {
             num.gemm(false, true, hOut, hidden, columns, d.projectedGrad, 0, columns, d.projected, 0, columns, false, grad.wHr(), 0,
@@ -338,13 +348,14 @@ final class LstmKernel<A> {
 
     /** Layer k+1's input: layer k's output, times a fresh dropout mask in training. */
     private void feedNextLayer(int layer) {
-        INDArray y = layers.get(layer).y.array();
-        INDArray next = layers.get(layer + 1).x.array();
+        long features = (long) dirs * hOut;
+        INDArray y = layers.get(layer).y.view(features, columns);
+        INDArray next = layers.get(layer + 1).x.view(features, columns);
         if (!dropped) {
             next.assign(y);
             return;
         }
-        INDArray mask = layers.get(layer).dropMask;
+        INDArray mask = layers.get(layer).dropMask.view(features, columns);
         double keep = 1 - config.dropout();
         if (keep == 0) {
             mask.assign(0);
@@ -364,18 +375,16 @@ final class LstmKernel<A> {
         return result;
     }
 
-    private void allocate(int batch, int steps) {
-        this.batch = batch;
-        this.steps = steps;
-        this.columns = Math.toIntExact((long) steps * batch);
-        this.stateLd = Math.toIntExact((long) (steps + 1) * batch);
-        this.cells = Math.toIntExact((long) hidden * batch);
-        this.outs = Math.toIntExact((long) hOut * batch);
+    /** (Re)allocates every buffer for up to {@code maxBatch} samples and {@code maxSteps} steps. */
+    private void allocate(int maxBatch, int maxSteps) {
+        capacityBatch = maxBatch;
+        capacitySteps = maxSteps;
+        long maxColumns = (long) maxSteps * maxBatch;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            ones = new OffHeap(Nd4j.ones(dataType, columns));
+            ones = new OffHeap(Nd4j.ones(dataType, maxColumns));
             layers = new ArrayList<>();
             for (int layer = 0; layer < config.numLayers(); layer++) {
-                layers.add(new Layer(layer, layer == 0 ? null : layers.get(layer - 1)));
+                layers.add(new Layer(layer, layer == 0 ? null : layers.get(layer - 1), maxColumns));
             }
         }
     }
@@ -384,45 +393,39 @@ final class LstmKernel<A> {
         for (Layer l : layers) {
             for (Direction d : l.directions) {
                 if (d.acts == null) {
-                    d.acts = num.allocGrid(steps, 4, hidden * batch);
+                    d.acts = num.allocGrid(capacitySteps, 4, hidden * capacityBatch);
                 }
             }
         }
     }
 
-    private OffHeap buffer(long... shape) {
-        return new OffHeap(Nd4j.createUninitializedDetached(dataType, shape));
+    private OffHeap buffer(long rows, long cols) {
+        return new OffHeap(Nd4j.createUninitializedDetached(dataType, rows * cols));
     }
 
-    /** The buffers of one layer. */
+    /** The buffers of one layer, sized for the capacity. */
     private final class Layer {
         final OffHeap x;
         final OffHeap y;
         final OffHeap dx;
-        final INDArray dropMask;
+        final OffHeap dropMask;
         final List<Direction> directions = new ArrayList<>();
 
-        Layer(int layer, Layer below) {
+        Layer(int layer, Layer below, long maxColumns) {
             int in = config.layerInputSize(layer);
             boolean last = layer == config.numLayers() - 1;
-            if (below == null) {
-                x = buffer(in, steps, batch);
-            } else if (config.dropout() > 0) {
-                x = buffer(in, columns);
-            } else {
-                x = below.y;
-            }
-            y = last ? null : buffer((long) dirs * hOut, columns);
-            dx = layer > 0 ? buffer(in, columns) : null;
-            dropMask = !last && config.dropout() > 0 ? Nd4j.createUninitializedDetached(dataType,
-                    (long) dirs * hOut, columns) : null;
+            boolean dropout = config.dropout() > 0;
+            x = below == null || dropout ? buffer(in, maxColumns) : below.y;
+            y = last ? null : buffer((long) dirs * hOut, maxColumns);
+            dx = layer > 0 ? buffer(in, maxColumns) : null;
+            dropMask = !last && dropout ? buffer((long) dirs * hOut, maxColumns) : null;
             for (int d = 0; d < dirs; d++) {
-                directions.add(new Direction());
+                directions.add(new Direction(maxColumns));
             }
         }
     }
 
-    /** The buffers of one layer and direction. */
+    /** The buffers of one layer and direction, sized for the capacity. */
     private final class Direction {
         final OffHeap gates;
         final OffHeap states;
@@ -443,26 +446,27 @@ final class LstmKernel<A> {
         A hState;
         A[][] acts;
 
-        Direction() {
-            int n = batch;
+        Direction(long maxColumns) {
+            int maxCells = hidden * capacityBatch;
+            int maxOuts = hOut * capacityBatch;
             boolean proj = config.projSize() > 0;
-            gates = buffer(4L * hidden, columns);
-            states = buffer(hOut, (long) (steps + 1) * n);
-            projected = proj ? buffer(hidden, columns) : null;
-            projectedGrad = proj ? buffer(hOut, columns) : null;
-            scratch = buffer(Math.max(hidden, hOut), n);
-            c = num.allocMany(steps + 1, cells);
-            bias = num.allocMany(4, cells);
-            work = num.allocMany(4, cells);
-            r = proj ? num.alloc(cells) : null;
-            h = num.alloc(outs);
-            hState = num.alloc(outs);
-            masked = num.alloc(outs);
-            dh = num.alloc(outs);
-            dhCarry = num.alloc(outs);
-            dr = proj ? num.alloc(cells) : null;
-            dc = num.alloc(cells);
-            tmp = num.alloc(cells);
+            gates = buffer(4L * hidden, maxColumns);
+            states = buffer(hOut, (long) (capacitySteps + 1) * capacityBatch);
+            projected = proj ? buffer(hidden, maxColumns) : null;
+            projectedGrad = proj ? buffer(hOut, maxColumns) : null;
+            scratch = buffer(Math.max(hidden, hOut), capacityBatch);
+            c = num.allocMany(capacitySteps + 1, maxCells);
+            bias = num.allocMany(4, maxCells);
+            work = num.allocMany(4, maxCells);
+            r = proj ? num.alloc(maxCells) : null;
+            h = num.alloc(maxOuts);
+            hState = num.alloc(maxOuts);
+            masked = num.alloc(maxOuts);
+            dh = num.alloc(maxOuts);
+            dhCarry = num.alloc(maxOuts);
+            dr = proj ? num.alloc(maxCells) : null;
+            dc = num.alloc(maxCells);
+            tmp = num.alloc(maxCells);
         }
     }
 }

@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,12 +61,14 @@ final class OffHeap {
         return true;
     }
 
-    INDArray array() {
-        return array;
-    }
-
-    DataType dataType() {
-        return array.dataType();
+    /** The first elements of the memory as a c-order view of {@code shape}. */
+    INDArray view(long... shape) {
+        long size = 1;
+        for (long d : shape) {
+            size *= d;
+        }
+        INDArray flat = array.reshape(array.length());
+        return (size == flat.length() ? flat : flat.get(NDArrayIndex.interval(0, size))).reshape('c', shape);
     }
 
     /** The elements as floats (FLOAT arrays only); use absolute get/put, never the position. */

@@ -140,6 +140,39 @@ class FastEngineTest {
     }
 
     @org.junit.jupiter.api.Test
+    void oneEngineServesChangingBatchSizesAndLengths() {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).projSize(2).build();
+        FastEngine engine = new FastEngine(config, DataType.DOUBLE, 12);
+        Map<String, INDArray> params = engine.stateDict();
+        Random r = new Random(6);
+        int[][] shapes = {{4, 5}, {2, 8}, {6, 3}, {1, 1}, {4, 5}};
+        for (int[] shape : shapes) {
+            int n = shape[0];
+            int steps = shape[1];
+            INDArray input = Case.random(r, DataType.DOUBLE, steps, n, config.inputSize());
+            int[] lengths = new int[n];
+            for (int s = 0; s < n; s++) {
+                lengths[s] = 1 + r.nextInt(steps);
+            }
+            INDArray weights = Case.random(r, DataType.DOUBLE, steps, n, 4);
+            String what = n + " samples of " + steps + " steps";
+            assertClose(PlainLstm.forward(config, params, input, null, null, lengths)[0],
+                    engine.forward(input, null, null, lengths, true).output(), 1e-12, what);
+            Map<String, INDArray> gradients = engine.gradients(input, null, null, lengths, weights);
+            INDArray param = params.get("weight_hh_l1_reverse");
+            INDArray flat = param.reshape(param.length());
+            double saved = flat.getDouble(3);
+            flat.putScalar(3, saved + 1e-6);
+            double plus = PlainLstm.weightedSum(config, params, input, null, null, lengths, weights);
+            flat.putScalar(3, saved - 1e-6);
+            double minus = PlainLstm.weightedSum(config, params, input, null, null, lengths, weights);
+            flat.putScalar(3, saved);
+            assertEquals((plus - minus) / 2e-6, gradients.get("weight_hh_l1_reverse").reshape(param.length()).getDouble(3), 1e-8,
+                    what);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void dropoutOneFeedsZerosToTheNextLayer() {
         LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).dropout(1).build();
         FastEngine engine = new FastEngine(config, DataType.DOUBLE, 2);
