@@ -86,6 +86,39 @@ class TorchLstmLayerTest {
     }
 
     @Test
+    void passesDl4jsGradientCheckWithMasksProjectionsAndASecondLstm() {
+        LstmConfig first = LstmConfig.builder(3, 4).bidirectional(true).projSize(2).build();
+        LstmConfig second = LstmConfig.builder(4, 3).build();
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(5)
+                .dataType(DataType.DOUBLE).updater(new org.nd4j.linalg.learning.config.NoOp()).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.recurrent(3));
+        String a = FastLstm.addTo(g, "in", first, "a_");
+        String b = FastLstm.addTo(g, a, second, "b_");
+        g.addVertex("last", new LastTimeStepVertex("in"), b);
+        g.addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                .nIn(3).nOut(2).build(), "last");
+        g.setOutputs("out");
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        DataSet data = signTask(first, 3, 4, DataType.DOUBLE);
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, 3, 4);
+        mask.get(NDArrayIndex.point(0), NDArrayIndex.interval(2, 4)).assign(0);
+        mask.get(NDArrayIndex.point(2), NDArrayIndex.interval(1, 4)).assign(0);
+        DataType defaultType = Nd4j.dataType();
+        DataType defaultFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+        try {
+            assertTrue(org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
+                    new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig().net(net)
+                            .inputs(new INDArray[] {data.getFeatures()}).labels(new INDArray[] {data.getLabels()})
+                            .inputMask(new INDArray[] {mask}).epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)
+                            .subset(true).maxPerParam(2)));
+        } finally {
+            Nd4j.setDefaultDataTypes(defaultType, defaultFloat);
+        }
+    }
+
+    @Test
     void modelSerializerRestoresConfigurationParametersAndOutputs(@TempDir Path dir) throws Exception {
         ComputationGraph net = classifier(LstmConfig.builder(3, 4).projSize(2).bidirectional(true).dropout(0.25)
                 .numLayers(2).build(), DataType.DOUBLE);
