@@ -99,7 +99,7 @@ final class Layout {
             hN = hN.reshape(hN.size(0), hN.size(2));
             cN = cN.reshape(cN.size(0), cN.size(2));
         } else if (config.batchFirst()) {
-            output = output.permute(1, 0, 2).dup('c');
+            output = output.permute(1, 0, 2); // a view: a copy would cost more than the LSTM at small sizes
         }
         return new LstmOutput(output, hN, cN);
     }
