@@ -1,0 +1,66 @@
+package io.torchlstm4j;
+
+import io.torchlstm4j.engine.ReferenceLayers;
+import io.torchlstm4j.weights.StateDictValidator;
+import io.torchlstm4j.weights.TorchInit;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Places a PyTorch-convention LSTM inside a larger DL4J {@link ComputationGraph} (e.g. with a classifier head
+ * on its last time step) and moves PyTorch parameters in and out of it.
+ *
+ * <p>The LSTM reads DL4J's NCW layout [N, H_in, L] from a vertex of the graph; the vertex returned by
+ * {@link #addTo} holds PyTorch's {@code output} as [N, D * H_out, L]. Per-sample lengths are DL4J feature masks
+ * of a network input (the input vertex itself when it is one, else the graph's first input). Vertex names
+ * start with {@code prefix}, so several LSTMs can live in one graph.
+ */
+public final class LstmLayers {
+
+    private LstmLayers() {
+    }
+
+    /** Adds the LSTM's vertices; returns the name of the vertex whose activations are the output. */
+    public static String addTo(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex,
+                               LstmConfig config, Engine engine, String prefix) {
+        return switch (engine) {
+            case REFERENCE -> ReferenceLayers.addTo(graph, inputVertex, maskInput(graph, inputVertex), config, prefix);
+            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+        };
+    }
+
+    /** Copies PyTorch parameters (names and shapes as in {@code nn.LSTM.state_dict()}) into the graph. */
+    public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Engine engine,
+                                     Map<String, INDArray> torchParams) {
+        StateDictValidator.validate(config, torchParams, "state_dict");
+        switch (engine) {
+            case REFERENCE -> ReferenceLayers.loadStateDict(net, prefix, config, torchParams);
+            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+        }
+    }
+
+    /** The LSTM's parameters in the graph, under PyTorch's names and shapes. */
+    public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config,
+                                                  Engine engine) {
+        return switch (engine) {
+            case REFERENCE -> ReferenceLayers.stateDict(net, prefix, config);
+            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+        };
+    }
+
+    /** PyTorch's initialisation (every weight and bias from U(-1/sqrt(H), 1/sqrt(H))), from a seed. */
+    public static void initLikeTorch(ComputationGraph net, String prefix, LstmConfig config, Engine engine,
+                                     long seed) {
+        loadStateDict(net, prefix, config, engine,
+                TorchInit.lstmStateDict(config, net.getConfiguration().getDataType(), seed));
+    }
+
+    private static String maskInput(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex) {
+        List<String> inputs = graph.getNetworkInputs();
+        return inputs.contains(inputVertex) || inputs.isEmpty() ? inputVertex : inputs.get(0);
+    }
+}

@@ -1,0 +1,83 @@
+package io.torchlstm4j.weights;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The one place that maps PyTorch LSTM parameters to DL4J's stock {@code LSTM} layer and back.
+ *
+ * <table>
+ * <caption>PyTorch to DL4J (H = hidden size, I = layer input size)</caption>
+ * <tr><th>PyTorch</th><th>DL4J</th><th>mapping</th></tr>
+ * <tr><td>weight_ih (4H, I), gate rows i, f, g, o</td><td>W [I, 4H], gate columns g, f, o, i</td>
+ *     <td>W = P(weight_ih)^T</td></tr>
+ * <tr><td>weight_hh (4H, H)</td><td>RW [H, 4H]</td><td>RW = P(weight_hh)^T</td></tr>
+ * <tr><td>bias_ih (4H), bias_hh (4H)</td><td>b [1, 4H] (one bias)</td><td>b = P(bias_ih + bias_hh)</td></tr>
+ * </table>
+ * P reorders the four H-sized gate blocks: DL4J block j holds PyTorch block {@link #TORCH_BLOCK_OF_DL4J}[j].
+ * Going back, DL4J's single bias is split as bias_ih = b, bias_hh = 0, which gives PyTorch the same outputs.
+ */
+public final class GateMapping {
+
+    /** DL4J's gate blocks g, f, o, i taken from PyTorch's i(0), f(1), g(2), o(3). */
+    static final int[] TORCH_BLOCK_OF_DL4J = {2, 1, 3, 0};
+
+    private GateMapping() {
+    }
+
+    /** PyTorch (4H, K) weight to DL4J [K, 4H]. */
+    public static INDArray toDl4jWeight(INDArray torchWeight) {
+        long h = torchWeight.size(0) / 4;
+        INDArray out = torchWeight.ulike().reshape('c', torchWeight.size(1), 4 * h);
+        for (int j = 0; j < 4; j++) {
+            out.get(NDArrayIndex.all(), NDArrayIndex.interval(j * h, (j + 1) * h))
+                    .assign(torchBlock(torchWeight, TORCH_BLOCK_OF_DL4J[j], h).transpose());
+        }
+        return out;
+    }
+
+    /** DL4J [K, 4H] weight to PyTorch (4H, K). */
+    public static INDArray toTorchWeight(INDArray dl4jWeight) {
+        long h = dl4jWeight.size(1) / 4;
+        INDArray out = dl4jWeight.ulike().reshape('c', 4 * h, dl4jWeight.size(0));
+        for (int j = 0; j < 4; j++) {
+            torchBlock(out, TORCH_BLOCK_OF_DL4J[j], h)
+                    .assign(dl4jWeight.get(NDArrayIndex.all(), NDArrayIndex.interval(j * h, (j + 1) * h)).transpose());
+        }
+        return out;
+    }
+
+    /** PyTorch's two (4H) biases (either may be null = zero) to DL4J's [1, 4H]. */
+    public static INDArray toDl4jBias(INDArray biasIh, INDArray biasHh, long hiddenSize, org.nd4j.linalg.api.buffer.DataType dataType) {
+        INDArray sum = org.nd4j.linalg.factory.Nd4j.zeros(dataType, 4 * hiddenSize);
+        if (biasIh != null) sum.addi(biasIh.castTo(dataType).reshape(4 * hiddenSize));
+        if (biasHh != null) sum.addi(biasHh.castTo(dataType).reshape(4 * hiddenSize));
+        return toDl4jVector(sum).reshape(1, 4 * hiddenSize);
+    }
+
+    /** A DL4J [1, 4H] or [4H] vector (a bias or its gradient) to PyTorch's (4H) gate order. */
+    public static INDArray toTorchVector(INDArray dl4jVector) {
+        INDArray v = dl4jVector.reshape(dl4jVector.length());
+        long h = v.length() / 4;
+        INDArray out = v.ulike();
+        for (int j = 0; j < 4; j++) {
+            int t = TORCH_BLOCK_OF_DL4J[j];
+            out.get(NDArrayIndex.interval(t * h, (t + 1) * h)).assign(v.get(NDArrayIndex.interval(j * h, (j + 1) * h)));
+        }
+        return out;
+    }
+
+    private static INDArray toDl4jVector(INDArray torchVector) {
+        long h = torchVector.length() / 4;
+        INDArray out = torchVector.ulike();
+        for (int j = 0; j < 4; j++) {
+            int t = TORCH_BLOCK_OF_DL4J[j];
+            out.get(NDArrayIndex.interval(j * h, (j + 1) * h)).assign(torchVector.get(NDArrayIndex.interval(t * h, (t + 1) * h)));
+        }
+        return out;
+    }
+
+    private static INDArray torchBlock(INDArray torchWeight, int block, long h) {
+        return torchWeight.get(NDArrayIndex.interval(block * h, (block + 1) * h), NDArrayIndex.all());
+    }
+}

@@ -1,0 +1,40 @@
+package io.torchlstm4j.weights;
+
+import io.torchlstm4j.LstmConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * PyTorch's {@code nn.LSTM.reset_parameters()}: every weight and bias drawn from U(-k, k), k = 1/sqrt(hiddenSize).
+ * Deterministic for a seed (its own generator: ND4J's global random state is left alone).
+ */
+public final class TorchInit {
+
+    private TorchInit() {
+    }
+
+    /** A fresh state_dict for {@code config}, in state_dict order. */
+    public static Map<String, INDArray> lstmStateDict(LstmConfig config, DataType dataType, long seed) {
+        double k = 1.0 / Math.sqrt(config.hiddenSize());
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, INDArray> params = new LinkedHashMap<>();
+        TorchParameterNames.expectedShapes(config).forEach((name, shape) -> params.put(name, uniform(random, k, dataType, shape)));
+        return params;
+    }
+
+    /** An array of {@code shape} drawn from U(-bound, bound). */
+    public static INDArray uniform(SplittableRandom random, double bound, DataType dataType, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        double[] values = new double[Math.toIntExact(n)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextDouble(-bound, bound);
+        }
+        return Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
+    }
+}
