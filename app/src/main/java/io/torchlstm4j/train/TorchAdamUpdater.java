@@ -6,6 +6,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -58,21 +59,22 @@ public final class TorchAdamUpdater implements GradientUpdater<TorchAdam> {
 
     @Override
     public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        if (!viewArray.isRowVectorOrScalar()) {
-            throw new IllegalArgumentException("TorchAdam state view must be a row vector, got shape "
-                    + java.util.Arrays.toString(viewArray.shape()));
+        if (!viewArray.isVectorOrScalar() || viewArray.length() % 2 != 0) {
+            throw new IllegalArgumentException("TorchAdam state view must be a vector of even length (m then v), "
+                    + "got shape " + Arrays.toString(viewArray.shape()));
         }
         if (initialize) {
             viewArray.assign(0);
         }
+        INDArray flat = viewArray.reshape(viewArray.length());
         long half = viewArray.length() / 2;
-        INDArray mView = viewArray.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, half));
-        INDArray vView = viewArray.get(NDArrayIndex.point(0), NDArrayIndex.interval(half, 2 * half));
+        INDArray mView = flat.get(NDArrayIndex.interval(0, half));
+        INDArray vView = flat.get(NDArrayIndex.interval(half, 2 * half));
         m = Shape.newShapeNoCopy(mView, gradientShape, gradientOrder == 'f');
         v = Shape.newShapeNoCopy(vView, gradientShape, gradientOrder == 'f');
         if (m == null || v == null) {
             throw new IllegalStateException("TorchAdam could not view its state as the gradient's shape "
-                    + java.util.Arrays.toString(gradientShape));
+                    + Arrays.toString(gradientShape));
         }
         this.gradientOrder = gradientOrder;
     }
