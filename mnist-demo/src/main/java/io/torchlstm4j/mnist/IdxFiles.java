@@ -80,15 +80,18 @@ public final class IdxFiles {
 
     private static int[] header(Path file, ByteBuffer buffer, int magic, String what) {
         int dims = magic & 0xFF;
+        if (buffer.remaining() >= 4) {
+            int found = buffer.getInt(0);
+            if (found != magic) {
+                throw new DataException(String.format("%s is not an IDX file of %s: magic number 0x%08X was "
+                        + "expected but 0x%08X was found", file, what, magic, found));
+            }
+        }
         if (buffer.remaining() < 4 + 4 * dims) {
             throw new DataException(file + " is truncated: " + buffer.remaining() + " bytes, but an IDX header of "
                     + (4 + 4 * dims) + " bytes was expected");
         }
-        int found = buffer.getInt();
-        if (found != magic) {
-            throw new DataException(String.format("%s is not an IDX file of %s: magic number 0x%08X was expected "
-                    + "but 0x%08X was found", file, what, magic, found));
-        }
+        buffer.getInt();
         int[] sizes = new int[dims];
         for (int d = 0; d < dims; d++) {
             sizes[d] = buffer.getInt();

@@ -49,9 +49,9 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    /** Copies the lists. */
+    /** Copies the lists; a mirror URL without a trailing '/' gets one. */
     public MnistDownloader {
-        mirrors = List.copyOf(mirrors);
+        mirrors = mirrors.stream().map(m -> m.toString().endsWith("/") ? m : URI.create(m + "/")).toList();
         resources = List.copyOf(resources);
     }
 

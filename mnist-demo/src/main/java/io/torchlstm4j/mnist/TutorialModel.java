@@ -4,6 +4,7 @@ import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
 import io.torchlstm4j.train.TorchAdam;
+import io.torchlstm4j.weights.StateDicts;
 import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -107,7 +108,7 @@ public final class TutorialModel {
      *  it is needed). */
     static TutorialModel fromStateDict(Map<String, INDArray> stateDict, Engine engine, double lr, DataType dataType,
                                        String source, boolean torchBiasStep) {
-        LstmConfig lstm = inferConfig(stateDict, source);
+        LstmConfig lstm = configOf(stateDict, source);
         TutorialModel model = new TutorialModel(build(lstm, engine, lr, dataType, 0, torchBiasStep), lstm, engine);
         model.loadStateDict(stateDict, source);
         return model;
@@ -166,19 +167,26 @@ public final class TutorialModel {
         }
     }
 
-    private static LstmConfig inferConfig(Map<String, INDArray> sd, String source) {
-        INDArray w0 = sd.get("rnn.weight_ih_l0");
-        INDArray out = sd.get("out.weight");
-        if (w0 == null || out == null || w0.rank() != 2 || out.rank() != 2) {
-            throw new IllegalArgumentException(source + " is not a state_dict of the tutorial's RNN module: expected "
-                    + "rnn.weight_ih_l0 (4*hidden_size, input_size) and out.weight (10, hidden_size), found keys "
-                    + sd.keySet());
+    /**
+     * The LSTM configuration a tutorial state_dict was saved from: the {@code rnn.} tensors as {@code nn.LSTM}'s
+     * ({@link StateDicts#inferConfig}), batch_first as in the tutorial.
+     *
+     * @throws IllegalArgumentException when the tensors under {@code rnn.} are not a consistent nn.LSTM state_dict
+     */
+    public static LstmConfig configOf(Map<String, INDArray> stateDict, String source) {
+        Map<String, INDArray> rnn = new LinkedHashMap<>();
+        stateDict.forEach((k, v) -> {
+            if (k.startsWith("rnn.")) rnn.put(k.substring(4), v);
+        });
+        if (rnn.isEmpty()) {
+            throw new IllegalArgumentException(source + " is not a state_dict of the tutorial's RNN module: no key "
+                    + "starts with rnn. (expected rnn.weight_ih_l0, ..., out.weight, out.bias), found " + stateDict.keySet());
         }
-        int numLayers = 0;
-        while (sd.containsKey("rnn.weight_ih_l" + numLayers)) {
-            numLayers++;
+        try {
+            return StateDicts.inferConfig(rnn, true);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + " (keys under rnn.): " + e.getMessage(), e);
         }
-        return lstmConfig((int) w0.size(1), (int) out.size(1), numLayers);
     }
 
     /** Replaces every parameter with the tutorial module's state_dict values. */

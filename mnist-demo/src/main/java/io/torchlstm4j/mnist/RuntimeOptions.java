@@ -1,0 +1,43 @@
+package io.torchlstm4j.mnist;
+
+import io.torchlstm4j.Engine;
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.engine.Engines;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Option;
+
+/** {@code --threads} and {@code --engine}, shared by the commands. */
+final class RuntimeOptions {
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads for ND4J's own loops and for its BLAS (default: ND4J's, i.e. OMP_NUM_THREADS or "
+                    + "the number of cores). Set at start-up through Nd4j.getEnvironment().setMaxThreads/"
+                    + "setMaxMasterThreads and the BLAS's setMaxThreads, so OMP_NUM_THREADS is not needed.")
+    Integer threads;
+
+    @Option(names = "--engine", paramLabel = "fast|reference",
+            description = "LSTM engine: fast (our layer) or reference (DL4J's stock LSTM layers). "
+                    + "Default: the library's default engine.")
+    Engine engine;
+
+    /**
+     * Applies --threads; returns the number of threads ND4J's loops now use ({@code maxMasterThreads}: in M2.1
+     * {@code Environment.maxThreads()} keeps reporting the start-up value even after {@code setMaxThreads}).
+     */
+    int applyThreads() {
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            }
+            Nd4j.getEnvironment().setMaxThreads(threads);
+            Nd4j.getEnvironment().setMaxMasterThreads(threads);
+            Nd4j.factory().blas().setMaxThreads(threads);
+        }
+        return Nd4j.getEnvironment().maxMasterThreads();
+    }
+
+    /** The engine asked for, or the library's default for this configuration. */
+    Engine engineFor(LstmConfig config) {
+        return engine != null ? engine : Engines.defaultFor(config);
+    }
+}
