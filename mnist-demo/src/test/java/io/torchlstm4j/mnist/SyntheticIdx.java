@@ -10,7 +10,7 @@ import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Small generated MNIST-format data: class c is a bright vertical band in columns 2c..2c+4 over noise, so an LSTM
+ * Small generated MNIST-format data: class c is a bright vertical band in columns 2c+4 and 2c+5 over faint noise, so an LSTM
  * reading rows learns it within a few dozen steps.
  */
 final class SyntheticIdx {
@@ -28,8 +28,8 @@ final class SyntheticIdx {
             labels.put((byte) label);
             for (int r = 0; r < 28; r++) {
                 for (int c = 0; c < 28; c++) {
-                    boolean band = c >= 2 * label + 4 && c < 2 * label + 8 && r >= 4 && r < 24;
-                    images.put((byte) (band ? 200 + random.nextInt(56) : random.nextInt(60)));
+                    boolean band = c >= 2 * label + 4 && c < 2 * label + 6 && r >= 4 && r < 24;
+                    images.put((byte) (band ? 255 : random.nextInt(40)));
                 }
             }
         }
