@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 final class DataOptions {
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "Folder with MNIST's IDX files (gzipped or not), directly or in DIR/MNIST/raw. Default: "
-                    + "./mnist/MNIST/raw, else downloaded there, else Debian's Fashion-MNIST (with a notice).")
+            description = "Folder with MNIST's IDX files (gzipped or not), directly or in DIR/MNIST/raw. Without it: "
+                    + "mnist/MNIST/raw in the working directory, else MNIST downloaded there, else Debian's "
+                    + "Fashion-MNIST (with a notice).")
     Path data;
 
     @Option(names = "--no-download", description = "Without --data: do not try to download MNIST.")

@@ -10,9 +10,8 @@ import picocli.CommandLine.Option;
 final class RuntimeOptions {
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads for ND4J's own loops and for its BLAS (default: ND4J's, i.e. OMP_NUM_THREADS or "
-                    + "the number of cores). Set at start-up through Nd4j.getEnvironment().setMaxThreads/"
-                    + "setMaxMasterThreads and the BLAS's setMaxThreads, so OMP_NUM_THREADS is not needed.")
+            description = "Threads for ND4J's loops and its BLAS (default: OMP_NUM_THREADS, else the number of "
+                    + "cores). Applied at start-up through ND4J's API; no environment variable is needed.")
     Integer threads;
 
     @Option(names = "--engine", paramLabel = "fast|reference",

@@ -66,13 +66,17 @@ final class Training {
                     if (step % settings.evalEvery() == 0) {
                         double accuracy = Evaluation.of(model, test).accuracy();
                         evals.add(new EvalPoint(losses.size() - 1, loss, accuracy));
+                        if (bar != null) {
+                            System.err.print("\r\033[2K"); // clear the bar's line; it redraws below the result
+                            System.err.flush();
+                        }
                         out.printf(Locale.ROOT, "Epoch: %d | train loss: %.4f | test accuracy: %.2f%n", epoch, loss,
                                 accuracy);
                         out.flush();
                     }
                     if (bar != null) {
                         bar.step();
-                        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", loss));
+                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
                     }
                 }
             }
