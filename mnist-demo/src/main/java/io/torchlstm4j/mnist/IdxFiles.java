@@ -51,6 +51,9 @@ public final class IdxFiles {
         ByteBuffer labelsBuffer = ByteBuffer.wrap(bytes(labelsFile));
         int[] labelDims = header(labelsFile, labelsBuffer, LABELS_MAGIC, "unsigned-byte labels, 1 dimension");
         byte[] labels = body(labelsFile, labelsBuffer, labelDims[0], labelDims[0] + " labels");
+        if (imageDims[0] == 0) {
+            throw new DataException(imagesFile + " holds no images");
+        }
         if (labelDims[0] != imageDims[0]) {
             throw new DataException(imagesFile + " has " + imageDims[0] + " images but " + labelsFile + " has "
                     + labelDims[0] + " labels: they must be the same count");

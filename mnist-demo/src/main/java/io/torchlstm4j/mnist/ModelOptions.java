@@ -24,7 +24,7 @@ final class ModelOptions {
                     + "out.bias) as .safetensors or .npz; the sizes are read from the tensors.")
     Path torchWeights;
 
-    /** Loads the model; {@code engine} is used for --torch-weights (a --model zip knows its engine). */
+    /** Loads the model; --engine applies to --torch-weights (a --model zip knows its engine). */
     TutorialModel load(RuntimeOptions runtime) throws IOException {
         if (model != null) {
             requireFile(model, "--model");
@@ -43,6 +43,7 @@ final class ModelOptions {
                     + "np.savez(f, **{k: v.numpy() for k, v in rnn.state_dict().items()}))");
         }
         Engine engine = runtime.engineFor(TutorialModel.configOf(stateDict, torchWeights.toString()));
+        // the learning rate only matters for training, which evaluate and predict do not do
         return TutorialModel.fromStateDict(stateDict, engine, 0.01, DataType.FLOAT, torchWeights.toString());
     }
 

@@ -111,7 +111,7 @@ final class TrainCommand implements Callable<Integer> {
                 .put("train_examples", train.size()).put("test_examples", test.size()).put("steps", result.steps())
                 .put("train_ms_per_step", result.trainMsPerStep())
                 .put("final_test_accuracy", evaluation.accuracy())
-                .put("final_train_loss", result.losses().isEmpty() ? null : result.losses().get(result.steps() - 1))
+                .put("final_train_loss", result.losses().get(result.steps() - 1))
                 .put("first10_pred", evaluation.firstPredictions(10)).put("first10_real", evaluation.firstLabels(10))
                 .put("seed", seed).put("threads", threads).put("engine", engine.name().toLowerCase(Locale.ROOT))
                 .put("epochs", epochs).put("batch_size", batchSize).put("lr", lr).put("hidden_size", hiddenSize)

@@ -3,9 +3,11 @@ package io.torchlstm4j.mnist;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -56,9 +58,9 @@ final class Training {
                 int[] order = shuffled(train.size(), random);
                 for (int step = 0; step < batchesPerEpoch; step++) {
                     int from = step * settings.batchSize();
-                    int[] idx = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + settings.batchSize()));
-                    var features = train.features(idx, model.dataType());
-                    var labels = train.oneHotLabels(idx, model.dataType());
+                    int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + settings.batchSize()));
+                    INDArray features = train.features(idx, model.dataType());
+                    INDArray labels = train.oneHotLabels(idx, model.dataType());
                     long start = System.nanoTime();
                     double loss = model.fit(features, labels);
                     trainNanos += System.nanoTime() - start;

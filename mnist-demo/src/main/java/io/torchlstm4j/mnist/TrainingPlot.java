@@ -27,6 +27,7 @@ final class TrainingPlot {
         chart.setYAxisGroupTitle(1, "test accuracy");
         chart.getStyler().setYAxisMin(1, 0.0).setYAxisMax(1, 1.0);
         chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+        chart.getStyler().setXAxisTickMarkSpacingHint(90);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         List<Integer> steps = IntStream.range(0, result.steps()).boxed().toList();
         XYSeries loss = chart.addSeries("train loss", steps, result.losses());
