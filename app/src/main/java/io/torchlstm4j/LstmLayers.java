@@ -1,6 +1,7 @@
 package io.torchlstm4j;
 
 import io.torchlstm4j.engine.ReferenceLayers;
+import io.torchlstm4j.fast.FastLstm;
 import io.torchlstm4j.weights.StateDictValidator;
 import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -29,7 +30,7 @@ public final class LstmLayers {
                                LstmConfig config, Engine engine, String prefix) {
         return switch (engine) {
             case REFERENCE -> ReferenceLayers.addTo(graph, inputVertex, maskInput(graph, inputVertex), config, prefix);
-            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+            case FAST -> FastLstm.addTo(graph, inputVertex, config, prefix);
         };
     }
 
@@ -39,7 +40,7 @@ public final class LstmLayers {
         StateDictValidator.validate(config, torchParams, "state_dict");
         switch (engine) {
             case REFERENCE -> ReferenceLayers.loadStateDict(net, prefix, config, torchParams);
-            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+            case FAST -> FastLstm.loadStateDict(net, prefix, config, torchParams);
         }
     }
 
@@ -48,7 +49,7 @@ public final class LstmLayers {
                                                   Engine engine) {
         return switch (engine) {
             case REFERENCE -> ReferenceLayers.stateDict(net, prefix, config);
-            case FAST -> throw new UnsupportedOperationException("Engine.FAST is not available yet");
+            case FAST -> FastLstm.stateDict(net, prefix, config);
         };
     }
 

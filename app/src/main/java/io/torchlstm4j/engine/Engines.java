@@ -2,6 +2,7 @@ package io.torchlstm4j.engine;
 
 import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.fast.FastEngine;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /** Creates engines and decides which one serves a configuration by default. */
@@ -12,13 +13,13 @@ public final class Engines {
 
     /** The engine used when the caller names none: the fast engine (it supports every configuration). */
     public static Engine defaultFor(LstmConfig config) {
-        return Engine.REFERENCE; // until the fast engine lands
+        return Engine.FAST;
     }
 
     public static LstmEngine create(Engine engine, LstmConfig config, DataType dataType, long seed) {
         return switch (engine) {
             case REFERENCE -> new ReferenceEngine(config, dataType, seed);
-            case FAST -> throw new UnsupportedOperationException("engine FAST is not implemented yet");
+            case FAST -> new FastEngine(config, dataType, seed);
         };
     }
 }

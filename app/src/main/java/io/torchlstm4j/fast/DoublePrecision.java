@@ -1,0 +1,174 @@
+package io.torchlstm4j.fast;
+
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/**
+ * float64: OpenBLAS {@code dgemm} and loops with the JDK's {@code Math.tanh} and {@code Math.exp} (within 1 ulp), as
+ * exact as PyTorch's double LSTM. The loops mirror {@link FloatPrecision}'s; only the element type differs.
+ */
+final class DoublePrecision extends Precision<double[]> {
+
+    @Override
+    double[] alloc(int n) {
+        return new double[n];
+    }
+
+    @Override
+    double[][] allocMany(int count, int n) {
+        return new double[count][n];
+    }
+
+    @Override
+    double[][][] allocGrid(int rows, int cols, int n) {
+        return new double[rows][cols][n];
+    }
+
+    @Override
+    double[] validity(int[] lengths, int t, int rows) {
+        int n = lengths.length;
+        double[] mask = new double[rows * n];
+        for (int s = 0; s < n; s++) {
+            if (t < lengths[s]) {
+                for (int j = 0; j < rows; j++) {
+                    mask[j * n + s] = 1d;
+                }
+            }
+        }
+        return mask;
+    }
+
+    @Override
+    void fill(double[] a, double value) {
+        Arrays.fill(a, value);
+    }
+
+    @Override
+    void get(OffHeap src, long index, double[] dst, int offset, int length) {
+        src.doubles().get(Math.toIntExact(index), dst, offset, length);
+    }
+
+    @Override
+    void put(double[] src, int offset, OffHeap dst, long index, int length) {
+        dst.doubles().put(Math.toIntExact(index), src, offset, length);
+    }
+
+    @Override
+    INDArray toArray(double[] a, int rows, int cols) {
+        return Nd4j.create(Arrays.copyOf(a, rows * cols), new long[] {rows, cols}, 'c');
+    }
+
+    @Override
+    void gemm(boolean transA, boolean transB, int m, int n, int k, OffHeap a, long aOffset, int lda,
+              OffHeap b, long bOffset, int ldb, boolean accumulate, OffHeap c, long cOffset, int ldc) {
+        openblas_nolapack.cblas_dgemm(openblas_nolapack.CblasRowMajor,
+                transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                m, n, k, 1d, a.doubleAt(aOffset), lda, b.doubleAt(bOffset), ldb, accumulate ? 1d : 0d,
+                c.doubleAt(cOffset), ldc);
+    }
+
+    @Override
+    void gemv(int m, int n, OffHeap a, int lda, OffHeap x, OffHeap y) {
+        openblas_nolapack.cblas_dgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, m, n, 1d,
+                a.doubleAt(0), lda, x.doubleAt(0), 1, 0d, y.doubleAt(0), 1);
+    }
+
+    @Override
+    void broadcastRows(double[] out, double[] source, int offset, int rows, int n) {
+        for (int j = 0; j < rows; j++) {
+            Arrays.fill(out, j * n, (j + 1) * n, source[offset + j]);
+        }
+    }
+
+    private static double sigmoid(double x) {
+        return 1d / (1d + Math.exp(-x));
+    }
+
+    @Override
+    void sigmoid(double[] x, double[] bias, int n) {
+        for (int k = 0; k < n; k++) {
+            x[k] = sigmoid(x[k] + bias[k]);
+        }
+    }
+
+    @Override
+    void tanh(double[] x, double[] bias, int n) {
+        for (int k = 0; k < n; k++) {
+            x[k] = Math.tanh(x[k] + bias[k]);
+        }
+    }
+
+    @Override
+    void tanhOf(double[] out, double[] x, int n) {
+        for (int k = 0; k < n; k++) {
+            out[k] = Math.tanh(x[k]);
+        }
+    }
+
+    @Override
+    void cell(double[] c, double[] f, double[] cPrev, double[] i, double[] g, int n) {
+        for (int k = 0; k < n; k++) {
+            c[k] = f[k] * cPrev[k] + i[k] * g[k];
+        }
+    }
+
+    @Override
+    void outputGate(double[] h, double[] o, double[] c, int n) {
+        for (int k = 0; k < n; k++) {
+            h[k] = o[k] * Math.tanh(c[k]);
+        }
+    }
+
+    @Override
+    void keep(double[] target, double[] old, double[] mask, int n) {
+        for (int k = 0; k < n; k++) {
+            target[k] = old[k] + mask[k] * (target[k] - old[k]);
+        }
+    }
+
+    @Override
+    void multiply(double[] out, double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
+            out[k] = a[k] * b[k];
+        }
+    }
+
+    @Override
+    void multiplyInPlace(double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
+            a[k] *= b[k];
+        }
+    }
+
+    @Override
+    void addInPlace(double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
+            a[k] += b[k];
+        }
+    }
+
+    @Override
+    void addTanhGrad(double[] acc, double[] a, double[] b, double[] t, int n) {
+        for (int k = 0; k < n; k++) {
+            acc[k] += a[k] * b[k] * (1d - t[k] * t[k]);
+        }
+    }
+
+    @Override
+    void tanhGrad(double[] out, double[] a, double[] b, double[] t, int n) {
+        for (int k = 0; k < n; k++) {
+            out[k] = a[k] * b[k] * (1d - t[k] * t[k]);
+        }
+    }
+
+    @Override
+    void sigmoidGrad(double[] out, double[] a, double[] b, double[] s, int n) {
+        for (int k = 0; k < n; k++) {
+            out[k] = a[k] * b[k] * s[k] * (1d - s[k]);
+        }
+    }
+}

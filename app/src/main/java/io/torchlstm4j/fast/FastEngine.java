@@ -1,0 +1,87 @@
+package io.torchlstm4j.fast;
+
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.engine.LstmEngine;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+
+/**
+ * The fast engine: one {@link TorchLstmLayer} (the whole LSTM) in a ComputationGraph with input {@code "input"} and
+ * output vertex {@code "lstm"}. Supports every configuration of {@link LstmConfig}, float32 and float64.
+ */
+public final class FastEngine implements LstmEngine {
+
+    private final LstmConfig config;
+    private final DataType dataType;
+    private final ComputationGraph network;
+
+    /** An LSTM initialised like PyTorch from {@code seed}. */
+    public FastEngine(LstmConfig config, DataType dataType, long seed) {
+        this.config = config;
+        this.dataType = dataType;
+        ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(dataType)
+                .graphBuilder()
+                .addInputs("input")
+                .setInputTypes(InputType.recurrent(config.inputSize()));
+        graph.setOutputs(FastLstm.addTo(graph, "input", config, ""));
+        this.network = new ComputationGraph(graph.build());
+        network.init();
+        FastLstm.initLikeTorch(network, "", config, seed);
+    }
+
+    @Override
+    public LstmConfig config() {
+        return config;
+    }
+
+    @Override
+    public DataType dataType() {
+        return dataType;
+    }
+
+    @Override
+    public LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return layer().forward(input, h0, c0, lengths, training);
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                                           INDArray outputGradient) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            layer().forward(input, h0, c0, lengths, true);
+            return layer().gradients(outputGradient);
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> stateDict() {
+        return FastLstm.stateDict(network, "", config);
+    }
+
+    @Override
+    public void loadStateDict(Map<String, INDArray> stateDict) {
+        FastLstm.loadStateDict(network, "", config, stateDict);
+    }
+
+    @Override
+    public ComputationGraph network() {
+        return network;
+    }
+
+    private TorchLstmLayerImpl layer() {
+        return FastLstm.layer(network, "", config);
+    }
+}

@@ -1,0 +1,462 @@
+package io.torchlstm4j.fast;
+
+import io.torchlstm4j.LstmConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole stacked, optionally bidirectional LSTM (with optional projections) forward and backward, on OpenBLAS
+ * calls and Java loops over preallocated buffers.
+ *
+ * <p>Layout: every sequence tensor is feature-major, {@code [F, L * N]} with column {@code t * N + n}, so that
+ * <ul>
+ *   <li>the input projection of all steps of a layer and direction is one GEMM {@code W_ih [4H, I] x X [I, L*N]};</li>
+ *   <li>each step is one GEMM {@code W_hh [4H, H_out] x h [H_out, N]} added into that step's gate columns;</li>
+ *   <li>the gate math runs over four separate Java arrays (i, f, g, o), each {@code [H, N]}, in plain loops the
+ *       JIT vectorises;</li>
+ *   <li>backward computes the gate gradients step by step (one GEMM per step for the recurrent part), then every
+ *       weight gradient and the input gradient in one GEMM over all steps.</li>
+ * </ul>
+ * States h of a direction sit in {@code [H_out, (L + 1) * N]}: slot s is columns {@code s*N .. s*N+N}. The forward
+ * direction reads slot t at step t and writes slot t+1 (initial state in slot 0); the backward direction reads
+ * slot t+1 and writes slot t (initial state in slot L). Cell states use the same slots, as Java arrays.
+ *
+ * <p>Lengths (PyTorch packed sequences): step t of sample n is valid when {@code t < lengths[n]}, in both directions.
+ * At an invalid step the state is carried unchanged and the output is 0; in backward, the gradients of invalid
+ * steps are zeroed, so no gradient comes from padding. Dropout follows PyTorch: one mask over each non-last
+ * layer's whole output, in training only.
+ *
+ * <p>Buffers are reused while the batch size and sequence length stay the same. Not thread-safe.
+ *
+ * @param <A> {@code float[]} or {@code double[]}
+ */
+final class LstmKernel<A> {
+
+    /** One layer and direction's parameters, or their gradients, in PyTorch's layout; biases and wHr may be null. */
+    record Weights(OffHeap wIh, OffHeap wHh, OffHeap bIh, OffHeap bHh, OffHeap wHr) {
+    }
+
+    private final LstmConfig config;
+    private final Precision<A> num;
+    private final DataType dataType;
+    private final int hidden;
+    private final int hOut;
+    private final int dirs;
+
+    private int batch = -1;
+    private int steps = -1;
+    /** Derived from batch and steps: L * N (columns of a sequence tensor), (L + 1) * N, H * N, H_out * N. */
+    private int columns;
+    private int stateLd;
+    private int cells;
+    private int outs;
+    private List<Layer> layers;
+    private OffHeap ones;
+    private A[] masks;
+    private boolean stored;
+    private boolean dropped;
+
+    LstmKernel(LstmConfig config, Precision<A> num, DataType dataType) {
+        this.config = config;
+        this.num = num;
+        this.dataType = dataType;
+        this.hidden = config.hiddenSize();
+        this.hOut = config.outputSize();
+        this.dirs = config.numDirections();
+    }
+
+    /** The layer-0 input buffer {@code [H_in, L, N]} for (batch, steps), to be filled by the caller. */
+    INDArray prepare(int batch, int steps) {
+        if (batch != this.batch || steps != this.steps) {
+            allocate(batch, steps);
+        }
+        stored = false;
+        return layers.get(0).x.array();
+    }
+
+    /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
+    boolean hasStoredForward() {
+        return stored;
+    }
+
+    /**
+     * Runs the LSTM over the input in {@link #prepare}'s buffer.
+     *
+     * @param weights  per layer and direction (index layer * D + direction)
+     * @param h0       (numLayers * D, N, H_out) or null for zeros
+     * @param c0       (numLayers * D, N, H) or null for zeros
+     * @param lengths  N valid lengths in 1..L, or null for all L
+     * @param training keeps what backward needs and applies dropout
+     * @param output   {@code [D * H_out, L, N]} c-order: receives the top layer's output
+     */
+    void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
+        masks = lengths == null ? null : masks(lengths);
+        dropped = training && config.dropout() > 0 && config.numLayers() > 1;
+        if (training) {
+            allocateActivations();
+        }
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            Layer l = layers.get(layer);
+            OffHeap y = layer == config.numLayers() - 1 ? new OffHeap(output) : l.y;
+            for (int dir = 0; dir < dirs; dir++) {
+                forward(layer, dir, weights.get(layer * dirs + dir), h0, c0, training, y);
+            }
+            if (layer < config.numLayers() - 1 && l.y != layers.get(layer + 1).x) {
+                feedNextLayer(layer);
+            }
+        }
+        stored = training;
+    }
+
+    /** h_n as (numLayers * D, N, H_out) after {@link #forward}. */
+    INDArray finalHidden() {
+        INDArray h = Nd4j.create(dataType, (long) config.stateLayers(), batch, hOut);
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (int dir = 0; dir < dirs; dir++) {
+                h.get(NDArrayIndex.point((long) layer * dirs + dir)).assign(
+                        num.toArray(layers.get(layer).directions.get(dir).hState, hOut, batch).transpose());
+            }
+        }
+        return h;
+    }
+
+    /** c_n as (numLayers * D, N, H) after {@link #forward}. */
+    INDArray finalCell() {
+        INDArray c = Nd4j.create(dataType, (long) config.stateLayers(), batch, hidden);
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (int dir = 0; dir < dirs; dir++) {
+                A last = layers.get(layer).directions.get(dir).c[dir == 0 ? steps : 0];
+                c.get(NDArrayIndex.point((long) layer * dirs + dir)).assign(num.toArray(last, hidden, batch).transpose());
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Gradients of {@code sum(output * outputGradient)} after a training {@link #forward}, written into
+     * {@code gradients} (overwritten, never accumulated).
+     *
+     * @param outputGradient {@code [D * H_out, L, N]} c-order
+     * @param inputGradient  {@code [H_in, L, N]} c-order to receive dL/d(input), or null when not needed
+     */
+    void backward(List<Weights> weights, List<Weights> gradients, INDArray outputGradient, INDArray inputGradient) {
+        if (!stored) {
+            throw new IllegalStateException("internal: backward without a stored training forward");
+        }
+        OffHeap dy = new OffHeap(outputGradient);
+        for (int layer = config.numLayers() - 1; layer >= 0; layer--) {
+            OffHeap dx = layer > 0 ? layers.get(layer).dx : inputGradient == null ? null : new OffHeap(inputGradient);
+            for (int dir = 0; dir < dirs; dir++) {
+                int index = layer * dirs + dir;
+                backward(layer, dir, weights.get(index), gradients.get(index), dy, dx);
+            }
+            if (layer > 0) {
+                dy = layers.get(layer).dx;
+                if (dropped) {
+                    dy.array().muli(layers.get(layer - 1).dropMask);
+                }
+            }
+        }
+    }
+
+    private void forward(int layer, int dir, Weights w, INDArray h0, INDArray c0, boolean training, OffHeap y) {
+        Layer l = layers.get(layer);
+        Direction d = l.directions.get(dir);
+        int n = batch;
+        int len = steps;
+        int in = config.layerInputSize(layer);
+        num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.gates, 0, columns);
+        biases(w, d);
+        initialState(layer, dir, h0, c0);
+        for (int s = 0; s < len; s++) {
+            int t = dir == 0 ? s : len - 1 - s;
+            int inSlot = dir == 0 ? t : t + 1;
+            int outSlot = dir == 0 ? t + 1 : t;
+            num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, (long) inSlot * n, stateLd,
+                    true, d.gates, (long) t * n, columns);
+            A[] g = training ? d.acts[t] : d.work;
+            for (int q = 0; q < 4; q++) {
+                for (int j = 0; j < hidden; j++) {
+                    num.get(d.gates, (long) (q * hidden + j) * columns + (long) t * n, g[q], j * n, n);
+                }
+            }
+            num.sigmoid(g[0], d.bias[0], cells);
+            num.sigmoid(g[1], d.bias[1], cells);
+            num.tanh(g[2], d.bias[2], cells);
+            num.sigmoid(g[3], d.bias[3], cells);
+            A cPrev = d.c[inSlot];
+            A c = d.c[outSlot];
+            num.cell(c, g[1], cPrev, g[0], g[2], cells);
+            if (config.projSize() > 0) {
+                num.outputGate(d.r, g[3], c, cells);
+                for (int j = 0; j < hidden; j++) {
+                    num.put(d.r, j * n, d.projected, (long) j * columns + (long) t * n, n);
+                }
+                num.gemm(false, false, hOut, n, hidden, w.wHr(), 0, hidden, d.projected, (long) t * n, columns, false,
+                        d.scratch, 0, n);
+                num.get(d.scratch, 0, d.h, 0, outs);
+            } else {
+                num.outputGate(d.h, g[3], c, cells);
+            }
+            A out = d.h;
+            if (masks != null) {
+                A mask = masks[t];
+                num.keep(c, cPrev, mask, cells);
+                num.keep(d.h, d.hState, mask, outs);
+                num.multiply(d.masked, d.h, mask, outs);
+                out = d.masked;
+            }
+            A previous = d.hState;
+            d.hState = d.h;
+            d.h = previous;
+            for (int j = 0; j < hOut; j++) {
+                num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) outSlot * n, n);
+                num.put(out, j * n, y, (long) (dir * hOut + j) * columns + (long) t * n, n);
+            }
+        }
+    }
+
+    private void backward(int layer, int dir, Weights w, Weights grad, OffHeap dy, OffHeap dx) {
+        Layer l = layers.get(layer);
+        Direction d = l.directions.get(dir);
+        int n = batch;
+        int len = steps;
+        int in = config.layerInputSize(layer);
+        num.fill(d.dc, 0);
+        for (int s = len - 1; s >= 0; s--) {
+            int t = dir == 0 ? s : len - 1 - s;
+            int inSlot = dir == 0 ? t : t + 1;
+            int outSlot = dir == 0 ? t + 1 : t;
+            for (int j = 0; j < hOut; j++) {
+                num.get(dy, (long) (dir * hOut + j) * columns + (long) t * n, d.dh, j * n, n);
+            }
+            if (s < len - 1) {
+                num.addInPlace(d.dh, d.dhCarry, outs);
+            }
+            if (masks != null) {
+                num.multiplyInPlace(d.dh, masks[t], outs);
+            }
+            A dr = d.dh;
+            if (config.projSize() > 0) {
+                for (int j = 0; j < hOut; j++) {
+                    num.put(d.dh, j * n, d.projectedGrad, (long) j * columns + (long) t * n, n);
+                }
+                num.gemm(true, false, hidden, n, hOut, w.wHr(), 0, hidden, d.projectedGrad, (long) t * n, columns, false,
+                        d.scratch, 0, n);
+                num.get(d.scratch, 0, d.dr, 0, cells);
+                dr = d.dr;
+            }
+            A[] g = d.acts[t];
+            A[] dg = d.work;
+            num.tanhOf(d.tmp, d.c[outSlot], cells);
+            num.addTanhGrad(d.dc, dr, g[3], d.tmp, cells);
+            if (masks != null) {
+                num.multiplyInPlace(d.dc, masks[t], cells);
+            }
+            num.sigmoidGrad(dg[3], dr, d.tmp, g[3], cells);
+            num.sigmoidGrad(dg[0], d.dc, g[2], g[0], cells);
+            num.tanhGrad(dg[2], d.dc, g[0], g[2], cells);
+            num.sigmoidGrad(dg[1], d.dc, d.c[inSlot], g[1], cells);
+            num.multiplyInPlace(d.dc, g[1], cells);
+            for (int q = 0; q < 4; q++) {
+                for (int j = 0; j < hidden; j++) {
+                    num.put(dg[q], j * n, d.gates, (long) (q * hidden + j) * columns + (long) t * n, n);
+                }
+            }
+            if (s > 0) {
+                num.gemm(true, false, hOut, n, 4 * hidden, w.wHh(), 0, hOut, d.gates, (long) t * n, columns, false,
+                        d.scratch, 0, n);
+                num.get(d.scratch, 0, d.dhCarry, 0, outs);
+            }
+        }
+        num.gemm(false, true, 4 * hidden, in, columns, d.gates, 0, columns, l.x, 0, columns, false, grad.wIh(), 0, in);
+        num.gemm(false, true, 4 * hidden, hOut, columns, d.gates, 0, columns, d.states, dir == 0 ? 0 : n, stateLd, false,
+                grad.wHh(), 0, hOut);
+        if (config.bias()) {
+            num.gemv(4 * hidden, columns, d.gates, columns, ones, grad.bIh());
+            grad.bHh().array().assign(grad.bIh().array());
+        }
+        if (config.projSize() > 0) {
+            num.gemm(false, true, hOut, hidden, columns, d.projectedGrad, 0, columns, d.projected, 0, columns, false, grad.wHr(), 0,
+                    hidden);
+        }
+        if (dx != null) {
+            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, d.gates, 0, columns, dir > 0, dx, 0, columns);
+        }
+    }
+
+    /** Gate biases b_ih + b_hh broadcast to each gate's [H, N] array (zeros without bias). */
+    private void biases(Weights w, Direction d) {
+        int n = batch;
+        if (!config.bias()) {
+            for (A b : d.bias) {
+                num.fill(b, 0);
+            }
+            return;
+        }
+        A sum = num.alloc(4 * hidden);
+        A other = num.alloc(4 * hidden);
+        num.get(w.bIh(), 0, sum, 0, 4 * hidden);
+        num.get(w.bHh(), 0, other, 0, 4 * hidden);
+        num.addInPlace(sum, other, 4 * hidden);
+        for (int q = 0; q < 4; q++) {
+            num.broadcastRows(d.bias[q], sum, q * hidden, hidden, n);
+        }
+    }
+
+    private void initialState(int layer, int dir, INDArray h0, INDArray c0) {
+        Direction d = layers.get(layer).directions.get(dir);
+        int n = batch;
+        int slot = dir == 0 ? 0 : steps;
+        if (h0 == null) {
+            num.fill(d.hState, 0);
+            num.fill(d.c[slot], 0);
+        } else {
+            long index = (long) layer * dirs + dir;
+            OffHeap h = new OffHeap(h0.get(NDArrayIndex.point(index)).transpose().dup('c'));
+            OffHeap c = new OffHeap(c0.get(NDArrayIndex.point(index)).transpose().dup('c'));
+            num.get(h, 0, d.hState, 0, hOut * n);
+            num.get(c, 0, d.c[slot], 0, hidden * n);
+        }
+        for (int j = 0; j < hOut; j++) {
+            num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) slot * n, n);
+        }
+    }
+
+    /** Layer k+1's input: layer k's output, times a fresh dropout mask in training. */
+    private void feedNextLayer(int layer) {
+        INDArray y = layers.get(layer).y.array();
+        INDArray next = layers.get(layer + 1).x.array();
+        if (!dropped) {
+            next.assign(y);
+            return;
+        }
+        INDArray mask = layers.get(layer).dropMask;
+        double keep = 1 - config.dropout();
+        if (keep == 0) {
+            mask.assign(0);
+        } else {
+            Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, keep));
+            mask.muli(1 / keep);
+        }
+        next.assign(y).muli(mask);
+    }
+
+    /** Per step, 1 where the step is valid for the sample and 0 where it is padding, as [H, N] arrays. */
+    private A[] masks(int[] lengths) {
+        A[] result = num.allocMany(steps, 0);
+        for (int t = 0; t < steps; t++) {
+            result[t] = num.validity(lengths, t, hidden);
+        }
+        return result;
+    }
+
+    private void allocate(int batch, int steps) {
+        this.batch = batch;
+        this.steps = steps;
+        this.columns = Math.toIntExact((long) steps * batch);
+        this.stateLd = Math.toIntExact((long) (steps + 1) * batch);
+        this.cells = Math.toIntExact((long) hidden * batch);
+        this.outs = Math.toIntExact((long) hOut * batch);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            ones = new OffHeap(Nd4j.ones(dataType, columns));
+            layers = new ArrayList<>();
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                layers.add(new Layer(layer, layer == 0 ? null : layers.get(layer - 1)));
+            }
+        }
+    }
+
+    private void allocateActivations() {
+        for (Layer l : layers) {
+            for (Direction d : l.directions) {
+                if (d.acts == null) {
+                    d.acts = num.allocGrid(steps, 4, hidden * batch);
+                }
+            }
+        }
+    }
+
+    private OffHeap buffer(long... shape) {
+        return new OffHeap(Nd4j.createUninitializedDetached(dataType, shape));
+    }
+
+    /** The buffers of one layer. */
+    private final class Layer {
+        final OffHeap x;
+        final OffHeap y;
+        final OffHeap dx;
+        final INDArray dropMask;
+        final List<Direction> directions = new ArrayList<>();
+
+        Layer(int layer, Layer below) {
+            int in = config.layerInputSize(layer);
+            boolean last = layer == config.numLayers() - 1;
+            if (below == null) {
+                x = buffer(in, steps, batch);
+            } else if (config.dropout() > 0) {
+                x = buffer(in, columns);
+            } else {
+                x = below.y;
+            }
+            y = last ? null : buffer((long) dirs * hOut, columns);
+            dx = layer > 0 ? buffer(in, columns) : null;
+            dropMask = !last && config.dropout() > 0 ? Nd4j.createUninitializedDetached(dataType,
+                    (long) dirs * hOut, columns) : null;
+            for (int d = 0; d < dirs; d++) {
+                directions.add(new Direction());
+            }
+        }
+    }
+
+    /** The buffers of one layer and direction. */
+    private final class Direction {
+        final OffHeap gates;
+        final OffHeap states;
+        final OffHeap projected;
+        final OffHeap projectedGrad;
+        final OffHeap scratch;
+        final A[] c;
+        final A[] bias;
+        final A[] work;
+        final A r;
+        final A masked;
+        final A dh;
+        final A dhCarry;
+        final A dr;
+        final A dc;
+        final A tmp;
+        A h;
+        A hState;
+        A[][] acts;
+
+        Direction() {
+            int n = batch;
+            boolean proj = config.projSize() > 0;
+            gates = buffer(4L * hidden, columns);
+            states = buffer(hOut, (long) (steps + 1) * n);
+            projected = proj ? buffer(hidden, columns) : null;
+            projectedGrad = proj ? buffer(hOut, columns) : null;
+            scratch = buffer(Math.max(hidden, hOut), n);
+            c = num.allocMany(steps + 1, cells);
+            bias = num.allocMany(4, cells);
+            work = num.allocMany(4, cells);
+            r = proj ? num.alloc(cells) : null;
+            h = num.alloc(outs);
+            hState = num.alloc(outs);
+            masked = num.alloc(outs);
+            dh = num.alloc(outs);
+            dhCarry = num.alloc(outs);
+            dr = proj ? num.alloc(cells) : null;
+            dc = num.alloc(cells);
+            tmp = num.alloc(cells);
+        }
+    }
+}

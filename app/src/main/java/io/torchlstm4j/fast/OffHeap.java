@@ -1,0 +1,89 @@
+package io.torchlstm4j.fast;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * The memory of one contiguous c-order ND4J array, as a native pointer (for BLAS) and as an NIO buffer (for bulk
+ * copies to and from Java arrays), both starting at the array's first element.
+ *
+ * <p>Wraps the memory only: the array must stay reachable (and its workspace open) while this is used.
+ */
+final class OffHeap {
+
+    private final INDArray array;
+    private final Pointer base;
+    private final FloatBuffer floats;
+    private final DoubleBuffer doubles;
+
+    OffHeap(INDArray array) {
+        if (!isContiguous(array)) {
+            throw new IllegalStateException("internal: expected a contiguous c-order array, got shape "
+                    + java.util.Arrays.toString(array.shape()) + " strides " + java.util.Arrays.toString(array.stride()));
+        }
+        long length = array.length();
+        int elementSize = array.dataType().width();
+        if (length * elementSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("an LSTM buffer of " + length + " " + array.dataType()
+                    + " elements exceeds 2 GiB: use a smaller batch or shorter sequences");
+        }
+        this.array = array;
+        this.base = array.data().addressPointer();
+        if (base.position() != 0) {
+            throw new IllegalStateException("internal: ND4J returned a pointer with position " + base.position());
+        }
+        ByteBuffer bytes = new Pointer(base).capacity(length * elementSize).limit(length * elementSize).asByteBuffer()
+                .order(ByteOrder.nativeOrder());
+        this.floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
+        this.doubles = array.dataType() == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
+    }
+
+    /** True when the elements are densely laid out in c order (dimensions of size 1 may have any stride). */
+    static boolean isContiguous(INDArray array) {
+        long[] shape = array.shape();
+        long[] stride = array.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    INDArray array() {
+        return array;
+    }
+
+    DataType dataType() {
+        return array.dataType();
+    }
+
+    /** The elements as floats (FLOAT arrays only); use absolute get/put, never the position. */
+    FloatBuffer floats() {
+        return floats;
+    }
+
+    /** The elements as doubles (DOUBLE arrays only); use absolute get/put, never the position. */
+    DoubleBuffer doubles() {
+        return doubles;
+    }
+
+    /** A fresh pointer to element {@code offset}, so concurrent users never share a position. */
+    FloatPointer floatAt(long offset) {
+        return new FloatPointer(base).position(offset);
+    }
+
+    DoublePointer doubleAt(long offset) {
+        return new DoublePointer(base).position(offset);
+    }
+}

@@ -1,0 +1,307 @@
+package io.torchlstm4j.fast;
+
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.weights.TorchParameterNames;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.recurrent.BaseRecurrentLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The runtime of {@link TorchLstmLayer}: the DL4J layer contract (activate, backprop, rnnTimeStep, masks) on top of
+ * {@link LstmKernel}, plus the direct calls the fast engine uses (explicit initial state and lengths).
+ */
+public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer> {
+
+    private LstmConfig lstmConfig;
+    private LstmKernel<?> kernel;
+    private INDArray storedInput;
+
+    public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
+            throw new IllegalArgumentException("TorchLstmLayer runs in FLOAT or DOUBLE networks, got " + dataType);
+        }
+    }
+
+    @Override
+    public Type type() {
+        return Type.RECURRENT;
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        return forwardDl4j(null, null, training, workspaceMgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        if (!kernel().hasStoredForward() || storedInput != input) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                runOnInput(null, null, true, Nd4j.createUninitialized(dataType, outputShape()));
+            }
+        }
+        long[] expected = dl4jShape(config().numDirections() * config().outputSize());
+        if (!Arrays.equals(epsilon.shape(), expected)) {
+            throw new IllegalArgumentException("epsilon has shape " + Arrays.toString(epsilon.shape()) + " but "
+                    + Arrays.toString(expected) + " (the layer's output shape) was expected " + layerId());
+        }
+        INDArray dy = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, outputShape(), 'c');
+        fromDl4j(dy).assign(epsilon);
+        INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
+                dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
+        kernel().backward(weights(params), weights(gradientViews), dy, dx);
+        Gradient gradient = new DefaultGradient(gradientsFlattened);
+        for (String name : TorchParameterNames.expectedShapes(config()).keySet()) {
+            String key = TorchLstmParamInitializer.paramKey(name);
+            gradient.gradientForVariable().put(key, gradientViews.get(key));
+        }
+        return new Pair<>(gradient, dx == null ? null : backpropDropOutIfPresent(fromDl4j(dx)));
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> tbpttBackpropGradient(INDArray epsilon, int tbpttBackLength,
+                                                          LayerWorkspaceMgr workspaceMgr) {
+        if (tbpttBackLength < seqLength()) {
+            throw new UnsupportedOperationException("TorchLstmLayer backpropagates through the whole segment: set "
+                    + "tBPTTBackwardLength equal to tBPTTForwardLength (got backward " + tbpttBackLength
+                    + " for a segment of " + seqLength() + " steps) " + layerId());
+        }
+        return backpropGradient(epsilon, workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        return stream(stateMap, true, false, workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
+                                               LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        return stream(tBpttStateMap, storeLastForTBPTT, training, workspaceMgr);
+    }
+
+    /**
+     * PyTorch's forward on (L, N, H_in) input with explicit state and lengths (the fast engine's entry point).
+     * Call outside any workspace.
+     */
+    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+        LstmConfig c = config();
+        int steps = Math.toIntExact(input.size(0));
+        int n = Math.toIntExact(input.size(1));
+        kernel().prepare(n, steps).assign(input.permute(2, 0, 1));
+        INDArray y = Nd4j.createUninitialized(dataType, (long) c.numDirections() * c.outputSize(), steps, n);
+        kernel().forward(weights(params), h0, c0, lengths, training, y);
+        storedInput = null;
+        return new LstmOutput(y.permute(1, 2, 0).dup('c'), kernel().finalHidden(), kernel().finalCell());
+    }
+
+    /**
+     * Gradients of {@code sum(output * outputGradient)} for the last training {@link #forward}, outputGradient
+     * (L, N, D * H_out); fresh arrays under PyTorch's names, in state_dict order.
+     */
+    Map<String, INDArray> gradients(INDArray outputGradient) {
+        INDArray dy = Nd4j.createUninitialized(dataType, outputGradient.size(2), outputGradient.size(0),
+                outputGradient.size(1));
+        dy.assign(outputGradient.permute(2, 0, 1));
+        Map<String, INDArray> result = new LinkedHashMap<>();
+        Map<String, INDArray> byKey = new LinkedHashMap<>();
+        TorchParameterNames.expectedShapes(config()).forEach((name, shape) -> {
+            result.put(name, Nd4j.create(dataType, shape));
+            byKey.put(TorchLstmParamInitializer.paramKey(name), result.get(name));
+        });
+        kernel().backward(weights(params), weights(byKey), dy, null);
+        return result;
+    }
+
+    LstmConfig config() {
+        if (lstmConfig == null) {
+            lstmConfig = layerConf().lstmConfig();
+        }
+        return lstmConfig;
+    }
+
+    private INDArray stream(Map<String, INDArray> state, boolean store, boolean training,
+                            LayerWorkspaceMgr workspaceMgr) {
+        LstmConfig c = config();
+        if (c.bidirectional()) {
+            throw new UnsupportedOperationException("a bidirectional LSTM cannot be run step by step: its backward "
+                    + "direction needs the whole sequence (use output() on complete sequences) " + layerId());
+        }
+        INDArray h0 = state.get(TorchLstmLayer.STATE_H);
+        INDArray c0 = state.get(TorchLstmLayer.STATE_C);
+        if (h0 != null || c0 != null) {
+            checkState(TorchLstmLayer.STATE_H, h0, c.outputSize());
+            checkState(TorchLstmLayer.STATE_C, c0, c.hiddenSize());
+        }
+        INDArray out = forwardDl4j(h0, c0, training, workspaceMgr);
+        if (store) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                state.put(TorchLstmLayer.STATE_H, kernel().finalHidden());
+                state.put(TorchLstmLayer.STATE_C, kernel().finalCell());
+            }
+        }
+        return out;
+    }
+
+    private void checkState(String key, INDArray s, int size) {
+        long[] expected = {config().stateLayers(), batch(), size};
+        if (s == null || !Arrays.equals(s.shape(), expected) || s.dataType() != dataType) {
+            throw new IllegalArgumentException("stored state '" + key + "' is "
+                    + (s == null ? "missing" : s.dataType() + " " + Arrays.toString(s.shape())) + " but " + dataType
+                    + " (numLayers * D, N, " + (key.equals(TorchLstmLayer.STATE_H) ? "H_out" : "H") + ") = "
+                    + Arrays.toString(expected) + " was expected: both '" + TorchLstmLayer.STATE_H + "' and '"
+                    + TorchLstmLayer.STATE_C + "' with this batch size, or rnnClearPreviousState() " + layerId());
+        }
+    }
+
+    private INDArray forwardDl4j(INDArray h0, INDArray c0, boolean training, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr);
+        if (layerConf().getWeightNoise() != null) {
+            throw new UnsupportedOperationException("TorchLstmLayer does not support weight noise (DropConnect) "
+                    + layerId());
+        }
+        checkInput();
+        INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, outputShape(), 'c');
+        runOnInput(h0, c0, training, y);
+        return fromDl4j(y);
+    }
+
+    private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
+        int[] lengths = lengthsFromMask();
+        fromDl4j(kernel().prepare(batch(), seqLength())).assign(input);
+        kernel().forward(weights(params), h0, c0, lengths, training, y);
+        storedInput = training ? input : null;
+    }
+
+    /** The DL4J-format view ([N, F, L] or [N, L, F]) of a kernel-layout array [F, L, N]. */
+    private INDArray fromDl4j(INDArray featureMajor) {
+        return layerConf().getRnnDataFormat() == RNNFormat.NWC ? featureMajor.permute(2, 1, 0)
+                : featureMajor.permute(2, 0, 1);
+    }
+
+    private void checkInput() {
+        long features = config().inputSize();
+        if (input.rank() != 3 || input.size(featureAxis()) != features) {
+            throw new IllegalArgumentException("input has shape " + Arrays.toString(input.shape()) + " but "
+                    + (nwc() ? "NWC [N, L, H_in]" : "NCW [N, H_in, L]") + " with H_in = " + features
+                    + " was expected " + layerId());
+        }
+        if (input.dataType() != dataType) {
+            throw new IllegalArgumentException("input has dtype " + input.dataType() + " but the network is "
+                    + dataType + " " + layerId());
+        }
+    }
+
+    /** Lengths from the feature mask (null when there is none or every step is valid). */
+    private int[] lengthsFromMask() {
+        if (maskArray == null) {
+            return null;
+        }
+        int n = batch();
+        int steps = seqLength();
+        if (maskArray.rank() != 2 || maskArray.size(0) != n || maskArray.size(1) != steps) {
+            throw new IllegalArgumentException("feature mask has shape " + Arrays.toString(maskArray.shape())
+                    + " but [N, L] = [" + n + ", " + steps + "] was expected " + layerId());
+        }
+        double[][] mask = maskArray.castTo(DataType.DOUBLE).toDoubleMatrix();
+        int[] lengths = new int[n];
+        boolean full = true;
+        for (int s = 0; s < n; s++) {
+            int length = 0;
+            while (length < steps && mask[s][length] != 0) {
+                length++;
+            }
+            for (int t = 0; t < steps; t++) {
+                if (mask[s][t] != (t < length ? 1 : 0)) {
+                    throw new IllegalArgumentException("feature mask row " + s + " is " + Arrays.toString(mask[s])
+                            + ": each row must be ones then zeros (a per-sample length, PyTorch packed-sequence "
+                            + "semantics) " + layerId());
+                }
+            }
+            if (length == 0) {
+                throw new IllegalArgumentException("feature mask row " + s + " is all zeros: every sample needs at "
+                        + "least one valid step " + layerId());
+            }
+            lengths[s] = length;
+            full &= length == steps;
+        }
+        return full ? null : lengths;
+    }
+
+    private List<LstmKernel.Weights> weights(Map<String, INDArray> arrays) {
+        LstmConfig c = config();
+        List<LstmKernel.Weights> result = new ArrayList<>();
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            for (int dir = 0; dir < c.numDirections(); dir++) {
+                result.add(new LstmKernel.Weights(
+                        offHeap(arrays, TorchParameterNames.weightIh(layer, dir)),
+                        offHeap(arrays, TorchParameterNames.weightHh(layer, dir)),
+                        c.bias() ? offHeap(arrays, TorchParameterNames.biasIh(layer, dir)) : null,
+                        c.bias() ? offHeap(arrays, TorchParameterNames.biasHh(layer, dir)) : null,
+                        c.projSize() > 0 ? offHeap(arrays, TorchParameterNames.weightHr(layer, dir)) : null));
+            }
+        }
+        return result;
+    }
+
+    /** The array of a parameter (or its gradient) by PyTorch name, from a map keyed by DL4J parameter keys. */
+    private static OffHeap offHeap(Map<String, INDArray> arrays, String torchName) {
+        return new OffHeap(arrays.get(TorchLstmParamInitializer.paramKey(torchName)));
+    }
+
+    private LstmKernel<?> kernel() {
+        if (kernel == null) {
+            kernel = new LstmKernel<>(config(), Precision.of(dataType), dataType);
+        }
+        return kernel;
+    }
+
+    private long[] outputShape() {
+        return new long[] {(long) config().numDirections() * config().outputSize(), seqLength(), batch()};
+    }
+
+    private long[] dl4jShape(long features) {
+        return nwc() ? new long[] {batch(), seqLength(), features} : new long[] {batch(), features, seqLength()};
+    }
+
+    private boolean nwc() {
+        return layerConf().getRnnDataFormat() == RNNFormat.NWC;
+    }
+
+    private int featureAxis() {
+        return nwc() ? 2 : 1;
+    }
+
+    private int batch() {
+        return Math.toIntExact(input.size(0));
+    }
+
+    private int seqLength() {
+        return Math.toIntExact(input.size(nwc() ? 1 : 2));
+    }
+}
