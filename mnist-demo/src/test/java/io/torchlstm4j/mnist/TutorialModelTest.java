@@ -5,6 +5,8 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.train.TorchAdam;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,9 +25,10 @@ class TutorialModelTest {
     @TempDir
     Path dir;
 
-    @Test
-    void everyParameterIsInitialisedFromPytorchsUniformRange() {
-        Map<String, INDArray> sd = TutorialModel.create(SMALL, Engine.REFERENCE, 0.01, DataType.FLOAT, 5).stateDict();
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void everyParameterIsInitialisedFromPytorchsUniformRange(Engine engine) {
+        Map<String, INDArray> sd = TutorialModel.create(SMALL, engine, 0.01, DataType.FLOAT, 5).stateDict();
         double bound = 1 / Math.sqrt(16);
         for (String name : new String[]{"rnn.weight_ih_l0", "rnn.weight_hh_l1", "out.weight", "out.bias"}) {
             INDArray p = sd.get(name);
@@ -51,17 +54,29 @@ class TutorialModelTest {
     }
 
     @Test
-    void stateDictRoundTripGivesTheSameOutputs() {
-        TutorialModel model = TutorialModel.create(SMALL, Engine.REFERENCE, 0.01, DataType.FLOAT, 5);
-        TutorialModel copy = TutorialModel.fromStateDict(model.stateDict(), Engine.REFERENCE, 0.01, DataType.FLOAT, "sd");
+    void theFastEngineKeepsBothPytorchBiasesAndStepsEveryParameterWithTheLearningRate() {
+        TutorialModel model = TutorialModel.create(SMALL, Engine.FAST, 0.01, DataType.FLOAT, 5);
+        org.deeplearning4j.nn.api.Layer lstm = model.network().getLayer("rnn_lstm");
+        assertTrue(lstm.paramTable().containsKey("biasIhL0") && lstm.paramTable().containsKey("biasHhL0"));
+        for (String key : lstm.paramTable().keySet()) {
+            assertEquals(new TorchAdam(0.01), lstm.conf().getLayer().getUpdaterByParam(key), key);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void stateDictRoundTripGivesTheSameOutputs(Engine engine) {
+        TutorialModel model = TutorialModel.create(SMALL, engine, 0.01, DataType.FLOAT, 5);
+        TutorialModel copy = TutorialModel.fromStateDict(model.stateDict(), engine, 0.01, DataType.FLOAT, "sd");
         INDArray x = TestData.subset().features(Images.indices(0, 8), DataType.FLOAT);
         assertEquals(model.probabilities(x), copy.probabilities(x));
     }
 
-    @Test
-    void aSavedModelKeepsItsWeightsAndItsAdamStateAndGoesOnTrainingIdentically() throws IOException {
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void aSavedModelKeepsItsWeightsAndItsAdamStateAndGoesOnTrainingIdentically(Engine engine) throws IOException {
         Images images = TestData.subset();
-        TutorialModel model = TutorialModel.create(SMALL, Engine.REFERENCE, 0.01, DataType.FLOAT, 5);
+        TutorialModel model = TutorialModel.create(SMALL, engine, 0.01, DataType.FLOAT, 5);
         for (int step = 0; step < 3; step++) {
             int[] idx = Images.indices(16 * step, 16 * step + 16);
             model.fit(images.features(idx, DataType.FLOAT), images.oneHotLabels(idx, DataType.FLOAT));
@@ -70,7 +85,7 @@ class TutorialModelTest {
         model.save(file);
         TutorialModel loaded = TutorialModel.load(file);
         assertEquals(SMALL, loaded.lstmConfig());
-        assertEquals(Engine.REFERENCE, loaded.engine());
+        assertEquals(engine, loaded.engine());
         int[] idx = Images.indices(100, 116);
         double expected = model.fit(images.features(idx, DataType.FLOAT), images.oneHotLabels(idx, DataType.FLOAT));
         double actual = loaded.fit(images.features(idx, DataType.FLOAT), images.oneHotLabels(idx, DataType.FLOAT));
