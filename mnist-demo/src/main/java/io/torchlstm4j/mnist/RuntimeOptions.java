@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 final class RuntimeOptions {
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads for ND4J's loops and its BLAS (default: OMP_NUM_THREADS, else the number of "
-                    + "cores). Applied at start-up through ND4J's API; no environment variable is needed.")
+            description = "Threads for ND4J's loops and its BLAS (default: OMP_NUM_THREADS when set, else 1: this "
+                    + "model's matrices are too small for more threads to pay). Applied at start-up through ND4J's "
+                    + "API; no environment variable is needed.")
     Integer threads;
 
     @Option(names = "--engine", paramLabel = "fast|reference",
@@ -20,17 +21,19 @@ final class RuntimeOptions {
     Engine engine;
 
     /**
-     * Applies --threads; returns the number of threads ND4J's loops now use ({@code maxMasterThreads}: in M2.1
-     * {@code Environment.maxThreads()} keeps reporting the start-up value even after {@code setMaxThreads}).
+     * Applies --threads (or its default); returns the number of threads ND4J's loops now use
+     * ({@code maxMasterThreads}: in M2.1 {@code Environment.maxThreads()} keeps reporting the start-up value even
+     * after {@code setMaxThreads}).
      */
     int applyThreads() {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            }
-            Nd4j.getEnvironment().setMaxThreads(threads);
-            Nd4j.getEnvironment().setMaxMasterThreads(threads);
-            Nd4j.factory().blas().setMaxThreads(threads);
+        if (threads != null && threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        }
+        Integer n = threads != null ? threads : System.getenv("OMP_NUM_THREADS") == null ? Integer.valueOf(1) : null;
+        if (n != null) {
+            Nd4j.getEnvironment().setMaxThreads(n);
+            Nd4j.getEnvironment().setMaxMasterThreads(n);
+            Nd4j.factory().blas().setMaxThreads(n);
         }
         return Nd4j.getEnvironment().maxMasterThreads();
     }
