@@ -1,0 +1,54 @@
+package io.torchlstm4j.mnist;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Set;
+
+/**
+ * {@code java -jar mnist-demo.jar [train|evaluate|predict] [options]}: the PyTorch tutorial's MNIST LSTM
+ * classifier on DL4J. Without a command (or with options only) it runs {@code train}. Exit codes: 0 success,
+ * 1 an error with the data, a file or an option value (the message says which), 2 a usage error.
+ */
+@Command(name = "mnist-demo", mixinStandardHelpOptions = true, version = "mnist-demo 0.1.0",
+        description = "The PyTorch tutorial's MNIST LSTM classifier (each image row is a time step) on DL4J. "
+                + "Without a command: train.",
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+
+    private static final Set<String> TOP_LEVEL_OPTIONS = Set.of("-h", "--help", "-V", "--version");
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(withDefaultCommand(args)));
+    }
+
+    /** The command line with the error handling of the program (for tests: set its out and err). */
+    static CommandLine commandLine() {
+        System.setProperty("java.awt.headless", "true");
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            if (e instanceof DataException || e instanceof IllegalArgumentException || e instanceof IOException
+                    || e instanceof UncheckedIOException || e instanceof UnsupportedOperationException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                cmd.getErr().flush();
+                return 1;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    /** {@code train} when no command is named (no arguments, or options only). */
+    static String[] withDefaultCommand(String[] args) {
+        if (args.length > 0 && (!args[0].startsWith("-") || TOP_LEVEL_OPTIONS.contains(args[0]))) {
+            return args;
+        }
+        String[] withTrain = new String[args.length + 1];
+        withTrain[0] = "train";
+        System.arraycopy(args, 0, withTrain, 1, args.length);
+        return withTrain;
+    }
+}
