@@ -69,6 +69,10 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--bidirectional", description = "bidirectional=True")
     private boolean bidirectional;
 
+    @Option(names = "--proj-size", defaultValue = "0", paramLabel = "P",
+            description = "proj_size (LSTMP; default: ${DEFAULT-VALUE}, none)")
+    private int projSize;
+
     @Option(names = "--seq-len", defaultValue = "5", paramLabel = "L", description = "sequence length L (default: ${DEFAULT-VALUE})")
     private int seqLen;
 
@@ -138,7 +142,7 @@ final class VerifyCommand implements Callable<Integer> {
     private LstmConfig config() {
         try {
             return LstmConfig.builder(inputSize, hiddenSize).numLayers(numLayers).bias(bias).batchFirst(batchFirst)
-                    .bidirectional(bidirectional).build();
+                    .bidirectional(bidirectional).projSize(projSize).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "Invalid LSTM options: " + e.getMessage());
         }

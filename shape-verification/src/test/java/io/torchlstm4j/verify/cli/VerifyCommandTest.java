@@ -1,14 +1,10 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.verify.LayoutVerifier;
 import io.torchlstm4j.verify.BrokenLstms;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
@@ -93,23 +89,22 @@ class VerifyCommandTest {
     }
 
     @Test
-    void anEngineThatCannotRunTheConfigurationExitsWith4OrPasses() {
-        boolean available;
-        try {
-            TorchLstm.create(LstmConfig.builder(3, 4).build(), Engine.FAST, DataType.FLOAT, 0);
-            available = true;
-        } catch (UnsupportedOperationException e) {
-            available = false;
-        }
-        Cli.Result r = Cli.run("verify", "--input-size", "3", "--hidden-size", "4", "--engine", "fast")
+    void projectionsPassOnTheFastEngine() {
+        Cli.Result r = Cli.run("verify", "--input-size", "3", "--hidden-size", "5", "--proj-size", "2",
+                "--num-layers", "2", "--bidirectional", "--with-state", "--lengths", "5,2,4", "--engine", "fast")
                 .withoutStackTrace();
 
-        if (available) {
-            assertEquals(0, r.exitCode(), r::err);
-        } else {
-            assertEquals(4, r.exitCode(), r::out);
-            assertTrue(r.err().startsWith("unsupported: "), r::err);
-        }
+        assertEquals(0, r.exitCode(), r::out);
+        assertTrue(r.out().startsWith("output shape: [5, 3, 4]\nhn shape: [4, 3, 2]\ncn shape: [4, 3, 5]\n"), r::out);
+    }
+
+    @Test
+    void anEngineThatCannotRunTheConfigurationExitsWith4AndSaysWhy() {
+        Cli.Result r = Cli.run("verify", "--input-size", "3", "--hidden-size", "5", "--proj-size", "2",
+                "--engine", "reference").withoutStackTrace();
+
+        assertEquals(4, r.exitCode(), r::out);
+        assertTrue(r.err().startsWith("unsupported: projSize=2 (LSTMP)"), r::err);
     }
 
     @ParameterizedTest
