@@ -40,8 +40,11 @@ final class Layout {
         long batch = unbatched ? 1 : (config.batchFirst() ? shape[0] : shape[1]);
         long features = shape[shape.length - 1];
         if (features != config.inputSize()) {
+            long[] expected = shape.clone();
+            expected[expected.length - 1] = config.inputSize();
             throw new IllegalArgumentException("input has shape " + Arrays.toString(shape) + " but "
-                    + (unbatched ? "(L, H_in)" : inputForm(config)) + " with H_in = " + config.inputSize()
+                    + (unbatched ? "(L, H_in)" : inputForm(config)) + " = " + Arrays.toString(expected)
+                    + " with H_in = " + config.inputSize()
                     + " was expected: input.size(-1) must be equal to input_size. Expected "
                     + config.inputSize() + ", got " + features);
         }

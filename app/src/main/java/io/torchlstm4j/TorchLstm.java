@@ -135,6 +135,20 @@ public final class TorchLstm {
         return engine.gradients(call.input(), call.h0(), call.c0(), call.lengths(), grad);
     }
 
+    /**
+     * A stream over chunks of one long sequence, starting from zeros (unidirectional only).
+     *
+     * @throws UnsupportedOperationException for a bidirectional LSTM, which cannot stream
+     */
+    public LstmStream stream() {
+        return new LstmStream(this, null);
+    }
+
+    /** A stream starting from {@code initial} (h0, c0). */
+    public LstmStream stream(LstmState initial) {
+        return new LstmStream(this, initial);
+    }
+
     /** Training mode (the default, as in PyTorch): dropout between layers is applied. */
     public TorchLstm train() {
         training = true;

@@ -12,7 +12,7 @@ public final class Engines {
 
     /** The engine used when the caller names none: the fast engine (it supports every configuration). */
     public static Engine defaultFor(LstmConfig config) {
-        return Engine.REFERENCE;
+        return Engine.REFERENCE; // until the fast engine lands
     }
 
     public static LstmEngine create(Engine engine, LstmConfig config, DataType dataType, long seed) {

@@ -1,0 +1,10 @@
+/**
+ * Tensor files: safetensors ({@link io.torchlstm4j.io.Safetensors}), NumPy {@code .npz}
+ * ({@link io.torchlstm4j.io.Npz}), the PyTorch parity fixture format ({@link io.torchlstm4j.io.ParityFixture}),
+ * and atomic file writing ({@link io.torchlstm4j.io.AtomicFiles}).
+ *
+ * <p>Readers check every header value before they use it: a corrupt or unsupported file is a
+ * {@link io.torchlstm4j.io.TensorFileException} whose message names the file, the tensor or field, and what is
+ * wrong; no allocation is sized by a value that was not checked against the bytes actually present.
+ */
+package io.torchlstm4j.io;

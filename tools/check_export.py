@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Checks that a state_dict exported by TorchLSTM4j reproduces the Java outputs in PyTorch.
+
+    /usr/bin/python3 tools/check_export.py EXPORTED.safetensors RUN.safetensors
+
+EXPORTED is the Java export (StateDicts.save): PyTorch's parameter names only; it is loaded into a fresh
+nn.LSTM with load_state_dict(strict=True). RUN is a file in the parity-fixture format written by the Java
+side (shared/docs/parity-fixtures.md): `__metadata__` with the constructor arguments, `input`, optional
+`h0`/`c0`/`lengths`, and the Java results `output`, `h_n`, `c_n` (its own weight tensors, if any, are
+ignored). Prints the max |difference| per tensor; exits 1 when one exceeds 1e-5 (F32) / 1e-10 (F64).
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    if n > len(blob) - 8:
+        raise ValueError("%s: header length %d is past the end of the file" % (path, n))
+    header = json.loads(blob[8:8 + n].decode("utf-8"))
+    data = blob[8 + n:]
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        dtype = np.dtype(DTYPES[info["dtype"]]).newbyteorder("<")
+        array = np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"])
+        tensors[name] = torch.from_numpy(array.astype(array.dtype.newbyteorder("=")))
+    return tensors, metadata
+
+
+def flag(metadata, key):
+    return metadata[key].lower() == "true"
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    exported, _ = read_safetensors(sys.argv[1])
+    run, meta = read_safetensors(sys.argv[2])
+    lstm = torch.nn.LSTM(int(meta["input_size"]), int(meta["hidden_size"]), num_layers=int(meta["num_layers"]),
+                         bias=flag(meta, "bias"), batch_first=flag(meta, "batch_first"),
+                         dropout=float(meta.get("dropout", "0")), bidirectional=flag(meta, "bidirectional"),
+                         proj_size=int(meta.get("proj_size", "0")))
+    dtype = run["input"].dtype
+    lstm = lstm.to(dtype)
+    lstm.load_state_dict(exported, strict=True)
+    lstm.eval()
+    hx = (run["h0"], run["c0"]) if "h0" in run else None
+    with torch.no_grad():
+        if "lengths" in run:
+            batch_first = flag(meta, "batch_first")
+            packed = pack_padded_sequence(run["input"], run["lengths"], batch_first=batch_first,
+                                          enforce_sorted=False)
+            packed_out, (h_n, c_n) = lstm(packed, hx)
+            total = run["input"].shape[1 if batch_first else 0]
+            output, _ = pad_packed_sequence(packed_out, batch_first=batch_first, total_length=total)
+        else:
+            output, (h_n, c_n) = lstm(run["input"], hx)
+    tolerance = 1e-10 if dtype == torch.float64 else 1e-5
+    print("torch %s, %s, %s, %d exported parameters loaded with strict=True"
+          % (torch.__version__, lstm, dtype, len(exported)))
+    ok = True
+    for name, torch_value in (("output", output), ("h_n", h_n), ("c_n", c_n)):
+        java_value = run[name]
+        if tuple(java_value.shape) != tuple(torch_value.shape):
+            print("%s: Java shape %s, PyTorch shape %s" % (name, list(java_value.shape), list(torch_value.shape)))
+            ok = False
+            continue
+        diff = (java_value - torch_value).abs().max().item()
+        print("%-6s %-14s max |Java - PyTorch| = %.3e" % (name, list(torch_value.shape), diff))
+        ok = ok and diff <= tolerance
+    print("OK" if ok else "MISMATCH (tolerance %g)" % tolerance)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
