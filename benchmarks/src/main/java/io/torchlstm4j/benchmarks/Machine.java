@@ -34,8 +34,8 @@ record Machine(String model, String family, int cores, double mhz, Set<String> f
     }
 
     /** The 1-minute load average (other processes competing for the cores show here). */
-    static String loadAverage() throws IOException {
-        return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+    static double loadAverage() throws IOException {
+        return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
     }
 
     private static String field(List<String> lines, String name) throws IOException {

@@ -68,7 +68,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         Instant start = Instant.now();
         Machine machine = Machine.detect();
-        String loadAtStart = Machine.loadAverage();
+        double loadAtStart = Machine.loadAverage();
         List<Case> cases = Case.all().stream().filter(c -> caseIds.isEmpty() || caseIds.contains(c.id())).toList();
         if (cases.isEmpty()) {
             System.err.println("no case matches --cases " + caseIds + "; the cases are "
@@ -111,7 +111,12 @@ public final class Main implements Callable<Integer> {
                 results.putWorkerInfo(w.getKey() + " (" + t + " thread" + (t == 1 ? "" : "s") + ")", parseInfo(info));
             }
             for (int round = -1; round < measuredRounds; round++) {
-                System.err.printf("threads=%d %s%n", t, round < 0 ? "warm-up round" : "round " + (round + 1) + "/" + measuredRounds);
+                double load = Machine.loadAverage();
+                System.err.printf("threads=%d %s (load average %.2f)%n", t,
+                        round < 0 ? "warm-up round" : "round " + (round + 1) + "/" + measuredRounds, load);
+                if (round >= 0) {
+                    results.noteLoad(t, load);
+                }
                 for (Case c : cases) {
                     if (round >= c.maxRounds()) {
                         continue;

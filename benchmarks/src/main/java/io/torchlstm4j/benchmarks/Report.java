@@ -80,7 +80,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
 
     /** The result tables and the goal check (also printed on stdout). */
     String tables() {
-        StringBuilder s = new StringBuilder();
+        StringBuilder s = new StringBuilder(loadWarning());
         for (int t : threads) {
             s.append(speedTable(t));
         }
@@ -90,6 +90,25 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
             s.append(launchTable());
         }
         s.append(goals());
+        return s.toString();
+    }
+
+    /**
+     * A warning when other processes competed for the cores: our own run keeps about T threads busy, so a
+     * 1-minute load average above T + 0.5 at the start of a measured round means someone else was running.
+     */
+    private String loadWarning() {
+        StringBuilder s = new StringBuilder();
+        results.loads().forEach((t, list) -> {
+            double max = list.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            double min = list.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+            if (max > t + 0.5) {
+                s.append(String.format(Locale.ROOT, "**Warning: at %d thread%s the machine was busy with other work "
+                        + "(load average %.1f-%.1f at the starts of the rounds on %d cores, this run adding about %d): "
+                        + "times are inflated and ratios noisy; rerun on an idle machine.**%n%n",
+                        t, t == 1 ? "" : "s", min, max, machine.cores(), t));
+            }
+        });
         return s.toString();
     }
 

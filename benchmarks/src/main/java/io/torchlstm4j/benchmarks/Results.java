@@ -19,7 +19,18 @@ final class Results {
     private final List<Launch> launches = new ArrayList<>();
     private final Map<String, String> launchMissing = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> workerInfo = new LinkedHashMap<>();
+    private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
     private boolean failed;
+
+    /** Records the 1-minute load average seen at the start of a round with {@code threads} threads. */
+    void noteLoad(int threads, double load) {
+        loads.computeIfAbsent(threads, k -> new ArrayList<>()).add(load);
+    }
+
+    /** Load averages seen at the start of each round, per thread count. */
+    Map<Integer, List<Double>> loads() {
+        return loads;
+    }
 
     private static String key(int threads, Case c, Case.Column column) {
         return threads + "|" + c.id() + "|" + column.label();
