@@ -1,0 +1,264 @@
+package io.torchlstm4j.benchmarks;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The benchmark coordinator: for each thread count it starts one worker process per framework (this project,
+ * PyTorch, DJL) with the same thread settings, then runs interleaved rounds (every case, every implementation,
+ * in a rotating order) after a warm-up round, and finally launches each framework fresh to time its start-up and
+ * peak memory. Results go to stdout and to BENCHMARKS.md. Progress goes to stderr; worker logs to
+ * benchmarks/target/logs.
+ */
+@Command(name = "benchmarks/run.sh", mixinStandardHelpOptions = true,
+        description = "TorchLSTM4j vs PyTorch 1.13 vs DJL/libtorch on this machine, interleaved, same threads.")
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "--quick", description = "Fewer rounds, iterations and launches (a smoke run of a minute or two).")
+    boolean quick;
+
+    @Option(names = "--threads", split = ",", description = "Thread counts (default: 1,2).")
+    List<Integer> threads = List.of(1, 2);
+
+    @Option(names = "--cases", split = ",", description = "Only these case ids (default: all).")
+    List<String> caseIds = List.of();
+
+    @Option(names = "--rounds", description = "Measured rounds after the warm-up round (default: 5, quick: 2).")
+    Integer rounds;
+
+    @Option(names = "--launches", description = "Start-up/memory launches per framework (default: 3, quick: 1; 0 skips).")
+    Integer launches;
+
+    @Option(names = "--repo", description = "Repository root (default: .).")
+    Path repo = Path.of(".");
+
+    @Option(names = "--output", description = "Markdown report (default: BENCHMARKS.md; with --quick "
+            + "benchmarks/target/BENCHMARKS-quick.md).")
+    Path output;
+
+    @Option(names = "--python", description = "Python with PyTorch (default: /usr/bin/python3).")
+    String python = "/usr/bin/python3";
+
+    @Option(names = "--command-line", description = "The command as typed, for the report.")
+    String commandLine = "benchmarks/run.sh";
+
+    private static final int FULL_LAUNCH_STEPS = 100;
+    private static final int QUICK_LAUNCH_STEPS = 20;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Instant start = Instant.now();
+        Machine machine = Machine.detect();
+        double loadAtStart = Machine.loadAverage();
+        List<Case> cases = Case.all().stream().filter(c -> caseIds.isEmpty() || caseIds.contains(c.id())).toList();
+        if (cases.isEmpty()) {
+            System.err.println("no case matches --cases " + caseIds + "; the cases are "
+                    + Case.all().stream().map(Case::id).toList());
+            return 2;
+        }
+        int measuredRounds = rounds != null ? rounds : quick ? 2 : 5;
+        int launchCount = launches != null ? launches : quick ? 1 : 3;
+        Path logs = repo.resolve("benchmarks/target/logs");
+        Files.createDirectories(logs);
+        Results results = new Results();
+        for (int t : threads) {
+            measure(t, cases, measuredRounds, logs, results);
+        }
+        if (launchCount > 0) {
+            measureLaunches(launchCount, logs, results);
+        }
+        Duration took = Duration.between(start, Instant.now());
+        Report report = new Report(machine, results, cases, threads, quick, measuredRounds, launchCount,
+                quick ? QUICK_LAUNCH_STEPS : FULL_LAUNCH_STEPS, commandLine, start, took,
+                loadAtStart + " at start, " + Machine.loadAverage() + " at the end");
+        System.out.print(report.tables());
+        Path out = output != null ? output
+                : repo.resolve(quick ? "benchmarks/target/BENCHMARKS-quick.md" : "BENCHMARKS.md");
+        writeAtomically(out, report.document());
+        writeAtomically(repo.resolve("benchmarks/target/samples.csv"), report.samplesCsv());
+        System.err.println("wrote " + out + " (" + took.toSeconds() + " s)");
+        return results.failed() ? 1 : 0;
+    }
+
+    private void measure(int t, List<Case> cases, int measuredRounds, Path logs, Results results)
+            throws IOException {
+        Map<String, WorkerProcess> workers = new LinkedHashMap<>();
+        try {
+            workers.put(Case.OURS, WorkerProcess.start(Case.OURS, oursCommand(), env(t), logs.resolve("ours-t" + t + ".log")));
+            workers.put(Case.TORCH, WorkerProcess.start(Case.TORCH, torchCommand(), env(t), logs.resolve("pytorch-t" + t + ".log")));
+            workers.put(Case.DJL, WorkerProcess.start(Case.DJL, djlCommand(t), env(t), logs.resolve("djl-t" + t + ".log")));
+            for (Map.Entry<String, WorkerProcess> w : workers.entrySet()) {
+                WorkerProcess.Reply info = w.getValue().request("info");
+                results.putWorkerInfo(w.getKey() + " (" + t + " thread" + (t == 1 ? "" : "s") + ")", parseInfo(info));
+            }
+            for (int round = -1; round < measuredRounds; round++) {
+                double load = Machine.loadAverage();
+                System.err.printf("threads=%d %s (load average %.2f)%n", t,
+                        round < 0 ? "warm-up round" : "round " + (round + 1) + "/" + measuredRounds, load);
+                if (round >= 0) {
+                    results.noteLoad(t, load);
+                }
+                for (Case c : cases) {
+                    if (round >= c.maxRounds()) {
+                        continue;
+                    }
+                    List<Case.Column> columns = new ArrayList<>(c.columns());
+                    Collections.rotate(columns, round + 1);
+                    for (Case.Column column : columns) {
+                        if (!results.isMissing(t, c, column)) {
+                            runColumn(t, c, column, workers.get(column.worker()), round >= 0, results);
+                        }
+                    }
+                }
+            }
+        } finally {
+            workers.values().forEach(WorkerProcess::close);
+        }
+    }
+
+    private void runColumn(int t, Case c, Case.Column column, WorkerProcess worker, boolean record, Results results)
+            throws IOException {
+        String command = "run " + String.join(" ", c.spec().with(column.kind(), column.variant()).words())
+                + " iters=" + c.iterations(quick);
+        WorkerProcess.Reply reply = worker.request(command);
+        switch (reply.status()) {
+            case "ok" -> {
+                if (record) {
+                    results.add(t, c, column, WorkerProcess.times(reply));
+                }
+            }
+            case "unavailable" -> results.markMissing(t, c, column, "n/a: " + reply.payload(), false);
+            default -> {
+                System.err.println("  " + c.id() + " / " + column.label() + " failed: " + reply.payload());
+                results.markMissing(t, c, column, "error: " + reply.payload(), true);
+            }
+        }
+    }
+
+    /** Fresh processes at 1 thread: launch to first forward of the MNIST classifier, then its training run. */
+    private void measureLaunches(int count, Path logs, Results results) throws IOException {
+        int steps = quick ? QUICK_LAUNCH_STEPS : FULL_LAUNCH_STEPS;
+        Map<String, List<String>> implementations = new LinkedHashMap<>();
+        implementations.put("PyTorch", withLaunch(torchCommand(), steps, "pytorch"));
+        implementations.put("DJL", withLaunch(djlCommand(1), steps, "djl"));
+        for (String engine : Case.ENGINES) {
+            implementations.put("TorchLSTM4j " + engine, withLaunch(oursCommand(), steps, engine));
+        }
+        for (int i = 0; i < count; i++) {
+            System.err.printf("launch %d/%d (start-up and peak memory, %d training steps)%n", i + 1, count, steps);
+            for (Map.Entry<String, List<String>> impl : implementations.entrySet()) {
+                if (results.launchMissing().containsKey(impl.getKey())) {
+                    continue;
+                }
+                Path log = logs.resolve("launch-" + impl.getKey().replace(' ', '-') + ".log");
+                long t0 = System.nanoTime();
+                try (WorkerProcess p = WorkerProcess.start(impl.getKey(), impl.getValue(), env(1), log)) {
+                    WorkerProcess.Reply first = p.next();
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    if (first.status().equals("unavailable")) {
+                        results.markLaunchMissing(impl.getKey(), "n/a: " + first.payload(), false);
+                        continue;
+                    }
+                    WorkerProcess.Reply peak = p.next();
+                    if (!first.status().equals("first_forward") || !peak.status().equals("vmhwm_kib")) {
+                        throw new IOException("unexpected replies " + first + ", " + peak);
+                    }
+                    results.addLaunch(new Results.Launch(impl.getKey(), seconds, Long.parseLong(peak.payload().trim())));
+                } catch (IOException e) {
+                    System.err.println("  launch of " + impl.getKey() + " failed: " + e.getMessage());
+                    results.markLaunchMissing(impl.getKey(), "error: " + e.getMessage(), true);
+                }
+            }
+        }
+    }
+
+    private List<String> withLaunch(List<String> command, int steps, String variant) {
+        List<String> c = new ArrayList<>(command);
+        c.add("--launch");
+        c.add(Integer.toString(steps));
+        c.addAll(Case.mnist("classifier_forward").with("classifier_forward", variant).words());
+        return c;
+    }
+
+    /** The same thread settings for every framework. */
+    static Map<String, String> env(int threads) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String name : List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BENCH_THREADS")) {
+            env.put(name, Integer.toString(threads));
+        }
+        return env;
+    }
+
+    private static List<String> java() {
+        List<String> c = new ArrayList<>();
+        c.add(ProcessHandle.current().info().command().orElse("java"));
+        c.add("-cp");
+        c.add(System.getProperty("java.class.path"));
+        return c;
+    }
+
+    private static List<String> oursCommand() {
+        List<String> c = java();
+        c.add(OursWorker.class.getName());
+        return c;
+    }
+
+    private static List<String> djlCommand(int threads) {
+        List<String> c = java();
+        c.add(1, "-Dai.djl.offline=true");
+        c.add(1, "-Dai.djl.pytorch.num_threads=" + threads);
+        c.add(1, "-Dai.djl.pytorch.num_interop_threads=1");
+        c.add(DjlWorker.class.getName());
+        return c;
+    }
+
+    private List<String> torchCommand() {
+        return List.of(python, repo.resolve("benchmarks/torch_worker.py").toString());
+    }
+
+    private static Map<String, String> parseInfo(WorkerProcess.Reply reply) {
+        Map<String, String> info = new LinkedHashMap<>();
+        if (!reply.status().equals("ok")) {
+            info.put("error", reply.payload());
+            return info;
+        }
+        for (String field : reply.payload().split("\t")) {
+            int eq = field.indexOf('=');
+            if (eq > 0) {
+                info.put(field.substring(0, eq), field.substring(eq + 1));
+            }
+        }
+        return info;
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

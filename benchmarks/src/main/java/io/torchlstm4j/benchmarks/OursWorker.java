@@ -1,0 +1,142 @@
+package io.torchlstm4j.benchmarks;
+
+import io.torchlstm4j.Engine;
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmLayers;
+import io.torchlstm4j.LstmState;
+import io.torchlstm4j.TorchLstm;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.rnn.LastTimeStepVertex;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * This project's side of the benchmark: the variant is an {@link Engine} name.
+ *
+ * <ul>
+ *   <li>classifier_train / classifier_forward: a DL4J ComputationGraph built with {@link LstmLayers} (input NCW,
+ *       the LSTM, {@code LastTimeStepVertex}, softmax {@code OutputLayer} with MCXENT, Adam), trained with
+ *       {@code fit}, run with {@code output}: what a DL4J user writes.</li>
+ *   <li>lstm_forward: {@link TorchLstm#forward} in eval mode, PyTorch's layout and (h0, c0).</li>
+ *   <li>lstm_forward_raw: the same instance's {@code network().output(...)} on NCW input: the DL4J network the
+ *       adapter drives, without the adapter (its overhead is lstm_forward / lstm_forward_raw - 1).</li>
+ * </ul>
+ */
+public final class OursWorker {
+
+    private static final String LSTM_PREFIX = "lstm_";
+    private static final long SEED = 1;
+
+    private OursWorker() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Worker.main(args, OursWorker::create, info());
+    }
+
+    private static Worker.Workload create(Spec spec) {
+        Engine engine = Engine.valueOf(spec.variant());
+        Nd4j.getRandom().setSeed(SEED);
+        return switch (spec.kind()) {
+            case "classifier_train" -> {
+                ComputationGraph net = classifier(spec, engine);
+                INDArray[] x = {Nd4j.rand(DataType.FLOAT, spec.batch(), spec.inputSize(), spec.seqLen())};
+                INDArray[] y = {oneHotLabels(spec)};
+                yield () -> net.fit(x, y);
+            }
+            case "classifier_forward" -> {
+                ComputationGraph net = classifier(spec, engine);
+                INDArray x = Nd4j.rand(DataType.FLOAT, spec.batch(), spec.inputSize(), spec.seqLen());
+                yield () -> net.output(x);
+            }
+            case "lstm_forward" -> {
+                TorchLstm lstm = TorchLstm.create(config(spec), engine, DataType.FLOAT, SEED).eval();
+                INDArray x = Nd4j.randn(DataType.FLOAT, spec.inputShape());
+                long[] stateShape = {(long) spec.directions() * spec.numLayers(), spec.batch(), spec.hiddenSize()};
+                LstmState state = spec.withState()
+                        ? new LstmState(Nd4j.randn(DataType.FLOAT, stateShape), Nd4j.randn(DataType.FLOAT, stateShape))
+                        : null;
+                yield () -> lstm.forward(x, state);
+            }
+            case "lstm_forward_raw" -> {
+                TorchLstm lstm = TorchLstm.create(config(spec), engine, DataType.FLOAT, SEED).eval();
+                ComputationGraph net = lstm.network();
+                INDArray x = Nd4j.rand(DataType.FLOAT, spec.batch(), spec.inputSize(), spec.seqLen());
+                yield () -> net.output(x);
+            }
+            default -> throw new IllegalArgumentException("unknown kind " + spec.kind());
+        };
+    }
+
+    private static LstmConfig config(Spec spec) {
+        return LstmConfig.builder(spec.inputSize(), spec.hiddenSize()).numLayers(spec.numLayers())
+                .bidirectional(spec.bidirectional()).batchFirst(spec.batchFirst()).build();
+    }
+
+    /** LSTM, output at the last step, Linear + softmax cross-entropy, Adam: the tutorial's MNIST classifier. */
+    static ComputationGraph classifier(Spec spec, Engine engine) {
+        LstmConfig config = config(spec);
+        ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
+                .seed(SEED)
+                .dataType(DataType.FLOAT)
+                .updater(new Adam(spec.learningRate()))
+                .graphBuilder()
+                .addInputs("x");
+        String lstmOut = LstmLayers.addTo(graph, "x", config, engine, LSTM_PREFIX);
+        graph.addVertex("last", new LastTimeStepVertex("x"), lstmOut);
+        graph.addLayer("fc", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nIn(config.numDirections() * config.outputSize()).nOut(spec.classes())
+                .activation(Activation.SOFTMAX).build(), "last");
+        graph.setOutputs("fc");
+        ComputationGraph net = new ComputationGraph(graph.build());
+        net.init();
+        LstmLayers.initLikeTorch(net, LSTM_PREFIX, config, engine, SEED);
+        return net;
+    }
+
+    private static INDArray oneHotLabels(Spec spec) {
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, spec.batch(), spec.classes());
+        for (int i = 0; i < spec.batch(); i++) {
+            labels.putScalar(i, Nd4j.getRandom().nextInt(spec.classes()), 1.0);
+        }
+        return labels;
+    }
+
+    private static Map<String, String> info() {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("framework", "TorchLSTM4j on DL4J " + mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
+        info.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        info.put("nd4j.backend", Nd4j.getBackend().getClass().getSimpleName() + " (nd4j-native "
+                + mavenVersion("org.nd4j", "nd4j-native") + "), BLAS " + Nd4j.factory().blas().getBlasVendor());
+        info.put("nd4j.maxThreads", Integer.toString(Nd4j.getEnvironment().maxThreads()));
+        info.put("nd4j.maxMasterThreads", Integer.toString(Nd4j.getEnvironment().maxMasterThreads()));
+        return info;
+    }
+
+    static String mavenVersion(String group, String artifact) {
+        String resource = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+        try (InputStream in = OursWorker.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                return "(unknown version)";
+            }
+            Properties properties = new Properties();
+            properties.load(in);
+            return properties.getProperty("version", "(unknown version)");
+        } catch (IOException e) {
+            return "(unknown version: " + e.getMessage() + ")";
+        }
+    }
+}

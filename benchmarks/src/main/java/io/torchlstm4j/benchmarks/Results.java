@@ -1,0 +1,121 @@
+package io.torchlstm4j.benchmarks;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything measured in one run: timing samples, why a column has none, launches, worker reports. */
+final class Results {
+
+    /** One launch of a worker process in launch mode. */
+    record Launch(String implementation, double secondsToFirstForward, long peakRssKib) {
+    }
+
+    private final Map<String, List<Long>> samples = new LinkedHashMap<>();
+    private final Map<String, String> missing = new LinkedHashMap<>();
+    private final List<Launch> launches = new ArrayList<>();
+    private final Map<String, String> launchMissing = new LinkedHashMap<>();
+    private final Map<String, Map<String, String>> workerInfo = new LinkedHashMap<>();
+    private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
+    private boolean failed;
+
+    /** Records the 1-minute load average seen at the start of a round with {@code threads} threads. */
+    void noteLoad(int threads, double load) {
+        loads.computeIfAbsent(threads, k -> new ArrayList<>()).add(load);
+    }
+
+    /** Load averages seen at the start of each round, per thread count. */
+    Map<Integer, List<Double>> loads() {
+        return loads;
+    }
+
+    private static String key(int threads, Case c, Case.Column column) {
+        return threads + "|" + c.id() + "|" + column.label();
+    }
+
+    void add(int threads, Case c, Case.Column column, List<Long> nanos) {
+        samples.computeIfAbsent(key(threads, c, column), k -> new ArrayList<>()).addAll(nanos);
+    }
+
+    /** Marks a column as not measurable ("n/a: why") or failed ("error: why"). */
+    void markMissing(int threads, Case c, Case.Column column, String why, boolean error) {
+        missing.put(key(threads, c, column), why);
+        failed |= error;
+    }
+
+    boolean isMissing(int threads, Case c, Case.Column column) {
+        return missing.containsKey(key(threads, c, column));
+    }
+
+    Optional<String> missingReason(int threads, Case c, Case.Column column) {
+        return Optional.ofNullable(missing.get(key(threads, c, column)));
+    }
+
+    /** Sorted samples in nanoseconds (empty when none). */
+    List<Long> sorted(int threads, Case c, Case.Column column) {
+        List<Long> s = new ArrayList<>(samples.getOrDefault(key(threads, c, column), List.of()));
+        Collections.sort(s);
+        return s;
+    }
+
+    /** Median in milliseconds, if measured. */
+    Optional<Double> medianMs(int threads, Case c, Case.Column column) {
+        List<Long> s = sorted(threads, c, column);
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        int n = s.size();
+        double median = n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2.0;
+        return Optional.of(median / 1e6);
+    }
+
+    /** Nearest-rank percentile in milliseconds. */
+    Optional<Double> percentileMs(int threads, Case c, Case.Column column, double p) {
+        List<Long> s = sorted(threads, c, column);
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        int rank = (int) Math.ceil(p / 100.0 * s.size());
+        return Optional.of(s.get(Math.max(0, rank - 1)) / 1e6);
+    }
+
+    void addLaunch(Launch launch) {
+        launches.add(launch);
+    }
+
+    void markLaunchMissing(String implementation, String why, boolean error) {
+        launchMissing.put(implementation, why);
+        failed |= error;
+    }
+
+    List<Launch> launches() {
+        return launches;
+    }
+
+    Map<String, String> launchMissing() {
+        return launchMissing;
+    }
+
+    void putWorkerInfo(String worker, Map<String, String> info) {
+        workerInfo.put(worker, info);
+    }
+
+    Map<String, Map<String, String>> workerInfo() {
+        return workerInfo;
+    }
+
+    Map<String, List<Long>> allSamples() {
+        return samples;
+    }
+
+    Map<String, String> allMissing() {
+        return missing;
+    }
+
+    boolean failed() {
+        return failed;
+    }
+}

@@ -1,0 +1,148 @@
+package io.torchlstm4j.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * The line protocol every worker process speaks with the coordinator ({@code torch_worker.py} speaks it too).
+ *
+ * <pre>
+ * info                 -&gt; BENCH ok key=value&lt;TAB&gt;key=value...
+ * run key=value ...    -&gt; BENCH ok &lt;ns&gt; &lt;ns&gt; ...        one wall time per iteration (iters=...)
+ *                      -&gt; BENCH unavailable &lt;why&gt;       the implementation does not exist (yet)
+ *                      -&gt; BENCH error &lt;message&gt;
+ * quit
+ * </pre>
+ * Replies start with {@code BENCH } on the real stdout; {@code System.out} is sent to stderr so that nothing a
+ * library prints can be read as a reply. A workload is built on its first {@code run} (not timed) and reused.
+ *
+ * <p>Launch mode ({@code --launch STEPS spec...}) measures start-up and memory: build the classifier, run one
+ * forward, print {@code BENCH first_forward}, run STEPS training steps, print {@code BENCH vmhwm_kib <KiB>}.
+ */
+final class Worker {
+
+    /** One timed iteration of a workload. */
+    interface Workload {
+        void run() throws Exception;
+    }
+
+    /** Builds workloads; throws UnsupportedOperationException for an implementation that does not exist. */
+    interface Factory {
+        Workload create(Spec spec) throws Exception;
+    }
+
+    private final Factory factory;
+    private final Map<String, String> info;
+    private final PrintStream protocol;
+
+    private Worker(Factory factory, Map<String, String> info) {
+        this.factory = factory;
+        this.info = info;
+        this.protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        System.setOut(System.err);
+    }
+
+    /** Runs the protocol (or launch mode) on stdin/stdout until {@code quit} or end of input. */
+    static void main(String[] args, Factory factory, Map<String, String> info) throws Exception {
+        Worker worker = new Worker(factory, info);
+        if (args.length > 1 && args[0].equals("--launch")) {
+            worker.launch(Integer.parseInt(args[1]), Spec.parse(Arrays.asList(args).subList(2, args.length)));
+        } else {
+            worker.serve();
+        }
+    }
+
+    private void launch(int steps, Spec spec) throws Exception {
+        Workload forward;
+        try {
+            forward = factory.create(spec.with("classifier_forward", spec.variant()));
+        } catch (UnsupportedOperationException e) {
+            reply("unavailable", oneLine(e));
+            return;
+        }
+        forward.run();
+        reply("first_forward", "");
+        Workload train = factory.create(spec.with("classifier_train", spec.variant()));
+        for (int i = 0; i < steps; i++) {
+            train.run();
+        }
+        reply("vmhwm_kib", Long.toString(vmHwmKib()));
+    }
+
+    private void serve() throws IOException {
+        Map<String, Workload> workloads = new HashMap<>();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            List<String> words = Arrays.asList(line.trim().split("\\s+"));
+            switch (words.get(0)) {
+                case "" -> { }
+                case "quit" -> {
+                    return;
+                }
+                case "info" -> {
+                    StringJoiner fields = new StringJoiner("\t");
+                    info.forEach((k, v) -> fields.add(k + "=" + v.replace('\t', ' ')));
+                    reply("ok", fields.toString());
+                }
+                case "run" -> run(words.subList(1, words.size()), workloads);
+                default -> reply("error", "unknown command '" + words.get(0) + "'");
+            }
+        }
+    }
+
+    private void run(List<String> words, Map<String, Workload> workloads) {
+        try {
+            int iterations = words.stream().filter(w -> w.startsWith("iters=")).findFirst()
+                    .map(w -> Integer.parseInt(w.substring(6))).orElseThrow(() -> new IllegalArgumentException("no iters="));
+            Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=")).toList());
+            String key = String.join(" ", spec.words());
+            Workload workload = workloads.get(key);
+            if (workload == null) {
+                workload = factory.create(spec);
+                workloads.put(key, workload);
+            }
+            StringJoiner times = new StringJoiner(" ");
+            for (int i = 0; i < iterations; i++) {
+                long start = System.nanoTime();
+                workload.run();
+                times.add(Long.toString(System.nanoTime() - start));
+            }
+            reply("ok", times.toString());
+        } catch (UnsupportedOperationException e) {
+            reply("unavailable", oneLine(e));
+        } catch (Throwable e) {
+            e.printStackTrace(System.err);
+            reply("error", e.getClass().getSimpleName() + ": " + oneLine(e));
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        return String.valueOf(e.getMessage()).replace('\n', ' ');
+    }
+
+    private void reply(String status, String payload) {
+        protocol.println("BENCH " + status + (payload.isEmpty() ? "" : " " + payload));
+    }
+
+    /** Peak resident set size of this process (VmHWM of /proc/self/status), in KiB. */
+    static long vmHwmKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmHWM line in /proc/self/status");
+    }
+}
