@@ -2,7 +2,6 @@ package io.torchlstm4j;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
@@ -15,7 +14,7 @@ import java.util.Arrays;
  */
 final class Layout {
 
-    /** A validated call in the engines' layout. {@code lengths} may be null. */
+    /** A validated call in the engines' layout. {@code h0}/{@code c0} are both null for zeros; {@code lengths} may be null. */
     record Canonical(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean unbatched) {
     }
 
@@ -74,10 +73,6 @@ final class Layout {
             c0 = unbatched ? state.c().reshape(config.stateLayers(), 1, config.hiddenSize()) : state.c();
         }
         int[] checkedLengths = lengths == null ? null : checkLengths(lengths, batch, seqLen);
-        if (h0 == null) {
-            h0 = Nd4j.zeros(dataType, config.stateLayers(), batch, config.outputSize());
-            c0 = Nd4j.zeros(dataType, config.stateLayers(), batch, config.hiddenSize());
-        }
         INDArray x;
         if (unbatched) {
             x = input.reshape(seqLen, 1, features);

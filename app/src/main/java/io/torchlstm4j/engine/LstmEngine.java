@@ -12,7 +12,8 @@ import java.util.Map;
  * The seam between the PyTorch-convention adapter ({@link io.torchlstm4j.TorchLstm}) and a computation.
  *
  * <p>The adapter validates every shape, dtype and length and translates layouts before it calls an engine;
- * an engine only sees PyTorch's default layout and never has to check its arguments again.
+ * an engine only sees PyTorch's default layout and never has to check its arguments again. A zero initial state
+ * is passed as null (h0 and c0 both), so no call allocates zeros it does not need.
  */
 public interface LstmEngine {
 
@@ -24,8 +25,8 @@ public interface LstmEngine {
      * Runs the LSTM.
      *
      * @param input    (L, N, H_in), the engine's data type
-     * @param h0       (numLayers * D, N, H_out), never null (zeros when the caller gave none)
-     * @param c0       (numLayers * D, N, H_cell), never null
+     * @param h0       (numLayers * D, N, H_out), or null for zeros (then c0 is null too)
+     * @param c0       (numLayers * D, N, H_cell), or null for zeros
      * @param lengths  null, or N valid lengths in 1..L in any order (PyTorch packed-sequence semantics)
      * @param training true applies dropout between layers
      * @return output (L, N, D * H_out) with zeros past each length, h_n and c_n

@@ -96,8 +96,8 @@ final class ReferenceEngine implements LstmEngine {
             INDArrayIndex time = NDArrayIndex.interval(0, group.getKey());
             INDArrayIndex samples = NDArrayIndex.indices(toLong(group.getValue()));
             LstmOutput part = runWhole(input.get(time, samples, NDArrayIndex.all()),
-                    h0.get(NDArrayIndex.all(), samples, NDArrayIndex.all()),
-                    c0.get(NDArrayIndex.all(), samples, NDArrayIndex.all()));
+                    h0 == null ? null : h0.get(NDArrayIndex.all(), samples, NDArrayIndex.all()),
+                    c0 == null ? null : c0.get(NDArrayIndex.all(), samples, NDArrayIndex.all()));
             for (int j = 0; j < group.getValue().length; j++) {
                 INDArrayIndex sample = NDArrayIndex.point(group.getValue()[j]);
                 INDArrayIndex row = NDArrayIndex.point(j);
@@ -109,12 +109,12 @@ final class ReferenceEngine implements LstmEngine {
         return new LstmOutput(output, hN, cN);
     }
 
-    /** One rnnTimeStep over the whole sequence (every sample of length L) from (h0, c0). */
+    /** One rnnTimeStep over the whole sequence (every sample of length L) from (h0, c0), or from zeros when null. */
     private LstmOutput runWhole(INDArray input, INDArray h0, INDArray c0) {
         long batch = input.size(1);
         net.rnnClearPreviousState();
         try {
-            for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (int layer = 0; h0 != null && layer < config.numLayers(); layer++) {
                 for (int dir = 0; dir < config.numDirections(); dir++) {
                     int index = layer * config.numDirections() + dir;
                     Map<String, INDArray> state = new HashMap<>();
@@ -146,7 +146,7 @@ final class ReferenceEngine implements LstmEngine {
     @Override
     public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
                                            INDArray outputGradient) {
-        if (h0.amaxNumber().doubleValue() != 0 || c0.amaxNumber().doubleValue() != 0) {
+        if (h0 != null && (h0.amaxNumber().doubleValue() != 0 || c0.amaxNumber().doubleValue() != 0)) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot compute gradients from a non-zero "
                     + "(h0, c0): DL4J's stock LSTM trains only from zero state. Use Engine.FAST");
         }
