@@ -64,7 +64,7 @@ public final class StateDicts {
      *                                  lists the prefixes under which the file does hold LSTM parameters)
      */
     public static Map<String, INDArray> load(Path file, String prefix) throws IOException {
-        Map<String, INDArray> all = readTensors(file);
+        Map<String, INDArray> all = readAll(file);
         String p = prefix == null ? "" : prefix;
         Map<String, INDArray> kept = new LinkedHashMap<>();
         all.forEach((key, tensor) -> {
@@ -218,7 +218,13 @@ public final class StateDicts {
         return config;
     }
 
-    private static Map<String, INDArray> readTensors(Path file) throws IOException {
+    /**
+     * Every tensor of a .safetensors or .npz file under its own key, prefixes kept (e.g. a whole model's
+     * {@code rnn.*} and {@code out.*}), in file order.
+     *
+     * @throws IllegalArgumentException when the file is neither .safetensors nor .npz
+     */
+    public static Map<String, INDArray> readAll(Path file) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".safetensors")) {
             return Safetensors.read(file).tensors();

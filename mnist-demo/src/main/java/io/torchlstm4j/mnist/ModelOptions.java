@@ -1,8 +1,7 @@
 package io.torchlstm4j.mnist;
 
 import io.torchlstm4j.Engine;
-import io.torchlstm4j.io.Npz;
-import io.torchlstm4j.io.Safetensors;
+import io.torchlstm4j.weights.StateDicts;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Option;
@@ -10,7 +9,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 
 /** {@code --model FILE | --torch-weights FILE}: the model to evaluate or to predict with. */
@@ -31,16 +29,13 @@ final class ModelOptions {
             return TutorialModel.load(model);
         }
         requireFile(torchWeights, "--torch-weights");
-        String name = torchWeights.getFileName().toString().toLowerCase(Locale.ROOT);
         Map<String, INDArray> stateDict;
-        if (name.endsWith(".safetensors")) {
-            stateDict = Safetensors.read(torchWeights).tensors();
-        } else if (name.endsWith(".npz")) {
-            stateDict = Npz.read(torchWeights);
-        } else {
+        try {
+            stateDict = StateDicts.readAll(torchWeights);
+        } catch (IllegalArgumentException notSafetensorsOrNpz) {
             throw new IllegalArgumentException("--torch-weights " + torchWeights + ": a .safetensors or .npz file was "
                     + "expected (save the module's state_dict with safetensors.torch.save_file or with "
-                    + "np.savez(f, **{k: v.numpy() for k, v in rnn.state_dict().items()}))");
+                    + "np.savez(f, **{k: v.numpy() for k, v in rnn.state_dict().items()}))", notSafetensorsOrNpz);
         }
         Engine engine = runtime.engineFor(TutorialModel.configOf(stateDict, torchWeights.toString()));
         // the learning rate only matters for training, which evaluate and predict do not do
