@@ -1,0 +1,77 @@
+package io.torchlstm4j.fast;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * On an AVX-512 CPU the fast engine's OpenBLAS ends up on its AVX-512 kernels, whatever OpenBLAS 0.3.19 detected or
+ * the environment asked for, and the C environment is left as it was.
+ */
+class OpenBlasKernelsTest {
+
+    @Test
+    void avx512CpusRunTheAvx512KernelsAndTheEnvironmentIsRestored() throws IOException {
+        Assumptions.assumeTrue(System.getProperty("os.name", "").startsWith("Linux")
+                && System.getProperty("os.arch", "").equals("amd64"), "Linux x86-64 only");
+        Nd4j.create(DataType.FLOAT, 1);
+        Precision.of(DataType.FLOAT);
+        String status = OpenBlasKernels.status();
+        long table = new LongPointer(at(Loader.addressof("gotoblas").address())).get(0);
+        long skylakeX = Loader.addressof("gotoblas_SKYLAKEX").address();
+        long cooperlake = Loader.addressof("gotoblas_COOPERLAKE").address();
+        if (cpuFlags().containsAll(Set.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
+            assertTrue(table == skylakeX || table == cooperlake,
+                    "expected OpenBLAS's SkylakeX or Cooperlake kernels on this AVX-512 CPU; status: " + status);
+            assertTrue(status.startsWith("SWITCHED") || status.startsWith("ALREADY_BEST"), status);
+        } else {
+            assertTrue(table != skylakeX, "AVX-512 kernels on a CPU without AVX-512; status: " + status);
+        }
+        assertEquals(System.getenv("OPENBLAS_CORETYPE"), cEnvironment("OPENBLAS_CORETYPE"),
+                "the C environment's OPENBLAS_CORETYPE differs from the one the JVM started with");
+    }
+
+    private static Pointer at(long target) {
+        return new Pointer() {
+            {
+                address = target;
+            }
+        };
+    }
+
+    /** getenv over glibc's environ array (the first match, as getenv does), or null. */
+    private static String cEnvironment(String name) {
+        long environ = new LongPointer(at(Loader.addressof("environ").address())).get(0);
+        LongPointer entries = new LongPointer(at(environ));
+        for (int i = 0; entries.get(i) != 0; i++) {
+            String entry = new BytePointer(at(entries.get(i))).getString();
+            if (entry.startsWith(name + "=")) {
+                return entry.substring(name.length() + 1);
+            }
+        }
+        return null;
+    }
+
+    private static Set<String> cpuFlags() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            if (line.startsWith("flags")) {
+                return Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
+            }
+        }
+        return Set.of();
+    }
+}
