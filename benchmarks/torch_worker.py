@@ -130,8 +130,25 @@ def info():
         "CPU capability": capability[0] if capability else "?",
         "BLAS": (blas.group(1) if blas else "?") + " -> " + os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"),
         "mkldnn": str(torch.backends.mkldnn.is_available()),
+        "OpenBLAS kernels": openblas_core(),
     }
     return "\t".join(k + "=" + v for k, v in fields.items())
+
+
+def openblas_core():
+    """The core type the OpenBLAS loaded in this process chose (openblas_get_corename), or why it is unknown."""
+    import ctypes
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line and line.split()[-1].startswith("/")})
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+            library.openblas_get_corename.restype = ctypes.c_char_p
+            library.openblas_get_config.restype = ctypes.c_char_p
+            return library.openblas_get_corename().decode() + " (" + library.openblas_get_config().decode() + ")"
+        except (OSError, AttributeError):
+            continue
+    return "? (no OpenBLAS loaded)"
 
 
 def vmhwm_kib():

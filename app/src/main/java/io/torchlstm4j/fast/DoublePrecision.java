@@ -67,18 +67,18 @@ final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    INDArray stateTensor(List<double[]> states, int rows, int n) {
+    void putStates(List<double[]> states, int rows, int n, OffHeap dst, long index) {
         double[] out = new double[states.size() * rows * n];
-        for (int index = 0; index < states.size(); index++) {
-            double[] state = states.get(index);
-            int base = index * rows * n;
+        for (int k = 0; k < states.size(); k++) {
+            double[] state = states.get(k);
+            int base = k * rows * n;
             for (int j = 0; j < rows; j++) {
                 for (int s = 0; s < n; s++) {
                     out[base + s * rows + j] = state[j * n + s];
                 }
             }
         }
-        return Nd4j.create(out, new long[] {states.size(), n, rows}, 'c');
+        put(out, 0, dst, index, out.length);
     }
 
     @Override

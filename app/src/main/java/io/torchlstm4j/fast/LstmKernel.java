@@ -125,26 +125,40 @@ final class LstmKernel<A> {
         stored = training;
     }
 
-    /** h_n as (numLayers * D, N, H_out) after {@link #forward}. */
+    /** h_n as (numLayers * D, N, H_out) after {@link #forward}, in a fresh array. */
     INDArray finalHidden() {
+        INDArray hN = Nd4j.createUninitialized(dataType, (long) layers.size() * dirs, batch, hOut);
+        writeFinalHidden(new OffHeap(hN), 0);
+        return hN;
+    }
+
+    /** c_n as (numLayers * D, N, H) after {@link #forward}, in a fresh array. */
+    INDArray finalCell() {
+        INDArray cN = Nd4j.createUninitialized(dataType, (long) layers.size() * dirs, batch, hidden);
+        writeFinalCell(new OffHeap(cN), 0);
+        return cN;
+    }
+
+    /** Writes h_n, (numLayers * D, N, H_out) c-order, at {@code dst[index ..]}. */
+    void writeFinalHidden(OffHeap dst, long index) {
         List<A> states = new ArrayList<>();
         for (Layer l : layers) {
             for (Direction d : l.directions) {
                 states.add(d.hState);
             }
         }
-        return num.stateTensor(states, hOut, batch);
+        num.putStates(states, hOut, batch, dst, index);
     }
 
-    /** c_n as (numLayers * D, N, H) after {@link #forward}. */
-    INDArray finalCell() {
+    /** Writes c_n, (numLayers * D, N, H) c-order, at {@code dst[index ..]}. */
+    void writeFinalCell(OffHeap dst, long index) {
         List<A> states = new ArrayList<>();
         for (Layer l : layers) {
             for (int dir = 0; dir < dirs; dir++) {
                 states.add(l.directions.get(dir).c[dir == 0 ? steps : 0]);
             }
         }
-        return num.stateTensor(states, hidden, batch);
+        num.putStates(states, hidden, batch, dst, index);
     }
 
     /**

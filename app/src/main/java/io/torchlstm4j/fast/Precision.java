@@ -41,8 +41,8 @@ abstract class Precision<A> {
     /** {@code out[j * n + s] = source[offset + s * rows + j]}: a [n, rows] block, transposed to [rows, n]. */
     abstract void transposeState(A source, int offset, int n, int rows, A out);
 
-    /** (states.size(), N, rows): each state, stored [rows, N], transposed to [N, rows]. */
-    abstract INDArray stateTensor(java.util.List<A> states, int rows, int n);
+    /** Writes (states.size(), N, rows) c-order at {@code dst[index ..]}: each state, stored [rows, N], transposed. */
+    abstract void putStates(java.util.List<A> states, int rows, int n, OffHeap dst, long index);
 
     /**
      * Row-major {@code C = op(A) op(B) (+ C when accumulate)}, op(A) m x k, op(B) k x n; offsets and leading

@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -113,10 +114,24 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         int steps = Math.toIntExact(input.size(0));
         int n = Math.toIntExact(input.size(1));
         kernel().prepare(n, steps).assign(input.permute(2, 0, 1));
-        INDArray y = Nd4j.createUninitialized(dataType, (long) c.numDirections() * c.outputSize(), steps, n);
+        // output, h_n and c_n share one fresh allocation (output first, at offset 0, as the kernel writes it through
+        // the buffer's base address): fresh native memory costs far more per allocation than the copies here
+        long outputLength = (long) c.numDirections() * c.outputSize() * steps * n;
+        long hLength = (long) c.stateLayers() * n * c.outputSize();
+        long cLength = (long) c.stateLayers() * n * c.hiddenSize();
+        INDArray all = Nd4j.createUninitialized(dataType, outputLength + hLength + cLength);
+        INDArray y = all.get(NDArrayIndex.interval(0, outputLength))
+                .reshape('c', (long) c.numDirections() * c.outputSize(), steps, n);
         kernel().forward(weights(params), h0, c0, lengths, training, y);
         storedInput = null;
-        return new LstmOutput(y.permute(1, 2, 0), kernel().finalHidden(), kernel().finalCell());
+        OffHeap memory = new OffHeap(all);
+        kernel().writeFinalHidden(memory, outputLength);
+        kernel().writeFinalCell(memory, outputLength + hLength);
+        INDArray hN = all.get(NDArrayIndex.interval(outputLength, outputLength + hLength))
+                .reshape('c', c.stateLayers(), n, c.outputSize());
+        INDArray cN = all.get(NDArrayIndex.interval(outputLength + hLength, outputLength + hLength + cLength))
+                .reshape('c', c.stateLayers(), n, c.hiddenSize());
+        return new LstmOutput(y.permute(1, 2, 0), hN, cN);
     }
 
     /**

@@ -36,8 +36,9 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         s.append("- Threads: each thread count T runs every framework in its own process with OMP_NUM_THREADS, "
                 + "OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = T; PyTorch also gets torch.set_num_threads(T) and "
                 + "set_num_interop_threads(1); DJL gets -Dai.djl.pytorch.num_threads=T and "
-                + "-Dai.djl.pytorch.num_interop_threads=1; ND4J follows OMP_NUM_THREADS. What each process "
-                + "reported:\n");
+                + "-Dai.djl.pytorch.num_interop_threads=1; ND4J follows OMP_NUM_THREADS. "
+                + "OPENBLAS_CORETYPE is removed from every worker's environment" + environmentNote()
+                + ", so that each OpenBLAS picks its kernels by its own CPU detection. What each process reported:\n");
         for (Map.Entry<String, Map<String, String>> w : results.workerInfo().entrySet()) {
             s.append("  - ").append(w.getKey()).append(": ");
             List<String> fields = new ArrayList<>();
@@ -46,6 +47,12 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         }
         s.append('\n').append(method()).append('\n').append(tables());
         return s.toString();
+    }
+
+    private static String environmentNote() {
+        String value = System.getenv("OPENBLAS_CORETYPE");
+        return value == null ? "" : " (this machine sets OPENBLAS_CORETYPE=" + value + ", which would hold PyTorch's "
+                + "OpenBLAS on those kernels)";
     }
 
     private String method() {

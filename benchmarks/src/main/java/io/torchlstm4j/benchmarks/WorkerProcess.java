@@ -31,10 +31,15 @@ final class WorkerProcess implements AutoCloseable {
         this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
     }
 
-    /** Starts {@code command} with {@code env} added; its stderr is appended to {@code log}. */
+    /**
+     * Starts {@code command} with {@code env} added and {@code OPENBLAS_CORETYPE} removed (each framework's OpenBLAS
+     * then picks its kernels by its own CPU detection, as on a machine without that variable); its stderr is
+     * appended to {@code log}.
+     */
     static WorkerProcess start(String name, List<String> command, Map<String, String> env, Path log)
             throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().remove("OPENBLAS_CORETYPE");
         builder.environment().putAll(env);
         builder.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return new WorkerProcess(name, builder.start());
