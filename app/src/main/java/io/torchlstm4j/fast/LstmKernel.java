@@ -60,6 +60,8 @@ final class LstmKernel<A> {
     private int cells;
     private int outs;
     private List<Layer> layers;
+    /** The last {@link #prepare} view of the layer-0 input buffer (reused while the shape stays the same). */
+    private INDArray inputView;
     private OffHeap ones;
     private A[] masks;
     private boolean stored;
@@ -86,7 +88,10 @@ final class LstmKernel<A> {
         this.cells = Math.toIntExact((long) hidden * batch);
         this.outs = Math.toIntExact((long) hOut * batch);
         stored = false;
-        return layers.get(0).x.view(config.inputSize(), steps, batch);
+        if (inputView == null || inputView.size(1) != steps || inputView.size(2) != batch) {
+            inputView = layers.get(0).x.view(config.inputSize(), steps, batch);
+        }
+        return inputView;
     }
 
     /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
@@ -391,6 +396,7 @@ final class LstmKernel<A> {
 
     /** (Re)allocates every buffer for up to {@code maxBatch} samples and {@code maxSteps} steps. */
     private void allocate(int maxBatch, int maxSteps) {
+        inputView = null;
         capacityBatch = maxBatch;
         capacitySteps = maxSteps;
         long maxColumns = (long) maxSteps * maxBatch;

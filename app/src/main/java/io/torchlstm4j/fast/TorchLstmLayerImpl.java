@@ -15,7 +15,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,17 +119,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         long hLength = (long) c.stateLayers() * n * c.outputSize();
         long cLength = (long) c.stateLayers() * n * c.hiddenSize();
         INDArray all = Nd4j.createUninitialized(dataType, outputLength + hLength + cLength);
-        INDArray y = all.get(NDArrayIndex.interval(0, outputLength))
-                .reshape('c', (long) c.numDirections() * c.outputSize(), steps, n);
+        INDArray y = Nd4j.create(all.data(), new long[] {(long) c.numDirections() * c.outputSize(), steps, n},
+                new long[] {(long) steps * n, n, 1}, 0, 'c');
         kernel().forward(weights(params), h0, c0, lengths, training, y);
         storedInput = null;
         OffHeap memory = new OffHeap(all);
         kernel().writeFinalHidden(memory, outputLength);
         kernel().writeFinalCell(memory, outputLength + hLength);
-        INDArray hN = all.get(NDArrayIndex.interval(outputLength, outputLength + hLength))
-                .reshape('c', c.stateLayers(), n, c.outputSize());
-        INDArray cN = all.get(NDArrayIndex.interval(outputLength + hLength, outputLength + hLength + cLength))
-                .reshape('c', c.stateLayers(), n, c.hiddenSize());
+        INDArray hN = Nd4j.create(all.data(), new long[] {c.stateLayers(), n, c.outputSize()},
+                new long[] {(long) n * c.outputSize(), c.outputSize(), 1}, outputLength, 'c');
+        INDArray cN = Nd4j.create(all.data(), new long[] {c.stateLayers(), n, c.hiddenSize()},
+                new long[] {(long) n * c.hiddenSize(), c.hiddenSize(), 1}, outputLength + hLength, 'c');
         return new LstmOutput(y.permute(1, 2, 0), hN, cN);
     }
 
