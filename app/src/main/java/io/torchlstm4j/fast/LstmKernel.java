@@ -42,6 +42,9 @@ final class LstmKernel<A> {
     record Weights(OffHeap wIh, OffHeap wHh, OffHeap bIh, OffHeap bHh, OffHeap wHr) {
     }
 
+    /** Per-step GEMMs below this many FLOPs run on one BLAS thread (the MNIST model's are 2.1 M, the large case's 134 M). */
+    static final double SMALL_GEMM_FLOPS = 1 << 24;
+
     private final LstmConfig config;
     private final Precision<A> num;
     private final DataType dataType;
@@ -203,51 +206,65 @@ final class LstmKernel<A> {
         num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.gates, 0, columns);
         biases(w, d);
         initialState(layer, dir, h0, c0);
-        for (int s = 0; s < len; s++) {
-            int t = dir == 0 ? s : len - 1 - s;
-            int inSlot = dir == 0 ? t : t + 1;
-            int outSlot = dir == 0 ? t + 1 : t;
-            num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, (long) inSlot * n, stateLd,
-                    true, d.gates, (long) t * n, columns);
-            A[] g = training ? d.acts[t] : d.work;
-            for (int q = 0; q < 4; q++) {
-                for (int j = 0; j < hidden; j++) {
-                    num.get(d.gates, (long) (q * hidden + j) * columns + (long) t * n, g[q], j * n, n);
+        steps(() -> {
+            for (int s = 0; s < len; s++) {
+                int t = dir == 0 ? s : len - 1 - s;
+                int inSlot = dir == 0 ? t : t + 1;
+                int outSlot = dir == 0 ? t + 1 : t;
+                num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, (long) inSlot * n, stateLd,
+                        true, d.gates, (long) t * n, columns);
+                A[] g = training ? d.acts[t] : d.work;
+                for (int q = 0; q < 4; q++) {
+                    for (int j = 0; j < hidden; j++) {
+                        num.get(d.gates, (long) (q * hidden + j) * columns + (long) t * n, g[q], j * n, n);
+                    }
+                }
+                num.sigmoid(g[0], d.bias[0], cells);
+                num.sigmoid(g[1], d.bias[1], cells);
+                num.tanh(g[2], d.bias[2], cells);
+                num.sigmoid(g[3], d.bias[3], cells);
+                A cPrev = d.c[inSlot];
+                A c = d.c[outSlot];
+                num.cell(c, g[1], cPrev, g[0], g[2], cells);
+                if (config.projSize() > 0) {
+                    num.outputGate(d.r, g[3], c, cells);
+                    for (int j = 0; j < hidden; j++) {
+                        num.put(d.r, j * n, d.projected, (long) j * columns + (long) t * n, n);
+                    }
+                    num.gemm(false, false, hOut, n, hidden, w.wHr(), 0, hidden, d.projected, (long) t * n, columns, false,
+                            d.scratch, 0, n);
+                    num.get(d.scratch, 0, d.h, 0, outs);
+                } else {
+                    num.outputGate(d.h, g[3], c, cells);
+                }
+                A out = d.h;
+                if (masks != null) {
+                    A mask = masks[t];
+                    num.keep(c, cPrev, mask, cells);
+                    num.keep(d.h, d.hState, mask, outs);
+                    num.multiply(d.masked, d.h, mask, outs);
+                    out = d.masked;
+                }
+                A previous = d.hState;
+                d.hState = d.h;
+                d.h = previous;
+                for (int j = 0; j < hOut; j++) {
+                    num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) outSlot * n, n);
+                    num.put(out, j * n, y, (long) (dir * hOut + j) * columns + (long) t * n, n);
                 }
             }
-            num.sigmoid(g[0], d.bias[0], cells);
-            num.sigmoid(g[1], d.bias[1], cells);
-            num.tanh(g[2], d.bias[2], cells);
-            num.sigmoid(g[3], d.bias[3], cells);
-            A cPrev = d.c[inSlot];
-            A c = d.c[outSlot];
-            num.cell(c, g[1], cPrev, g[0], g[2], cells);
-            if (config.projSize() > 0) {
-                num.outputGate(d.r, g[3], c, cells);
-                for (int j = 0; j < hidden; j++) {
-                    num.put(d.r, j * n, d.projected, (long) j * columns + (long) t * n, n);
-                }
-                num.gemm(false, false, hOut, n, hidden, w.wHr(), 0, hidden, d.projected, (long) t * n, columns, false,
-                        d.scratch, 0, n);
-                num.get(d.scratch, 0, d.h, 0, outs);
-            } else {
-                num.outputGate(d.h, g[3], c, cells);
-            }
-            A out = d.h;
-            if (masks != null) {
-                A mask = masks[t];
-                num.keep(c, cPrev, mask, cells);
-                num.keep(d.h, d.hState, mask, outs);
-                num.multiply(d.masked, d.h, mask, outs);
-                out = d.masked;
-            }
-            A previous = d.hState;
-            d.hState = d.h;
-            d.h = previous;
-            for (int j = 0; j < hOut; j++) {
-                num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) outSlot * n, n);
-                num.put(out, j * n, y, (long) (dir * hOut + j) * columns + (long) t * n, n);
-            }
+        });
+    }
+
+    /**
+     * Runs a loop over the steps, whose recurrent GEMMs are small: on one BLAS thread when a step's GEMM is below
+     * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
+     */
+    private void steps(Runnable loop) {
+        if (2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS) {
+            OpenBlasKernels.singleThreaded(loop);
+        } else {
+            loop.run();
         }
     }
 
@@ -258,52 +275,54 @@ final class LstmKernel<A> {
         int len = steps;
         int in = config.layerInputSize(layer);
         num.fill(d.dc, 0);
-        for (int s = len - 1; s >= 0; s--) {
-            int t = dir == 0 ? s : len - 1 - s;
-            int inSlot = dir == 0 ? t : t + 1;
-            int outSlot = dir == 0 ? t + 1 : t;
-            for (int j = 0; j < hOut; j++) {
-                num.get(dy, (long) (dir * hOut + j) * columns + (long) t * n, d.dh, j * n, n);
-            }
-            if (s < len - 1) {
-                num.addInPlace(d.dh, d.dhCarry, outs);
-            }
-            if (masks != null) {
-                num.multiplyInPlace(d.dh, masks[t], outs);
-            }
-            A dr = d.dh;
-            if (config.projSize() > 0) {
+        steps(() -> {
+            for (int s = len - 1; s >= 0; s--) {
+                int t = dir == 0 ? s : len - 1 - s;
+                int inSlot = dir == 0 ? t : t + 1;
+                int outSlot = dir == 0 ? t + 1 : t;
                 for (int j = 0; j < hOut; j++) {
-                    num.put(d.dh, j * n, d.projectedGrad, (long) j * columns + (long) t * n, n);
+                    num.get(dy, (long) (dir * hOut + j) * columns + (long) t * n, d.dh, j * n, n);
                 }
-                num.gemm(true, false, hidden, n, hOut, w.wHr(), 0, hidden, d.projectedGrad, (long) t * n, columns, false,
-                        d.scratch, 0, n);
-                num.get(d.scratch, 0, d.dr, 0, cells);
-                dr = d.dr;
-            }
-            A[] g = d.acts[t];
-            A[] dg = d.work;
-            num.tanhOf(d.tmp, d.c[outSlot], cells);
-            num.addTanhGrad(d.dc, dr, g[3], d.tmp, cells);
-            if (masks != null) {
-                num.multiplyInPlace(d.dc, masks[t], cells);
-            }
-            num.sigmoidGrad(dg[3], dr, d.tmp, g[3], cells);
-            num.sigmoidGrad(dg[0], d.dc, g[2], g[0], cells);
-            num.tanhGrad(dg[2], d.dc, g[0], g[2], cells);
-            num.sigmoidGrad(dg[1], d.dc, d.c[inSlot], g[1], cells);
-            num.multiplyInPlace(d.dc, g[1], cells);
-            for (int q = 0; q < 4; q++) {
-                for (int j = 0; j < hidden; j++) {
-                    num.put(dg[q], j * n, d.gates, (long) (q * hidden + j) * columns + (long) t * n, n);
+                if (s < len - 1) {
+                    num.addInPlace(d.dh, d.dhCarry, outs);
+                }
+                if (masks != null) {
+                    num.multiplyInPlace(d.dh, masks[t], outs);
+                }
+                A dr = d.dh;
+                if (config.projSize() > 0) {
+                    for (int j = 0; j < hOut; j++) {
+                        num.put(d.dh, j * n, d.projectedGrad, (long) j * columns + (long) t * n, n);
+                    }
+                    num.gemm(true, false, hidden, n, hOut, w.wHr(), 0, hidden, d.projectedGrad, (long) t * n, columns, false,
+                            d.scratch, 0, n);
+                    num.get(d.scratch, 0, d.dr, 0, cells);
+                    dr = d.dr;
+                }
+                A[] g = d.acts[t];
+                A[] dg = d.work;
+                num.tanhOf(d.tmp, d.c[outSlot], cells);
+                num.addTanhGrad(d.dc, dr, g[3], d.tmp, cells);
+                if (masks != null) {
+                    num.multiplyInPlace(d.dc, masks[t], cells);
+                }
+                num.sigmoidGrad(dg[3], dr, d.tmp, g[3], cells);
+                num.sigmoidGrad(dg[0], d.dc, g[2], g[0], cells);
+                num.tanhGrad(dg[2], d.dc, g[0], g[2], cells);
+                num.sigmoidGrad(dg[1], d.dc, d.c[inSlot], g[1], cells);
+                num.multiplyInPlace(d.dc, g[1], cells);
+                for (int q = 0; q < 4; q++) {
+                    for (int j = 0; j < hidden; j++) {
+                        num.put(dg[q], j * n, d.gates, (long) (q * hidden + j) * columns + (long) t * n, n);
+                    }
+                }
+                if (s > 0) {
+                    num.gemm(true, false, hOut, n, 4 * hidden, w.wHh(), 0, hOut, d.gates, (long) t * n, columns, false,
+                            d.scratch, 0, n);
+                    num.get(d.scratch, 0, d.dhCarry, 0, outs);
                 }
             }
-            if (s > 0) {
-                num.gemm(true, false, hOut, n, 4 * hidden, w.wHh(), 0, hOut, d.gates, (long) t * n, columns, false,
-                        d.scratch, 0, n);
-                num.get(d.scratch, 0, d.dhCarry, 0, outs);
-            }
-        }
+        });
         num.gemm(false, true, 4 * hidden, in, columns, d.gates, 0, columns, l.x, 0, columns, false, grad.wIh(), 0, in);
         num.gemm(false, true, 4 * hidden, hOut, columns, d.gates, 0, columns, d.states, dir == 0 ? 0 : n, stateLd, false,
                 grad.wHh(), 0, hOut);

@@ -167,6 +167,55 @@ public final class OpenBlasKernels {
         return version == null ? "(bytedeco openblas)" : version;
     }
 
+    /**
+     * Runs {@code task} with the fast engine's OpenBLAS on one thread, then restores its thread count. For loops of
+     * small GEMMs (an LSTM step's recurrent product): splitting a GEMM of a few microseconds across threads costs more
+     * in hand-offs than it gains, and on a busy machine a waiting helper thread stalls every step. The count is
+     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong).
+     */
+    static void singleThreaded(Runnable task) {
+        int threads = configuredThreads();
+        if (threads <= 1 || setThreads == null) {
+            task.run();
+            return;
+        }
+        synchronized (OpenBlasKernels.class) {
+            setThreads.call(1);
+        }
+        try {
+            task.run();
+        } finally {
+            synchronized (OpenBlasKernels.class) {
+                setThreads.call(threads);
+            }
+        }
+    }
+
+    private static volatile int configured = -1;
+    private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
+
+    private static int configuredThreads() {
+        int threads = configured;
+        if (threads < 0) {
+            synchronized (OpenBlasKernels.class) {
+                if (configured < 0) {
+                    Pointer function = Loader.addressof("openblas_set_num_threads");
+                    try {
+                        if (function != null && insideLibrary(List.of(function.address()))) {
+                            setThreads = new org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads() {
+                            }.put(function);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        LOG.debug("OpenBLAS thread control unavailable: {}", e.toString());
+                    }
+                    configured = org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+                }
+                threads = configured;
+            }
+        }
+        return threads;
+    }
+
     private static long symbol(String name) {
         Pointer pointer = Loader.addressof(name);
         return pointer == null ? 0 : pointer.address();
