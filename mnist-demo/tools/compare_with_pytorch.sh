@@ -12,6 +12,8 @@ case $2 in
   *) echo "second argument: mnist or fashion" >&2; exit 2 ;;
 esac
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# each OpenBLAS picks its own kernels (as in benchmarks/run.sh): a machine-wide OPENBLAS_CORETYPE would hold PyTorch back
+unset OPENBLAS_CORETYPE
 mkdir -p "$out"
 here=$(dirname "$0")
 for seed in 1 2 3; do

@@ -335,6 +335,13 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
             s.append(String.format(Locale.ROOT, "%.0f GFLOP/s (%d FLOP/cycle)",
                     machine.peakGflops(t, machine.bestFlopsPerCycle()), machine.bestFlopsPerCycle()));
         }
+        s.append(" at the reported (base) clock");
+        results.workerInfo().forEach((worker, info) -> {
+            String measured = info.get("measured sgemm 1024^3 through those kernels");
+            if (worker.startsWith("ours (" + t + " thread") && measured != null) {
+                s.append("; measured sgemm 1024^3: ").append(measured.replaceAll(" \\(.*", ""));
+            }
+        });
         return s.toString();
     }
 
