@@ -75,10 +75,12 @@ final class WorkerProcess implements AutoCloseable {
         return times;
     }
 
+    /** Waits for the worker to exit (60 s), else kills it and waits until it is gone, so no worker overlaps the next phase. */
     int waitExit() {
         try {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
+                System.err.println("worker " + name + " did not exit within 60 s of quit: killing it");
+                process.destroyForcibly().waitFor();
                 return -1;
             }
             return process.exitValue();
