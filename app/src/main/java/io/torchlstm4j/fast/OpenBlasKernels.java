@@ -63,6 +63,9 @@ public final class OpenBlasKernels {
 
     private static volatile Outcome outcome;
     private static volatile String detail = "";
+    /** OpenBLAS's thread count when {@link #singleThreaded} first ran (-1 before), and its setter. */
+    private static volatile int configured = -1;
+    private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
 
     private OpenBlasKernels() {
     }
@@ -162,16 +165,15 @@ public final class OpenBlasKernels {
     }
 
     private static String openblasVersion() {
-        String version = openblas_nolapack.class.getPackage() == null ? null
-                : openblas_nolapack.class.getPackage().getImplementationVersion();
-        return version == null ? "(bytedeco openblas)" : version;
+        return openblas_nolapack.OPENBLAS_VERSION.trim().replace("OpenBLAS ", "");
     }
 
     /**
      * Runs {@code task} with the fast engine's OpenBLAS on one thread, then restores its thread count. For loops of
      * small GEMMs (an LSTM step's recurrent product): splitting a GEMM of a few microseconds across threads costs more
      * in hand-offs than it gains, and on a busy machine a waiting helper thread stalls every step. The count is
-     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong).
+     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong). The
+     * count restored is the one OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS).
      */
     static void singleThreaded(Runnable task) {
         int threads = configuredThreads();
@@ -190,9 +192,6 @@ public final class OpenBlasKernels {
             }
         }
     }
-
-    private static volatile int configured = -1;
-    private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
 
     private static int configuredThreads() {
         int threads = configured;
