@@ -206,7 +206,7 @@ final class LstmKernel<A> {
         num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.gates, 0, columns);
         biases(w, d);
         initialState(layer, dir, h0, c0);
-        steps(() -> {
+        stepLoop(() -> {
             for (int s = 0; s < len; s++) {
                 int t = dir == 0 ? s : len - 1 - s;
                 int inSlot = dir == 0 ? t : t + 1;
@@ -260,7 +260,7 @@ final class LstmKernel<A> {
      * Runs a loop over the steps, whose recurrent GEMMs are small: on one BLAS thread when a step's GEMM is below
      * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
      */
-    private void steps(Runnable loop) {
+    private void stepLoop(Runnable loop) {
         if (2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS) {
             OpenBlasKernels.singleThreaded(loop);
         } else {
@@ -275,7 +275,7 @@ final class LstmKernel<A> {
         int len = steps;
         int in = config.layerInputSize(layer);
         num.fill(d.dc, 0);
-        steps(() -> {
+        stepLoop(() -> {
             for (int s = len - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : len - 1 - s;
                 int inSlot = dir == 0 ? t : t + 1;

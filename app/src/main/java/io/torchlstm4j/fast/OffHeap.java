@@ -3,6 +3,7 @@ package io.torchlstm4j.fast;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -63,10 +64,7 @@ final class OffHeap {
 
     /** The first elements of the memory as a c-order view of {@code shape}. */
     INDArray view(long... shape) {
-        long size = 1;
-        for (long d : shape) {
-            size *= d;
-        }
+        long size = ArrayUtil.prodLong(shape);
         INDArray flat = array.reshape(array.length());
         return (size == flat.length() ? flat : flat.get(NDArrayIndex.interval(0, size))).reshape('c', shape);
     }

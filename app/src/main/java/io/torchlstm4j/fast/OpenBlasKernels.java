@@ -48,7 +48,8 @@ public final class OpenBlasKernels {
     static final String PROPERTY = "torchlstm4j.openblas.kernels";
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenBlasKernels.class);
-    private static final Set<String> AVX512 = Set.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
+    /** The flags the SkylakeX kernels need. */
+    static final Set<String> AVX512 = Set.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
     private static final Set<String> AVX2 = Set.of("avx2", "fma");
     private static final String LIBRARY = "libopenblas_nolapack.so";
     /** OpenBLAS core tables (symbol suffixes) by vector class: 2 = AVX-512, 1 = AVX2; any other is 0. */
@@ -133,7 +134,7 @@ public final class OpenBlasKernels {
             }
             Set<String> flags = cpuFlags();
             String target = flags.containsAll(AVX512) ? "SKYLAKEX" : flags.containsAll(AVX2) ? "HASWELL" : null;
-            LongPointer tablePointer = new LongPointer(new Pointer() { { address = table; } });
+            LongPointer tablePointer = new LongPointer(at(table));
             long chosen = tablePointer.get(0);
             String before = cores.getOrDefault(chosen, "an unnamed core");
             detail = before + " kernels";
@@ -215,6 +216,15 @@ public final class OpenBlasKernels {
         return threads;
     }
 
+    /** A pointer to a raw native address (a symbol's, or one read from native memory), to read or write through. */
+    static Pointer at(long target) {
+        return new Pointer() {
+            {
+                address = target;
+            }
+        };
+    }
+
     private static long symbol(String name) {
         Pointer pointer = Loader.addressof(name);
         return pointer == null ? 0 : pointer.address();
@@ -256,7 +266,8 @@ public final class OpenBlasKernels {
         return true;
     }
 
-    private static Set<String> cpuFlags() throws IOException {
+    /** The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line). */
+    static Set<String> cpuFlags() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
             if (line.startsWith("flags")) {
                 return Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
@@ -270,10 +281,10 @@ public final class OpenBlasKernels {
      * environment for the duration of the call (glibc's {@code environ} is swapped for a copy and put back).
      */
     private static void reinitialise(LongPointer tablePointer, long init, long environ, String coreType) {
-        LongPointer environPointer = new LongPointer(new Pointer() { { address = environ; } });
+        LongPointer environPointer = new LongPointer(at(environ));
         long original = environPointer.get(0);
         int count = 0;
-        LongPointer entries = new LongPointer(new Pointer() { { address = original; } });
+        LongPointer entries = new LongPointer(at(original));
         while (original != 0 && entries.get(count) != 0) {
             count++;
         }

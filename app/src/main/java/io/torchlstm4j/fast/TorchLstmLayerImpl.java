@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.layers.recurrent.BaseRecurrentLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -115,22 +116,24 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         kernel().prepare(n, steps).assign(input.permute(2, 0, 1));
         // output, h_n and c_n share one fresh allocation (output first, at offset 0, as the kernel writes it through
         // the buffer's base address): fresh native memory costs far more per allocation than the copies here
-        long outputLength = (long) c.numDirections() * c.outputSize() * steps * n;
-        long hLength = (long) c.stateLayers() * n * c.outputSize();
-        long cLength = (long) c.stateLayers() * n * c.hiddenSize();
-        INDArray all = Nd4j.createUninitialized(dataType, outputLength + hLength + cLength);
-        INDArray y = Nd4j.create(all.data(), new long[] {(long) c.numDirections() * c.outputSize(), steps, n},
-                new long[] {(long) steps * n, n, 1}, 0, 'c');
+        long[] outputShape = {(long) c.numDirections() * c.outputSize(), steps, n};
+        long[] hShape = {c.stateLayers(), n, c.outputSize()};
+        long[] cShape = {c.stateLayers(), n, c.hiddenSize()};
+        long hOffset = ArrayUtil.prodLong(outputShape);
+        long cOffset = hOffset + ArrayUtil.prodLong(hShape);
+        INDArray all = Nd4j.createUninitialized(dataType, cOffset + ArrayUtil.prodLong(cShape));
+        INDArray y = cOrderView(all, 0, outputShape);
         kernel().forward(weights(params), h0, c0, lengths, training, y);
         storedInput = null;
         OffHeap memory = new OffHeap(all);
-        kernel().writeFinalHidden(memory, outputLength);
-        kernel().writeFinalCell(memory, outputLength + hLength);
-        INDArray hN = Nd4j.create(all.data(), new long[] {c.stateLayers(), n, c.outputSize()},
-                new long[] {(long) n * c.outputSize(), c.outputSize(), 1}, outputLength, 'c');
-        INDArray cN = Nd4j.create(all.data(), new long[] {c.stateLayers(), n, c.hiddenSize()},
-                new long[] {(long) n * c.hiddenSize(), c.hiddenSize(), 1}, outputLength + hLength, 'c');
-        return new LstmOutput(y.permute(1, 2, 0), hN, cN);
+        kernel().writeFinalHidden(memory, hOffset);
+        kernel().writeFinalCell(memory, cOffset);
+        return new LstmOutput(y.permute(1, 2, 0), cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
+    }
+
+    /** A c-order view of {@code shape} on {@code buffer}'s memory, starting at element {@code offset}. */
+    private static INDArray cOrderView(INDArray buffer, long offset, long[] shape) {
+        return Nd4j.create(buffer.data(), shape, Nd4j.getStrides(shape, 'c'), offset, 'c');
     }
 
     /**

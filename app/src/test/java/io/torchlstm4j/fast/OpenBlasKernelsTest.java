@@ -3,17 +3,12 @@ package io.torchlstm4j.fast;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,10 +26,10 @@ class OpenBlasKernelsTest {
         Nd4j.create(DataType.FLOAT, 1);
         Precision.of(DataType.FLOAT);
         String status = OpenBlasKernels.status();
-        long table = new LongPointer(at(Loader.addressof("gotoblas").address())).get(0);
+        long table = new LongPointer(OpenBlasKernels.at(Loader.addressof("gotoblas").address())).get(0);
         long skylakeX = Loader.addressof("gotoblas_SKYLAKEX").address();
         long cooperlake = Loader.addressof("gotoblas_COOPERLAKE").address();
-        if (cpuFlags().containsAll(Set.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))) {
+        if (OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512)) {
             assertTrue(table == skylakeX || table == cooperlake,
                     "expected OpenBLAS's SkylakeX or Cooperlake kernels on this AVX-512 CPU; status: " + status);
             assertTrue(status.startsWith("SWITCHED") || status.startsWith("ALREADY_BEST"), status);
@@ -45,33 +40,16 @@ class OpenBlasKernelsTest {
                 "the C environment's OPENBLAS_CORETYPE differs from the one the JVM started with");
     }
 
-    private static Pointer at(long target) {
-        return new Pointer() {
-            {
-                address = target;
-            }
-        };
-    }
-
     /** getenv over glibc's environ array (the first match, as getenv does), or null. */
     private static String cEnvironment(String name) {
-        long environ = new LongPointer(at(Loader.addressof("environ").address())).get(0);
-        LongPointer entries = new LongPointer(at(environ));
+        long environ = new LongPointer(OpenBlasKernels.at(Loader.addressof("environ").address())).get(0);
+        LongPointer entries = new LongPointer(OpenBlasKernels.at(environ));
         for (int i = 0; entries.get(i) != 0; i++) {
-            String entry = new BytePointer(at(entries.get(i))).getString();
+            String entry = new BytePointer(OpenBlasKernels.at(entries.get(i))).getString();
             if (entry.startsWith(name + "=")) {
                 return entry.substring(name.length() + 1);
             }
         }
         return null;
-    }
-
-    private static Set<String> cpuFlags() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith("flags")) {
-                return Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
-            }
-        }
-        return Set.of();
     }
 }
