@@ -9,33 +9,17 @@ side (shared/docs/parity-fixtures.md): `__metadata__` with the constructor argum
 `h0`/`c0`/`lengths`, and the Java results `output`, `h_n`, `c_n` (its own weight tensors, if any, are
 ignored). Prints the max |difference| per tensor; exits 1 when one exceeds 1e-5 (F32) / 1e-10 (F64).
 """
-import json
-import struct
 import sys
 
-import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-
+import safetensors_io  # tools/ is on sys.path when this script runs
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    if n > len(blob) - 8:
-        raise ValueError("%s: header length %d is past the end of the file" % (path, n))
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    data = blob[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        dtype = np.dtype(DTYPES[info["dtype"]]).newbyteorder("<")
-        array = np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(array.astype(array.dtype.newbyteorder("=")))
-    return tensors, metadata
+    """(name -> torch tensor, metadata) of a safetensors file."""
+    tensors, metadata = safetensors_io.read(path)
+    return {name: torch.from_numpy(array) for name, array in tensors.items()}, metadata
 
 
 def flag(metadata, key):

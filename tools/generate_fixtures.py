@@ -12,9 +12,7 @@ optional `h0`/`c0`, optional `lengths` (I64 [N], packed-sequence semantics), PyT
 d((output * R).sum()) / d(param) for every parameter. `__metadata__` records every constructor argument
 and the torch version. Everything is seeded from the case name, so reruns write identical files.
 """
-import json
 import os
-import struct
 import sys
 import zlib
 
@@ -22,31 +20,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int64"): "I64"}
-
-
-def write_safetensors(path, tensors, metadata):
-    """Writes tensors (name -> numpy array) and string metadata; atomically (temp file + rename)."""
-    header = {"__metadata__": metadata}
-    chunks = []
-    offset = 0
-    for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
-        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
-        header[name] = {"dtype": DTYPES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for chunk in chunks:
-            f.write(chunk)
-    os.replace(tmp, path)
-
+import safetensors_io  # tools/ is on sys.path when this script runs
 
 def case(name, *, input_size=4, hidden=5, layers=1, bias=True, batch_first=False, bidirectional=False,
          proj=0, dtype="f32", seq_len=6, batch=3, state=False, lengths=None, grads=False):
@@ -196,7 +170,7 @@ def main():
     for c in CASES:
         tensors, metadata = generate(c)
         path = os.path.join(out_dir, c["name"] + ".safetensors")
-        write_safetensors(path, tensors, metadata)
+        safetensors_io.write(path, tensors, metadata)
         total += os.path.getsize(path)
         print("%-40s %8d bytes" % (os.path.basename(path), os.path.getsize(path)))
     print("%d fixtures, %d bytes, torch %s" % (len(CASES), total, torch.__version__))

@@ -7,45 +7,27 @@ Run with Debian's PyTorch (torch 1.13 + numpy for /usr/bin/python3):
 
 OUTPUT_DIR defaults to app/src/test/resources/weights. Each NAME.npz is written by numpy itself
 (np.savez, np.savez_compressed, or np.lib.format.write_array for .npy format versions 2 and 3); next to
-it NAME.safetensors, its "twin", holds the same numbers written here by hand with struct + json (C order,
+it NAME.safetensors, its "twin", holds the same numbers written by tools/safetensors_io.py (C order,
 little endian; int32 arrays widened to I64, the only integer dtype of the Java reader). The twin's
 __metadata__ records the nn.LSTM constructor arguments where there is one, and the numpy and torch
 versions. The unsupported_*.npz files hold what the Java reader must refuse by name. Everything is
 seeded, so reruns write the same numbers.
 """
-import json
 import os
-import struct
 import sys
 import zipfile
 
 import numpy as np
 import torch
 
-SAFETENSORS_DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int64"): "I64"}
-
+import safetensors_io  # tools/ is on sys.path when this script runs
 
 def write_twin(path, arrays, metadata):
-    """The arrays (name -> numpy array) as safetensors, by hand; int32 becomes I64."""
-    header = {"__metadata__": dict(metadata, numpy_version=np.__version__, torch_version=torch.__version__,
-                                   generator="tools/make_weight_samples.py")}
-    chunks = []
-    offset = 0
-    for name, array in arrays.items():
-        if array.dtype == np.int32:
-            array = array.astype(np.int64)
-        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes(order="C")
-        header[name] = {"dtype": SAFETENSORS_DTYPES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for chunk in chunks:
-            f.write(chunk)
+    """The arrays (name -> numpy array) as safetensors; int32 becomes I64."""
+    safetensors_io.write(path, {name: array.astype(np.int64) if array.dtype == np.int32 else array
+                                for name, array in arrays.items()},
+                         dict(metadata, numpy_version=np.__version__, torch_version=torch.__version__,
+                              generator="tools/make_weight_samples.py"))
 
 
 def lstm_metadata(input_size, hidden, layers=1, bias=True, batch_first=False, bidirectional=False, proj=0):

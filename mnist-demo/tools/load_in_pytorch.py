@@ -5,35 +5,25 @@ and evaluates it, to check that RNN().load_state_dict(...) works and gives the J
   /usr/bin/python3 mnist-demo/tools/load_in_pytorch.py mnist-demo-out/state_dict.safetensors \
       --data ../shared/data/mnist --test-limit 2000 [--summary-json mnist-demo-out/summary.json]
 
-Reads safetensors by hand (the safetensors package is not needed). With --summary-json, compares the accuracy and
-the first 10 predictions with the ones the Java demo wrote and exits 1 when they differ.
+Reads safetensors with tools/safetensors_io.py (the safetensors package is not needed). With --summary-json,
+compares the accuracy and the first 10 predictions with the ones the Java demo wrote and exits 1 when they differ.
 """
 import argparse
 import json
-import struct
+import os
 import sys
 
-import numpy as np
 import torch
 
 from tutorial import RNN, load_data
 
-DTYPES = {"F32": np.float32, "F64": np.float64}
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import safetensors_io  # noqa: E402 (the repository's tools/ folder, put on the path above)
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    body = data[8 + n:]
-    tensors = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        array = np.frombuffer(body[begin:end], dtype=np.dtype(DTYPES[info["dtype"]]).newbyteorder("<"))
-        tensors[name] = torch.from_numpy(array.reshape(info["shape"]).copy())
-    return tensors
+    """name -> torch tensor of a safetensors file."""
+    tensors, _ = safetensors_io.read(path)
+    return {name: torch.from_numpy(array) for name, array in tensors.items()}
 
 
 def main():

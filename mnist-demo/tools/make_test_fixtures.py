@@ -20,12 +20,16 @@ import gzip
 import io
 import json
 import os
+import sys
 import struct
 
 import numpy as np
 import torch
 
 from tutorial import RNN, NAMES, find_idx, read_idx
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import safetensors_io  # noqa: E402 (the repository's tools/ folder, put on the path above)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESOURCES = os.path.join(HERE, "..", "src", "test", "resources")
@@ -36,14 +40,6 @@ PARITY_STEPS = 60
 LR = 0.01
 
 
-def write_atomically(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def gzip_bytes(raw):
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as f:
@@ -52,15 +48,9 @@ def gzip_bytes(raw):
 
 
 def safetensors_bytes(tensors, metadata):
-    header, chunks, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+    """torch tensors as an F32 safetensors file's bytes."""
+    return safetensors_io.encode({name: t.detach().to(torch.float32).contiguous().numpy()
+                                  for name, t in tensors.items()}, metadata)
 
 
 def batches(x, y):
@@ -94,15 +84,16 @@ def main():
 
     images = read_idx(find_idx(args.mnist, NAMES["test_images"]), 0x803, 3)[:SUBSET]
     labels = read_idx(find_idx(args.mnist, NAMES["test_labels"]), 0x801, 1)[:SUBSET]
-    write_atomically(os.path.join(RESOURCES, "mnist-subset", NAMES["test_images"] + ".gz"),
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "mnist-subset", NAMES["test_images"] + ".gz"),
                      gzip_bytes(struct.pack(">IIII", 0x803, SUBSET, 28, 28) + images.tobytes()))
-    write_atomically(os.path.join(RESOURCES, "mnist-subset", NAMES["test_labels"] + ".gz"),
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "mnist-subset", NAMES["test_labels"] + ".gz"),
                      gzip_bytes(struct.pack(">II", 0x801, SUBSET) + labels.tobytes()))
     y = torch.from_numpy(labels.astype(np.int64))
 
     torch.manual_seed(7)
     init = RNN(28, 64, 2).state_dict()
-    write_atomically(os.path.join(RESOURCES, "parity", "init.safetensors"), safetensors_bytes(init, meta))
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "parity", "init.safetensors"),
+                                    safetensors_bytes(init, meta))
     init32 = {k: v.to(torch.float32) for k, v in init.items()}
     losses = {}
     for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
@@ -115,7 +106,7 @@ def main():
         model.load_state_dict({k: v.to(dtype) * (1 + torch.finfo(dtype).eps) for k, v in init32.items()})
         perturbed = train(model, images, y, PARITY_STEPS, dtype)
         losses[name + "_perturbed"] = perturbed
-    write_atomically(os.path.join(RESOURCES, "parity", "losses.json"), json.dumps(dict(
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "parity", "losses.json"), json.dumps(dict(
         meta, lr=LR, batch_size=BATCH, steps=PARITY_STEPS, first_train_image=EVAL, batches_per_cycle=10,
         **{"losses_" + k: v for k, v in losses.items()}), indent=1).encode())
 
@@ -124,13 +115,14 @@ def main():
     train(small, images, y, 100, torch.float32)
     x = torch.from_numpy(images.copy()).to(torch.float32) / 255.0
     sd = small.state_dict()
-    write_atomically(os.path.join(RESOURCES, "torch-weights", "rnn16.safetensors"), safetensors_bytes(sd, meta))
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "torch-weights", "rnn16.safetensors"),
+                                    safetensors_bytes(sd, meta))
     buffer = io.BytesIO()
     np.savez(buffer, **{k: v.numpy() for k, v in sd.items()})
-    write_atomically(os.path.join(RESOURCES, "torch-weights", "rnn16.npz"), buffer.getvalue())
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "torch-weights", "rnn16.npz"), buffer.getvalue())
     with torch.no_grad():
         logits = small(x[:EVAL])
-    write_atomically(os.path.join(RESOURCES, "torch-weights", "predictions.json"), json.dumps(dict(
+    safetensors_io.write_atomically(os.path.join(RESOURCES, "torch-weights", "predictions.json"), json.dumps(dict(
         meta, images="mnist-subset 0..%d" % (EVAL - 1), predictions=logits.argmax(1).tolist(),
         accuracy=float((logits.argmax(1) == y[:EVAL]).float().mean()), logits=logits.tolist())).encode())
     for name in ("float64", "float32"):
