@@ -5,6 +5,9 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
 import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.fast.OpenBlasKernels;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.rnn.LastTimeStepVertex;
@@ -19,7 +22,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -123,8 +128,8 @@ public final class OursWorker {
                 + mavenVersion("org.nd4j", "nd4j-native") + "), BLAS " + Nd4j.factory().blas().getBlasVendor());
         info.put("nd4j.maxThreads", Integer.toString(Nd4j.getEnvironment().maxThreads()));
         info.put("nd4j.maxMasterThreads", Integer.toString(Nd4j.getEnvironment().maxMasterThreads()));
-        info.put("OpenBLAS kernels (FAST engine)", io.torchlstm4j.fast.OpenBlasKernels.status());
-        info.put("measured sgemm 1024^3 through those kernels", String.format(java.util.Locale.ROOT,
+        info.put("OpenBLAS kernels (FAST engine)", OpenBlasKernels.status());
+        info.put("measured sgemm 1024^3 through those kernels", String.format(Locale.ROOT,
                 "%.0f GFLOP/s (best of 5; a practical peak, since the reported clock omits boost)", sgemmGflops()));
         return info;
     }
@@ -135,19 +140,15 @@ public final class OursWorker {
         float[] a = new float[n * n];
         float[] b = new float[n * n];
         float[] c = new float[n * n];
-        java.util.Arrays.fill(a, 0.5f);
-        java.util.Arrays.fill(b, 0.25f);
-        try (org.bytedeco.javacpp.FloatPointer pa = new org.bytedeco.javacpp.FloatPointer(a);
-             org.bytedeco.javacpp.FloatPointer pb = new org.bytedeco.javacpp.FloatPointer(b);
-             org.bytedeco.javacpp.FloatPointer pc = new org.bytedeco.javacpp.FloatPointer(c)) {
+        Arrays.fill(a, 0.5f);
+        Arrays.fill(b, 0.25f);
+        try (FloatPointer pa = new FloatPointer(a); FloatPointer pb = new FloatPointer(b);
+             FloatPointer pc = new FloatPointer(c)) {
             double best = Double.MAX_VALUE;
             for (int i = 0; i < 6; i++) {
                 long start = System.nanoTime();
-                org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(
-                        org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor,
-                        org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans,
-                        org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans, n, n, n, 1f, pa, n, pb, n, 0f, pc,
-                        n);
+                openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                        openblas_nolapack.CblasNoTrans, n, n, n, 1f, pa, n, pb, n, 0f, pc, n);
                 if (i > 0) {
                     best = Math.min(best, System.nanoTime() - start);
                 }
