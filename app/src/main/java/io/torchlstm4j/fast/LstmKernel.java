@@ -110,7 +110,8 @@ final class LstmKernel<A> {
      * @param c0       (numLayers * D, N, H) or null for zeros
      * @param lengths  N valid lengths in 1..L, or null for all L
      * @param training keeps what backward needs and applies dropout
-     * @param output   {@code [D * H_out, L, N]} c-order: receives the top layer's output
+     * @param output   contiguous c-order memory whose first elements receive the top layer's output as
+     *                 {@code [D * H_out, L, N]} (it may be longer)
      */
     void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
         masks = lengths == null ? null : masks(lengths);

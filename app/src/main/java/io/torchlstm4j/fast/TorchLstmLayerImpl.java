@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.common.util.ArrayUtil;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,6 +33,10 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private LstmConfig lstmConfig;
     private LstmKernel<?> kernel;
     private INDArray storedInput;
+    private String[] weightKeys;
+    private final WrappedWeights wrappedParams = new WrappedWeights();
+    private final WrappedWeights wrappedGradients = new WrappedWeights();
+    private Results results;
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -72,7 +77,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         fromDl4j(dy).assign(epsilon);
         INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                 dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
-        kernel().backward(weights(params), weights(gradientViews), dy, dx);
+        kernel().backward(weights(params, wrappedParams), weights(gradientViews, wrappedGradients), dy, dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
         for (String name : TorchParameterNames.expectedShapes(config()).keySet()) {
             String key = TorchLstmParamInitializer.paramKey(name);
@@ -110,30 +115,68 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      * output is a (L, N, D * H_out) view of a fresh array. Call outside any workspace.
      */
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
-        LstmConfig c = config();
         int steps = Math.toIntExact(input.size(0));
         int n = Math.toIntExact(input.size(1));
         kernel().prepare(n, steps).assign(input.permute(2, 0, 1));
-        // output, h_n and c_n share one fresh allocation (output first, at offset 0, as the kernel writes it through
-        // the buffer's base address): fresh native memory costs far more per allocation than the copies here
-        long[] outputShape = {(long) c.numDirections() * c.outputSize(), steps, n};
-        long[] hShape = {c.stateLayers(), n, c.outputSize()};
-        long[] cShape = {c.stateLayers(), n, c.hiddenSize()};
-        long hOffset = ArrayUtil.prodLong(outputShape);
-        long cOffset = hOffset + ArrayUtil.prodLong(hShape);
-        INDArray all = Nd4j.createUninitialized(dataType, cOffset + ArrayUtil.prodLong(cShape));
-        INDArray y = cOrderView(all, 0, outputShape);
-        kernel().forward(weights(params), h0, c0, lengths, training, y);
+        if (results == null || results.steps != steps || results.batch != n) {
+            results = new Results(config(), steps, n);
+        }
+        // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
+        // fresh native memory costs far more per allocation than the copies here
+        INDArray all = Nd4j.createUninitialized(dataType, results.length);
+        kernel().forward(weights(params, wrappedParams), h0, c0, lengths, training, all);
         storedInput = null;
         OffHeap memory = new OffHeap(all);
-        kernel().writeFinalHidden(memory, hOffset);
-        kernel().writeFinalCell(memory, cOffset);
-        return new LstmOutput(y.permute(1, 2, 0), cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
+        kernel().writeFinalHidden(memory, results.hOffset);
+        kernel().writeFinalCell(memory, results.cOffset);
+        return results.on(all);
     }
 
     /** A c-order view of {@code shape} on {@code buffer}'s memory, starting at element {@code offset}. */
     private static INDArray cOrderView(INDArray buffer, long offset, long[] shape) {
         return Nd4j.create(buffer.data(), shape, Nd4j.getStrides(shape, 'c'), offset, 'c');
+    }
+
+    /**
+     * Where {@link #forward} puts output, h_n and c_n in its one buffer for (L, N), and their views: the first call
+     * makes them the usual way, later calls reuse their shape infos ({@link ReusedShape}).
+     */
+    private static final class Results {
+        final int steps;
+        final int batch;
+        final long[] outputShape;
+        final long[] hShape;
+        final long[] cShape;
+        final long hOffset;
+        final long cOffset;
+        final long length;
+        private ReusedShape output;
+        private ReusedShape hN;
+        private ReusedShape cN;
+
+        Results(LstmConfig c, int steps, int batch) {
+            this.steps = steps;
+            this.batch = batch;
+            outputShape = new long[] {(long) c.numDirections() * c.outputSize(), steps, batch};
+            hShape = new long[] {c.stateLayers(), batch, c.outputSize()};
+            cShape = new long[] {c.stateLayers(), batch, c.hiddenSize()};
+            hOffset = ArrayUtil.prodLong(outputShape);
+            cOffset = hOffset + ArrayUtil.prodLong(hShape);
+            length = cOffset + ArrayUtil.prodLong(cShape);
+        }
+
+        /** (output (L, N, F), h_n, c_n) on {@code all}'s memory. */
+        LstmOutput on(INDArray all) {
+            if (output != null && hN != null && cN != null) {
+                return new LstmOutput(output.on(all.data()), hN.on(all.data()), cN.on(all.data()));
+            }
+            LstmOutput made = new LstmOutput(cOrderView(all, 0, outputShape).permute(1, 2, 0),
+                    cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
+            output = ReusedShape.of(made.output());
+            hN = ReusedShape.of(made.hN());
+            cN = ReusedShape.of(made.cN());
+            return made;
+        }
     }
 
     /**
@@ -150,7 +193,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             result.put(name, Nd4j.create(dataType, shape));
             byKey.put(TorchLstmParamInitializer.paramKey(name), result.get(name));
         });
-        kernel().backward(weights(params), weights(byKey), dy, null);
+        kernel().backward(weights(params, wrappedParams), weights(byKey, new WrappedWeights()), dy, null);
         return result;
     }
 
@@ -211,7 +254,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
         int[] lengths = lengthsFromMask();
         fromDl4j(kernel().prepare(batch(), seqLength())).assign(input);
-        kernel().forward(weights(params), h0, c0, lengths, training, y);
+        kernel().forward(weights(params, wrappedParams), h0, c0, lengths, training, y);
         storedInput = training ? input : null;
     }
 
@@ -270,25 +313,82 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return full ? null : lengths;
     }
 
-    private List<LstmKernel.Weights> weights(Map<String, INDArray> arrays) {
-        LstmConfig c = config();
-        List<LstmKernel.Weights> result = new ArrayList<>();
-        for (int layer = 0; layer < c.numLayers(); layer++) {
-            for (int dir = 0; dir < c.numDirections(); dir++) {
-                result.add(new LstmKernel.Weights(
-                        offHeap(arrays, TorchParameterNames.weightIh(layer, dir)),
-                        offHeap(arrays, TorchParameterNames.weightHh(layer, dir)),
-                        c.bias() ? offHeap(arrays, TorchParameterNames.biasIh(layer, dir)) : null,
-                        c.bias() ? offHeap(arrays, TorchParameterNames.biasHh(layer, dir)) : null,
-                        c.projSize() > 0 ? offHeap(arrays, TorchParameterNames.weightHr(layer, dir)) : null));
-            }
+    /**
+     * The kernel's wrappers of {@code arrays} (parameters or their gradients). The ones from the last call are
+     * reused while the map holds the same arrays on the same buffers: wrapping costs about a microsecond per array,
+     * a tenth of a small LSTM's forward.
+     */
+    private List<LstmKernel.Weights> weights(Map<String, INDArray> arrays, WrappedWeights cache) {
+        String[] keys = weightKeys();
+        if (cache.matches(arrays, keys)) {
+            return cache.weights;
         }
+        List<LstmKernel.Weights> result = new ArrayList<>();
+        for (int index = 0; index < keys.length; index += 5) {
+            result.add(new LstmKernel.Weights(offHeap(arrays, keys[index]), offHeap(arrays, keys[index + 1]),
+                    offHeap(arrays, keys[index + 2]), offHeap(arrays, keys[index + 3]), offHeap(arrays, keys[index + 4])));
+        }
+        cache.remember(arrays, keys, result);
         return result;
     }
 
-    /** The array of a parameter (or its gradient) by PyTorch name, from a map keyed by DL4J parameter keys. */
-    private static OffHeap offHeap(Map<String, INDArray> arrays, String torchName) {
-        return new OffHeap(arrays.get(TorchLstmParamInitializer.paramKey(torchName)));
+    /** DL4J parameter keys, five per layer and direction (W_ih, W_hh, b_ih, b_hh, W_hr; null where absent). */
+    private String[] weightKeys() {
+        if (weightKeys == null) {
+            LstmConfig c = config();
+            List<String> keys = new ArrayList<>();
+            for (int layer = 0; layer < c.numLayers(); layer++) {
+                for (int dir = 0; dir < c.numDirections(); dir++) {
+                    keys.add(TorchParameterNames.weightIh(layer, dir));
+                    keys.add(TorchParameterNames.weightHh(layer, dir));
+                    keys.add(c.bias() ? TorchParameterNames.biasIh(layer, dir) : null);
+                    keys.add(c.bias() ? TorchParameterNames.biasHh(layer, dir) : null);
+                    keys.add(c.projSize() > 0 ? TorchParameterNames.weightHr(layer, dir) : null);
+                }
+            }
+            weightKeys = keys.stream().map(k -> k == null ? null : TorchLstmParamInitializer.paramKey(k))
+                    .toArray(String[]::new);
+        }
+        return weightKeys;
+    }
+
+    /** The array under a DL4J parameter key as kernel memory, or null for a null key. */
+    private static OffHeap offHeap(Map<String, INDArray> arrays, String key) {
+        return key == null ? null : new OffHeap(arrays.get(key));
+    }
+
+    /** The last wrappers {@link #weights} made, with the arrays and buffers they wrap. */
+    private static final class WrappedWeights {
+        private INDArray[] arrays;
+        private DataBuffer[] buffers;
+        private List<LstmKernel.Weights> weights;
+
+        boolean matches(Map<String, INDArray> map, String[] keys) {
+            if (weights == null) {
+                return false;
+            }
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != null) {
+                    INDArray array = map.get(keys[i]);
+                    if (array != arrays[i] || array.data() != buffers[i]) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        void remember(Map<String, INDArray> map, String[] keys, List<LstmKernel.Weights> wrapped) {
+            arrays = new INDArray[keys.length];
+            buffers = new DataBuffer[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != null) {
+                    arrays[i] = map.get(keys[i]);
+                    buffers[i] = arrays[i].data();
+                }
+            }
+            weights = wrapped;
+        }
     }
 
     private LstmKernel<?> kernel() {
