@@ -76,6 +76,16 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                 new Column("DJL", DJL, spec.kind(), "djl"));
     }
 
+    /** An adapter case's column of the engine through the adapter ({@code TorchLstm.forward}). */
+    Column adapterColumn(String engine) {
+        return columns().get(2 * ENGINES.indexOf(engine));
+    }
+
+    /** An adapter case's column of the same engine's DL4J network called directly. */
+    Column rawColumn(String engine) {
+        return columns().get(2 * ENGINES.indexOf(engine) + 1);
+    }
+
     /**
      * FLOPs of the LSTM's matrix products in one iteration: forward = sum over layers and directions of
      * 2 * L * N * 4H * (H_in_k + H); a training step counts 3x (forward, the input gradient and the weight

@@ -121,6 +121,14 @@ public final class Main implements Callable<Integer> {
                     if (round >= c.maxRounds()) {
                         continue;
                     }
+                    if (c.adapter()) {
+                        List<String> engines = new ArrayList<>(Case.ENGINES);
+                        Collections.rotate(engines, round + 1);
+                        for (String engine : engines) {
+                            runPair(t, c, engine, workers.get(Case.OURS), round >= 0, results);
+                        }
+                        continue;
+                    }
                     List<Case.Column> columns = new ArrayList<>(c.columns());
                     Collections.rotate(columns, round + 1);
                     for (Case.Column column : columns) {
@@ -150,6 +158,42 @@ public final class Main implements Callable<Integer> {
             default -> {
                 System.err.println("  " + c.id() + " / " + column.label() + " failed: " + reply.payload());
                 results.markMissing(t, c, column, "error: " + reply.payload(), true);
+            }
+        }
+    }
+
+    /** An adapter case: the engine's adapter and raw-network columns, timed in alternating pairs. */
+    private void runPair(int t, Case c, String engine, WorkerProcess worker, boolean record, Results results)
+            throws IOException {
+        Case.Column adapter = c.adapterColumn(engine);
+        Case.Column raw = c.rawColumn(engine);
+        if (results.isMissing(t, c, adapter) || results.isMissing(t, c, raw)) {
+            return;
+        }
+        String command = "runpair " + String.join(" ", c.spec().with(adapter.kind(), engine).words()) + " | "
+                + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick);
+        WorkerProcess.Reply reply = worker.request(command);
+        switch (reply.status()) {
+            case "ok" -> {
+                if (record) {
+                    List<Long> times = WorkerProcess.times(reply);
+                    List<Long> a = new ArrayList<>();
+                    List<Long> b = new ArrayList<>();
+                    for (int i = 0; i + 1 < times.size(); i += 2) {
+                        a.add(times.get(i));
+                        b.add(times.get(i + 1));
+                    }
+                    results.addPairs(t, c, adapter, raw, a, b);
+                }
+            }
+            case "unavailable" -> {
+                results.markMissing(t, c, adapter, "n/a: " + reply.payload(), false);
+                results.markMissing(t, c, raw, "n/a: " + reply.payload(), false);
+            }
+            default -> {
+                System.err.println("  " + c.id() + " / " + engine + " adapter and raw failed: " + reply.payload());
+                results.markMissing(t, c, adapter, "error: " + reply.payload(), true);
+                results.markMissing(t, c, raw, "error: " + reply.payload(), true);
             }
         }
     }

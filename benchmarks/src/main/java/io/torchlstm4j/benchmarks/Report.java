@@ -77,6 +77,11 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + " rounds at most). Each iteration is timed on its own (wall clock "
                 + "inside the worker); tables give the median over all recorded iterations and, in parentheses, the "
                 + "25th-75th percentiles. Ratios are medians divided: below 1 means this project is faster.\n"
+                + "- Adapter overhead: `TorchLstm.forward` and the same instance's DL4J network (`network().output`) "
+                + "are timed in pairs, back to back in the same worker, alternating which goes first; the overhead is "
+                + "the median over pairs of adapter/raw - 1 (in parentheses the 25th-75th percentiles of that ratio). "
+                + "A ratio within each pair cancels the slow swings of this shared machine that separate runs of each "
+                + "call would carry (a ratio of two medians from different moments moved by +-25% between runs).\n"
                 + "- GFLOP/s counts only the LSTM's matrix products: forward = sum over layers and directions of "
                 + "2 * L * N * 4H * (H_in_k + H); a training step counts 3x that (forward, input gradient, weight "
                 + "gradient). Peak: see the machine line above (clock x FLOP/cycle from the ISA flags).\n"
@@ -149,28 +154,31 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
     private String adapterTable() {
         StringBuilder s = new StringBuilder();
         s.append("## Adapter overhead: `TorchLstm.forward` vs the DL4J network it drives (`network().output` on NCW "
-                + "input), same engine and instance (median ms, p25-p75)\n\n");
+                + "input), same engine and instance, timed in alternating pairs (median ms, p25-p75; overhead: median "
+                + "of the per-pair ratios - 1, p25-p75)\n\n");
         s.append("| case | threads | engine | adapter | raw network | overhead |\n|---|---:|---|---:|---:|---:|\n");
         for (int t : threads) {
             for (Case c : cases) {
                 if (!c.adapter()) {
                     continue;
                 }
-                List<Case.Column> cols = c.columns();
-                for (int e = 0; e < Case.ENGINES.size(); e++) {
-                    Case.Column adapter = cols.get(2 * e);
-                    Case.Column raw = cols.get(2 * e + 1);
-                    Optional<Double> a = results.medianMs(t, c, adapter);
-                    Optional<Double> r = results.medianMs(t, c, raw);
-                    String overhead = a.isPresent() && r.isPresent()
-                            ? String.format(Locale.ROOT, "%+.1f%%", 100 * (a.get() / r.get() - 1)) : "—";
-                    s.append("| ").append(c.title()).append(" | ").append(t).append(" | ").append(Case.ENGINES.get(e))
-                            .append(" | ").append(cell(t, c, adapter)).append(" | ").append(cell(t, c, raw))
-                            .append(" | ").append(overhead).append(" |\n");
+                for (String engine : Case.ENGINES) {
+                    Case.Column adapter = c.adapterColumn(engine);
+                    s.append("| ").append(c.title()).append(" | ").append(t).append(" | ").append(engine)
+                            .append(" | ").append(cell(t, c, adapter)).append(" | ").append(cell(t, c, c.rawColumn(engine)))
+                            .append(" | ").append(overhead(t, c, adapter).orElse("—")).append(" |\n");
                 }
             }
         }
         return s.append('\n').toString();
+    }
+
+    /** The adapter's overhead as "+x.x% (p25..p75)" from the per-pair ratios, if measured. */
+    private Optional<String> overhead(int t, Case c, Case.Column adapter) {
+        return results.pairRatioPercentile(t, c, adapter, 50).map(median -> String.format(Locale.ROOT,
+                "%+.1f%% (%+.1f..%+.1f)", 100 * (median - 1),
+                100 * (results.pairRatioPercentile(t, c, adapter, 25).orElseThrow() - 1),
+                100 * (results.pairRatioPercentile(t, c, adapter, 75).orElseThrow() - 1)));
     }
 
     private String flopsTable() {
@@ -248,13 +256,12 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 if (!c.adapter()) {
                     continue;
                 }
-                for (int e = 0; e < Case.ENGINES.size(); e++) {
-                    Optional<Double> a = results.medianMs(t, c, c.columns().get(2 * e));
-                    Optional<Double> r = results.medianMs(t, c, c.columns().get(2 * e + 1));
+                for (String engine : Case.ENGINES) {
+                    Optional<Double> ratio = results.pairRatioPercentile(t, c, c.adapterColumn(engine), 50);
                     s.append("- adapter overhead, ").append(c.title()).append(", ").append(t).append(" thread(s), ")
-                            .append(Case.ENGINES.get(e)).append(" (goal < 5%): ");
-                    if (a.isPresent() && r.isPresent()) {
-                        double o = 100 * (a.get() / r.get() - 1);
+                            .append(engine).append(" (goal < 5%): ");
+                    if (ratio.isPresent()) {
+                        double o = 100 * (ratio.get() - 1);
                         s.append(String.format(Locale.ROOT, "%+.1f%% %s%n", o, o < 5 ? "met" : "NOT met"));
                     } else {
                         s.append("not measured\n");

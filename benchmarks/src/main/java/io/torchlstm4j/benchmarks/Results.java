@@ -15,6 +15,7 @@ final class Results {
     }
 
     private final Map<String, List<Long>> samples = new LinkedHashMap<>();
+    private final Map<String, List<Double>> pairRatios = new LinkedHashMap<>();
     private final Map<String, String> missing = new LinkedHashMap<>();
     private final List<Launch> launches = new ArrayList<>();
     private final Map<String, String> launchMissing = new LinkedHashMap<>();
@@ -38,6 +39,30 @@ final class Results {
 
     void add(int threads, Case c, Case.Column column, List<Long> nanos) {
         samples.computeIfAbsent(key(threads, c, column), k -> new ArrayList<>()).addAll(nanos);
+    }
+
+    /**
+     * Samples of two columns timed in pairs (a.get(i) and b.get(i) back to back); the ratios a/b per pair are kept
+     * too, under column {@code a}.
+     */
+    void addPairs(int threads, Case c, Case.Column a, Case.Column b, List<Long> aNanos, List<Long> bNanos) {
+        add(threads, c, a, aNanos);
+        add(threads, c, b, bNanos);
+        List<Double> ratios = pairRatios.computeIfAbsent(key(threads, c, a), k -> new ArrayList<>());
+        for (int i = 0; i < aNanos.size(); i++) {
+            ratios.add((double) aNanos.get(i) / bNanos.get(i));
+        }
+    }
+
+    /** Nearest-rank percentile of the per-pair ratios recorded under column {@code a} by {@link #addPairs}. */
+    Optional<Double> pairRatioPercentile(int threads, Case c, Case.Column a, double p) {
+        List<Double> s = new ArrayList<>(pairRatios.getOrDefault(key(threads, c, a), List.of()));
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        Collections.sort(s);
+        int rank = (int) Math.ceil(p / 100.0 * s.size());
+        return Optional.of(s.get(Math.max(0, rank - 1)));
     }
 
     /** Marks a column as not measurable ("n/a: why") or failed ("error: why"). */

@@ -21,6 +21,9 @@ import java.util.StringJoiner;
  * <pre>
  * info                 -&gt; BENCH ok key=value&lt;TAB&gt;key=value...
  * run key=value ...    -&gt; BENCH ok &lt;ns&gt; &lt;ns&gt; ...        one wall time per iteration (iters=...)
+ * runpair A... | B... iters=N
+ *                      -&gt; BENCH ok &lt;nsA&gt; &lt;nsB&gt; ...      N pairs: each iteration runs A and B back to back
+ *                                                     (A first in even iterations, B first in odd ones)
  *                      -&gt; BENCH unavailable &lt;why&gt;       the implementation does not exist (yet)
  *                      -&gt; BENCH error &lt;message&gt;
  * quit
@@ -97,35 +100,86 @@ final class Worker {
                     reply("ok", fields.toString());
                 }
                 case "run" -> run(words.subList(1, words.size()), workloads);
+                case "runpair" -> runPair(words.subList(1, words.size()), workloads);
                 default -> reply("error", "unknown command '" + words.get(0) + "'");
             }
         }
     }
 
     private void run(List<String> words, Map<String, Workload> workloads) {
-        try {
-            int iterations = words.stream().filter(w -> w.startsWith("iters=")).findFirst()
-                    .map(w -> Integer.parseInt(w.substring(6))).orElseThrow(() -> new IllegalArgumentException("no iters="));
-            Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=")).toList());
-            String key = String.join(" ", spec.words());
-            Workload workload = workloads.get(key);
-            if (workload == null) {
-                workload = factory.create(spec);
-                workloads.put(key, workload);
-            }
+        respond(() -> {
+            int iterations = iterations(words);
+            Workload workload = workload(words, workloads);
             StringJoiner times = new StringJoiner(" ");
             for (int i = 0; i < iterations; i++) {
-                long start = System.nanoTime();
-                workload.run();
-                times.add(Long.toString(System.nanoTime() - start));
+                times.add(Long.toString(time(workload)));
             }
-            reply("ok", times.toString());
+            return times.toString();
+        });
+    }
+
+    /**
+     * Two workloads timed in pairs, back to back, alternating which runs first: their ratio per pair is immune to
+     * the slow drifts of a shared machine that separate runs of each suffer from.
+     */
+    private void runPair(List<String> words, Map<String, Workload> workloads) {
+        respond(() -> {
+            int bar = words.indexOf("|");
+            if (bar < 0) {
+                throw new IllegalArgumentException("runpair needs 'A... | B...'");
+            }
+            int iterations = iterations(words);
+            Workload a = workload(words.subList(0, bar), workloads);
+            Workload b = workload(words.subList(bar + 1, words.size()), workloads);
+            StringJoiner times = new StringJoiner(" ");
+            for (int i = 0; i < iterations; i++) {
+                boolean aFirst = i % 2 == 0;
+                long first = time(aFirst ? a : b);
+                long second = time(aFirst ? b : a);
+                times.add(Long.toString(aFirst ? first : second)).add(Long.toString(aFirst ? second : first));
+            }
+            return times.toString();
+        });
+    }
+
+    /** What a run command measures: the reply's payload. */
+    private interface Measurement {
+        String times() throws Exception;
+    }
+
+    /** Replies ok with the measurement, unavailable when the implementation does not exist, else error. */
+    private void respond(Measurement measurement) {
+        try {
+            reply("ok", measurement.times());
         } catch (UnsupportedOperationException e) {
             reply("unavailable", oneLine(e));
         } catch (Throwable e) {
             e.printStackTrace(System.err);
             reply("error", e.getClass().getSimpleName() + ": " + oneLine(e));
         }
+    }
+
+    private static int iterations(List<String> words) {
+        return words.stream().filter(w -> w.startsWith("iters=")).findFirst()
+                .map(w -> Integer.parseInt(w.substring(6))).orElseThrow(() -> new IllegalArgumentException("no iters="));
+    }
+
+    /** The workload of a spec (words other than iters=), built on first use. */
+    private Workload workload(List<String> words, Map<String, Workload> workloads) throws Exception {
+        Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=")).toList());
+        String key = String.join(" ", spec.words());
+        Workload workload = workloads.get(key);
+        if (workload == null) {
+            workload = factory.create(spec);
+            workloads.put(key, workload);
+        }
+        return workload;
+    }
+
+    private static long time(Workload workload) throws Exception {
+        long start = System.nanoTime();
+        workload.run();
+        return System.nanoTime() - start;
     }
 
     private static String oneLine(Throwable e) {
