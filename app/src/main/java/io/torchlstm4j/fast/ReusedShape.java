@@ -6,6 +6,11 @@ import org.nd4j.linalg.cpu.nativecpu.NDArray;
 import org.nd4j.linalg.cpu.nativecpu.buffer.LongBuffer;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
 /**
  * The shape information (shape, strides, order, dtype) of one array, to make more arrays like it on other memory
  * without building it again.
@@ -41,10 +46,56 @@ final class ReusedShape {
         return new ReusedShape(shapeInfo, prototype.shapeInfoJava(), prototype.offset(), prototype.data().length());
     }
 
-    /** An array like the prototype on {@code buffer}'s memory, at the prototype's offset. */
+    /**
+     * An array like the prototype on {@code buffer}'s memory, at the prototype's offset: for a prototype that is a
+     * view at some offset of a larger buffer, {@code buffer} is another such larger buffer.
+     */
     INDArray on(DataBuffer buffer) {
-        DataBuffer data = offset == 0 && buffer.length() == dataLength ? buffer
-                : Nd4j.createBuffer(buffer, offset, dataLength);
+        return wrap(offset == 0 && buffer.length() == dataLength ? buffer : Nd4j.createBuffer(buffer, offset, dataLength));
+    }
+
+    /** An array like the prototype on {@code data}, a buffer like the prototype's own {@code data()}. */
+    INDArray wrap(DataBuffer data) {
         return new NDArray(data, shapeInfo, javaShapeInfo);
+    }
+
+    /**
+     * The views one fixed function makes of its sources (e.g. a permutation), reused per kind of source: sources
+     * with the same shape info, offset and buffer length get views with the same shape info. Keeps the last few
+     * kinds.
+     */
+    static final class Views {
+
+        private static final int KINDS = 8;
+
+        private record Kind(long[] sourceShapeInfo, long offset, long dataLength, ReusedShape view) {
+        }
+
+        private final UnaryOperator<INDArray> make;
+        private final List<Kind> kinds = new ArrayList<>();
+
+        Views(UnaryOperator<INDArray> make) {
+            this.make = make;
+        }
+
+        /** {@code make.apply(source)}, or an array indistinguishable from it made from a reused shape info. */
+        INDArray of(INDArray source) {
+            long[] info = source.shapeInfoJava();
+            for (Kind kind : kinds) {
+                if (kind.offset == source.offset() && kind.dataLength == source.data().length()
+                        && Arrays.equals(kind.sourceShapeInfo, info)) {
+                    return kind.view.wrap(source.data());
+                }
+            }
+            INDArray view = make.apply(source);
+            ReusedShape shape = view.data() == source.data() ? ReusedShape.of(view) : null;
+            if (shape != null) {
+                if (kinds.size() == KINDS) {
+                    kinds.remove(0);
+                }
+                kinds.add(new Kind(info.clone(), source.offset(), source.data().length(), shape));
+            }
+            return view;
+        }
     }
 }

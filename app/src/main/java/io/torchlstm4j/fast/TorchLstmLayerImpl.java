@@ -37,6 +37,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private final WrappedWeights wrappedParams = new WrappedWeights();
     private final WrappedWeights wrappedGradients = new WrappedWeights();
     private Results results;
+    private ReusedShape.Views dl4jViews;
+    private final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.permute(2, 0, 1));
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -117,7 +119,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         int steps = Math.toIntExact(input.size(0));
         int n = Math.toIntExact(input.size(1));
-        kernel().prepare(n, steps).assign(input.permute(2, 0, 1));
+        kernel().prepare(n, steps).assign(canonicalInputs.of(input));
         if (results == null || results.steps != steps || results.batch != n) {
             results = new Results(config(), steps, n);
         }
@@ -260,8 +262,10 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     /** The DL4J-format view ([N, F, L] or [N, L, F]) of a kernel-layout array [F, L, N]. */
     private INDArray fromDl4j(INDArray featureMajor) {
-        return layerConf().getRnnDataFormat() == RNNFormat.NWC ? featureMajor.permute(2, 1, 0)
-                : featureMajor.permute(2, 0, 1);
+        if (dl4jViews == null) {
+            dl4jViews = new ReusedShape.Views(nwc() ? a -> a.permute(2, 1, 0) : a -> a.permute(2, 0, 1));
+        }
+        return dl4jViews.of(featureMajor);
     }
 
     private void checkInput() {

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.List;
@@ -56,6 +57,23 @@ class RepeatedCallsTest {
         LstmOutput otherShape = lstm.forward(input(config, r, 2, 7), state(config, r, 2));
         assertEquals(config.batchFirst() ? "[2, 7, " + config.numDirections() * config.outputSize() + "]"
                 : "[7, 2, " + config.numDirections() * config.outputSize() + "]", Arrays.toString(otherShape.output().shape()));
+    }
+
+    @Test
+    void inputsThatAreViewsAtAnOffsetGiveWhatTheirCopiesGive() {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).build();
+        TorchLstm lstm = TorchLstm.create(config, Engine.FAST, DataType.FLOAT, 3).eval();
+        Random r = new Random(10);
+        for (int call = 0; call < 3; call++) {
+            INDArray whole = random(r, DataType.FLOAT, 3, 5, 2, config.inputSize());
+            INDArray view = whole.get(NDArrayIndex.point(1 + call % 2), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all());
+            LstmOutput expected = lstm.forward(view.dup());
+            LstmOutput actual = lstm.forward(view);
+            assertClose(expected.output(), actual.output(), 0, "call " + (call + 1) + " on a view at offset "
+                    + view.offset());
+            assertClose(expected.hN(), actual.hN(), 0, "h_n of call " + (call + 1));
+        }
     }
 
     @Test
