@@ -3,7 +3,6 @@ package io.torchlstm4j.fast;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.weights.StateDictValidator;
 import io.torchlstm4j.weights.TorchInit;
-import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -48,19 +47,13 @@ public final class FastLstm {
                                      Map<String, INDArray> torchParams) {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
         StateDictValidator.validate(config, torchParams, "state_dict");
-        for (String name : TorchParameterNames.expectedShapes(config).keySet()) {
-            INDArray param = layer.getParam(TorchLstmParamInitializer.paramKey(name));
-            param.assign(torchParams.get(name).castTo(param.dataType()));
-        }
+        layer.torchParams().forEach((name, param) -> param.assign(torchParams.get(name).castTo(param.dataType())));
     }
 
     /** Copies of the LSTM's parameters under PyTorch's names and shapes, in state_dict order. */
     public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config) {
-        TorchLstmLayerImpl layer = layer(net, prefix, config);
         Map<String, INDArray> result = new LinkedHashMap<>();
-        for (String name : TorchParameterNames.expectedShapes(config).keySet()) {
-            result.put(name, layer.getParam(TorchLstmParamInitializer.paramKey(name)).dup('c'));
-        }
+        layer(net, prefix, config).torchParams().forEach((name, param) -> result.put(name, param.dup('c')));
         return result;
     }
 

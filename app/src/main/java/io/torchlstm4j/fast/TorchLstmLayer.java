@@ -31,9 +31,9 @@ import java.util.Objects;
  *
  * <p>Parameters are PyTorch's, with PyTorch's shapes and layout ({@code weight_ih_l0} (4H, H_in), {@code weight_hh_l0}
  * (4H, H_out), {@code bias_ih_l0}, {@code bias_hh_l0}, {@code weight_hr_l0} (P, H), {@code _reverse} for the backward
- * direction; gate rows i, f, g, o), so a state_dict maps one to one ({@link FastLstm#stateDict}). Inside DL4J their
- * keys are the names in camelCase ({@code weightIhL0}, see {@link TorchLstmParamInitializer#paramKey}), because DL4J
- * reserves the underscore in parameter keys. They are initialised like PyTorch:
+ * direction; gate rows i, f, g, o), so a state_dict maps one to one ({@link FastLstm#stateDict}). Inside DL4J they are
+ * two variables, {@code "W"} (all weights) and {@code "b"} (all biases), laid out by
+ * {@link TorchLstmParamInitializer}. They are initialised like PyTorch:
  * U(-1/sqrt(H), 1/sqrt(H)), whatever {@code weightInit} says. Initial state is zero in {@code output} and {@code fit};
  * {@code rnnTimeStep} (unidirectional only) carries (h, c) between calls under the state keys {@link #STATE_H} and
  * {@link #STATE_C}, shaped like PyTorch's (numLayers, N, H_out) and (numLayers, N, H).
@@ -59,6 +59,15 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
     private int projSize;
     @JsonProperty
     private boolean inputGradient = true;
+    /**
+     * {@link #PARAMETER_LAYOUT} for every layer built now; null in a configuration saved by an earlier snapshot, which
+     * laid the parameters out differently (one DL4J variable per tensor, in state_dict order).
+     */
+    @JsonProperty
+    private String parameterLayout;
+
+    /** The layout of {@link TorchLstmParamInitializer}: all weights, then all biases. */
+    static final String PARAMETER_LAYOUT = "weights-then-biases";
 
     /** For JSON deserialization only. */
     private TorchLstmLayer() {
@@ -74,6 +83,7 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
         this.bidirectional = c.bidirectional();
         this.projSize = c.projSize();
         this.inputGradient = builder.inputGradient;
+        this.parameterLayout = PARAMETER_LAYOUT;
         this.nIn = c.inputSize();
         this.nOut = (long) c.numDirections() * c.outputSize();
     }
@@ -100,6 +110,13 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
                                                        int layerIndex, INDArray layerParamsView,
                                                        boolean initializeParams, DataType networkDataType) {
         LayerValidation.assertNInNOutSet("TorchLstmLayer", getLayerName(), layerIndex, getNIn(), getNOut());
+        if (!PARAMETER_LAYOUT.equals(parameterLayout)) {
+            throw new IllegalStateException("TorchLstmLayer '" + getLayerName() + "': its configuration has parameter "
+                    + "layout " + (parameterLayout == null ? "(none: saved by an earlier TorchLSTM4j snapshot, one "
+                    + "variable per tensor)" : "'" + parameterLayout + "'") + " but '" + PARAMETER_LAYOUT + "' was "
+                    + "expected; its parameters would be read in the wrong order. Export the LSTM's state_dict with "
+                    + "the version that saved it and load that here (FastLstm.loadStateDict)");
+        }
         TorchLstmLayerImpl layer = new TorchLstmLayerImpl(conf, networkDataType);
         layer.setListeners(trainingListeners);
         layer.setIndex(layerIndex);
@@ -138,13 +155,14 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
         }
         return hiddenSize == other.hiddenSize && numLayers == other.numLayers && bias == other.bias
                 && Double.compare(dropout, other.dropout) == 0 && bidirectional == other.bidirectional
-                && projSize == other.projSize && inputGradient == other.inputGradient;
+                && projSize == other.projSize && inputGradient == other.inputGradient
+                && Objects.equals(parameterLayout, other.parameterLayout);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(super.hashCode(), hiddenSize, numLayers, bias, dropout, bidirectional, projSize,
-                inputGradient);
+                inputGradient, parameterLayout);
     }
 
     @Override

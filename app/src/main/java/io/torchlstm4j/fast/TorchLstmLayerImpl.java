@@ -33,7 +33,6 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private LstmConfig lstmConfig;
     private LstmKernel<?> kernel;
     private INDArray storedInput;
-    private String[] weightKeys;
     private final WrappedWeights wrappedParams = new WrappedWeights();
     private final WrappedWeights wrappedGradients = new WrappedWeights();
     private Results results;
@@ -79,10 +78,9 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         fromDl4j(dy).assign(epsilon);
         INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                 dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
-        kernel().backward(weights(params, wrappedParams), weights(gradientViews, wrappedGradients), dy, dx);
+        kernel().backward(weights(paramsFlattened, wrappedParams), weights(gradientsFlattened, wrappedGradients), dy, dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
-        for (String name : TorchParameterNames.expectedShapes(config()).keySet()) {
-            String key = TorchLstmParamInitializer.paramKey(name);
+        for (String key : layerConf().initializer().paramKeys(layerConf())) {
             gradient.gradientForVariable().put(key, gradientViews.get(key));
         }
         return new Pair<>(gradient, dx == null ? null : backpropDropOutIfPresent(fromDl4j(dx)));
@@ -126,7 +124,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here
         INDArray all = Nd4j.createUninitialized(dataType, results.length);
-        kernel().forward(weights(params, wrappedParams), h0, c0, lengths, training, all);
+        kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, all);
         storedInput = null;
         OffHeap memory = new OffHeap(all);
         kernel().writeFinalHidden(memory, results.hOffset);
@@ -189,14 +187,14 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         INDArray dy = Nd4j.createUninitialized(dataType, outputGradient.size(2), outputGradient.size(0),
                 outputGradient.size(1));
         dy.assign(outputGradient.permute(2, 0, 1));
-        Map<String, INDArray> result = new LinkedHashMap<>();
-        Map<String, INDArray> byKey = new LinkedHashMap<>();
-        TorchParameterNames.expectedShapes(config()).forEach((name, shape) -> {
-            result.put(name, Nd4j.create(dataType, shape));
-            byKey.put(TorchLstmParamInitializer.paramKey(name), result.get(name));
-        });
-        kernel().backward(weights(params, wrappedParams), weights(byKey, new WrappedWeights()), dy, null);
-        return result;
+        INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
+        kernel().backward(weights(paramsFlattened, wrappedParams), weights(flat, new WrappedWeights()), dy, null);
+        return TorchLstmParamInitializer.torchViews(config(), flat);
+    }
+
+    /** The parameters under PyTorch's names and shapes, as views: writes change the network's parameters. */
+    Map<String, INDArray> torchParams() {
+        return TorchLstmParamInitializer.torchViews(config(), params());
     }
 
     LstmConfig config() {
@@ -256,7 +254,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
         int[] lengths = lengthsFromMask();
         fromDl4j(kernel().prepare(batch(), seqLength())).assign(input);
-        kernel().forward(weights(params, wrappedParams), h0, c0, lengths, training, y);
+        kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, y);
         storedInput = training ? input : null;
     }
 
@@ -318,81 +316,43 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * The kernel's wrappers of {@code arrays} (parameters or their gradients). The ones from the last call are
-     * reused while the map holds the same arrays on the same buffers: wrapping costs about a microsecond per array,
-     * a tenth of a small LSTM's forward.
+     * The kernel's wrappers of {@code flat} (the parameters or their gradients, laid out by
+     * {@link TorchLstmParamInitializer}). The ones from the last call are reused while {@code flat} is the same array
+     * on the same buffer: wrapping costs about a microsecond per tensor, a tenth of a small LSTM's forward.
      */
-    private List<LstmKernel.Weights> weights(Map<String, INDArray> arrays, WrappedWeights cache) {
-        String[] keys = weightKeys();
-        if (cache.matches(arrays, keys)) {
+    private List<LstmKernel.Weights> weights(INDArray flat, WrappedWeights cache) {
+        if (cache.weights != null && cache.array == flat && cache.buffer == flat.data()) {
             return cache.weights;
         }
+        LstmConfig c = config();
+        Map<String, INDArray> views = TorchLstmParamInitializer.torchViews(c, flat);
         List<LstmKernel.Weights> result = new ArrayList<>();
-        for (int index = 0; index < keys.length; index += 5) {
-            result.add(new LstmKernel.Weights(offHeap(arrays, keys[index]), offHeap(arrays, keys[index + 1]),
-                    offHeap(arrays, keys[index + 2]), offHeap(arrays, keys[index + 3]), offHeap(arrays, keys[index + 4])));
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            for (int dir = 0; dir < c.numDirections(); dir++) {
+                result.add(new LstmKernel.Weights(
+                        offHeap(views, TorchParameterNames.weightIh(layer, dir)),
+                        offHeap(views, TorchParameterNames.weightHh(layer, dir)),
+                        offHeap(views, c.bias() ? TorchParameterNames.biasIh(layer, dir) : null),
+                        offHeap(views, c.bias() ? TorchParameterNames.biasHh(layer, dir) : null),
+                        offHeap(views, c.projSize() > 0 ? TorchParameterNames.weightHr(layer, dir) : null)));
+            }
         }
-        cache.remember(arrays, keys, result);
+        cache.array = flat;
+        cache.buffer = flat.data();
+        cache.weights = result;
         return result;
     }
 
-    /** DL4J parameter keys, five per layer and direction (W_ih, W_hh, b_ih, b_hh, W_hr; null where absent). */
-    private String[] weightKeys() {
-        if (weightKeys == null) {
-            LstmConfig c = config();
-            List<String> keys = new ArrayList<>();
-            for (int layer = 0; layer < c.numLayers(); layer++) {
-                for (int dir = 0; dir < c.numDirections(); dir++) {
-                    keys.add(TorchParameterNames.weightIh(layer, dir));
-                    keys.add(TorchParameterNames.weightHh(layer, dir));
-                    keys.add(c.bias() ? TorchParameterNames.biasIh(layer, dir) : null);
-                    keys.add(c.bias() ? TorchParameterNames.biasHh(layer, dir) : null);
-                    keys.add(c.projSize() > 0 ? TorchParameterNames.weightHr(layer, dir) : null);
-                }
-            }
-            weightKeys = keys.stream().map(k -> k == null ? null : TorchLstmParamInitializer.paramKey(k))
-                    .toArray(String[]::new);
-        }
-        return weightKeys;
+    /** The tensor of a PyTorch name as kernel memory, or null for a null name. */
+    private static OffHeap offHeap(Map<String, INDArray> views, String torchName) {
+        return torchName == null ? null : new OffHeap(views.get(torchName));
     }
 
-    /** The array under a DL4J parameter key as kernel memory, or null for a null key. */
-    private static OffHeap offHeap(Map<String, INDArray> arrays, String key) {
-        return key == null ? null : new OffHeap(arrays.get(key));
-    }
-
-    /** The last wrappers {@link #weights} made, with the arrays and buffers they wrap. */
+    /** The last wrappers {@link #weights} made, with the array and buffer they wrap. */
     private static final class WrappedWeights {
-        private INDArray[] arrays;
-        private DataBuffer[] buffers;
+        private INDArray array;
+        private DataBuffer buffer;
         private List<LstmKernel.Weights> weights;
-
-        boolean matches(Map<String, INDArray> map, String[] keys) {
-            if (weights == null) {
-                return false;
-            }
-            for (int i = 0; i < keys.length; i++) {
-                if (keys[i] != null) {
-                    INDArray array = map.get(keys[i]);
-                    if (array != arrays[i] || array.data() != buffers[i]) {
-                        return false;
-                    }
-                }
-            }
-            return true;
-        }
-
-        void remember(Map<String, INDArray> map, String[] keys, List<LstmKernel.Weights> wrapped) {
-            arrays = new INDArray[keys.length];
-            buffers = new DataBuffer[keys.length];
-            for (int i = 0; i < keys.length; i++) {
-                if (keys[i] != null) {
-                    arrays[i] = map.get(keys[i]);
-                    buffers[i] = arrays[i].data();
-                }
-            }
-            weights = wrapped;
-        }
     }
 
     private LstmKernel<?> kernel() {

@@ -36,6 +36,7 @@ import java.util.Random;
 
 import static io.torchlstm4j.fast.FastEngineTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -146,22 +147,48 @@ class TorchLstmLayerTest {
     }
 
     @Test
-    void parametersArePyTorchsInStateDictOrderAsViewsOfTheNetworkVector() {
+    void parametersArePyTorchsAsViewsOfTwoDl4jVariablesWeightsThenBiases() {
         ComputationGraph net = classifier(BI, DataType.DOUBLE);
-        Layer layer = net.getLayer("enc_lstm");
+        TorchLstmLayerImpl layer = (TorchLstmLayerImpl) net.getLayer("enc_lstm");
         Map<String, long[]> expected = TorchParameterNames.expectedShapes(BI);
-        Map<String, INDArray> table = layer.paramTable();
-        assertEquals(expected.keySet().stream().map(TorchLstmParamInitializer::paramKey).toList(),
-                List.copyOf(table.keySet()));
+        Map<String, INDArray> torch = layer.torchParams();
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(torch.keySet()));
         expected.forEach((name, shape) -> assertEquals(java.util.Arrays.toString(shape),
-                java.util.Arrays.toString(table.get(TorchLstmParamInitializer.paramKey(name)).shape()), name));
-        INDArray w = table.get("weightHhL1Reverse");
+                java.util.Arrays.toString(torch.get(name).shape()), name));
+        Map<String, INDArray> table = layer.paramTable();
+        assertEquals(List.of(TorchLstmParamInitializer.WEIGHTS_KEY, TorchLstmParamInitializer.BIASES_KEY),
+                List.copyOf(table.keySet()));
+        long weights = expected.entrySet().stream().filter(e -> e.getKey().startsWith("weight"))
+                .mapToLong(e -> java.util.Arrays.stream(e.getValue()).reduce(1, (x, y) -> x * y)).sum();
+        assertEquals(weights, table.get("W").length());
+        assertEquals(TorchLstmLayer.numParams(BI) - weights, table.get("b").length());
+        INDArray flat = layer.params().reshape(layer.params().length());
+        for (int i = 0; i < flat.length(); i++) {
+            flat.putScalar(i, i);
+        }
+        assertEquals(0.0, torch.get("weight_ih_l0").getDouble(0, 0), "W starts with weight_ih_l0");
+        assertEquals(weights, torch.get("bias_ih_l0").getDouble(0), 0.0, "b follows the last weight");
+        assertEquals(torch.get("weight_hh_l1_reverse").getDouble(0, 0) + 5, torch.get("weight_hh_l1_reverse").getDouble(1, 1),
+                "c-order with PyTorch's shape (4H, H) = (16, 4)");
+        INDArray w = torch.get("weight_hh_l1_reverse");
         net.params().assign(7);
         assertEquals(7.0, w.getDouble(3, 2));
         double bound = 1 / Math.sqrt(BI.hiddenSize());
         FastLstm.initLikeTorch(net, "enc_", BI, 1);
         assertTrue(layer.params().amaxNumber().doubleValue() <= bound);
         assertTrue(layer.params().amaxNumber().doubleValue() > 0.9 * bound);
+    }
+
+    @Test
+    void aConfigurationWithoutTheParameterLayoutIsRefusedNotMisread() {
+        String json = classifier(UNI, DataType.FLOAT).getConfiguration().toJson();
+        String layout = "\"parameterLayout\" : \"" + TorchLstmLayer.PARAMETER_LAYOUT + "\"";
+        assertTrue(json.contains(layout), "the configuration records its layout: " + layout);
+        String legacy = json.replace(layout + ",", "").replace(",\n" + layout, "").replace(layout, "");
+        assertFalse(legacy.contains("parameterLayout"));
+        ComputationGraph net = new ComputationGraph(ComputationGraphConfiguration.fromJson(legacy));
+        IllegalStateException e = assertThrows(IllegalStateException.class, net::init);
+        assertTrue(e.getMessage().contains("parameter layout") && e.getMessage().contains("enc_lstm"), e.getMessage());
     }
 
     @Test
@@ -224,8 +251,8 @@ class TorchLstmLayerTest {
             INDArray out = layer.activate(true, mgr);
             assertClose(expected.output(), nwc ? out.permute(1, 0, 2) : out.permute(2, 0, 1), 1e-14, format + " out");
             Gradient g = layer.backpropGradient(nwc ? grad.permute(1, 0, 2) : grad.permute(1, 2, 0), mgr).getFirst();
-            expectedGrads.forEach((name, value) -> assertClose(value,
-                    g.getGradientFor(TorchLstmParamInitializer.paramKey(name)), 1e-14, format + " " + name));
+            Map<String, INDArray> gradients = TorchLstmParamInitializer.torchViews(layer.config(), g.gradient());
+            expectedGrads.forEach((name, value) -> assertClose(value, gradients.get(name), 1e-14, format + " " + name));
         }
     }
 
@@ -405,7 +432,7 @@ class TorchLstmLayerTest {
         INDArray flat = Nd4j.create(first.dataType(), 1, TorchLstmLayer.numParams(config));
         TorchLstmLayerImpl layer = (TorchLstmLayerImpl) conf.instantiate(nnc, List.of(), 0, flat, true,
                 first.dataType());
-        torchParams.forEach((name, value) -> layer.getParam(TorchLstmParamInitializer.paramKey(name)).assign(value));
+        torchParams.forEach((name, value) -> layer.torchParams().get(name).assign(value));
         INDArray gradients = Nd4j.create(first.dataType(), 1, TorchLstmLayer.numParams(config));
         layer.setBackpropGradientsViewArray(gradients);
         return layer;

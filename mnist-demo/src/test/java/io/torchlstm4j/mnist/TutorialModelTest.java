@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TutorialModelTest {
@@ -57,7 +58,10 @@ class TutorialModelTest {
     void theFastEngineKeepsBothPytorchBiasesAndStepsEveryParameterWithTheLearningRate() {
         TutorialModel model = TutorialModel.create(SMALL, Engine.FAST, 0.01, DataType.FLOAT, 5);
         org.deeplearning4j.nn.api.Layer lstm = model.network().getLayer("rnn_lstm");
-        assertTrue(lstm.paramTable().containsKey("biasIhL0") && lstm.paramTable().containsKey("biasHhL0"));
+        Map<String, INDArray> sd = model.stateDict();
+        assertTrue(sd.containsKey("rnn.bias_ih_l0") && sd.containsKey("rnn.bias_hh_l0"));
+        assertNotEquals(sd.get("rnn.bias_ih_l0"), sd.get("rnn.bias_hh_l0"));
+        assertEquals(java.util.List.of("W", "b"), java.util.List.copyOf(lstm.paramTable().keySet()));
         for (String key : lstm.paramTable().keySet()) {
             assertEquals(new TorchAdam(0.01), lstm.conf().getLayer().getUpdaterByParam(key), key);
         }
