@@ -58,7 +58,7 @@ final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    void transposeState(double[] source, int offset, int n, int rows, double[] out) {
+    void transpose(double[] source, int offset, int n, int rows, double[] out) {
         for (int j = 0; j < rows; j++) {
             for (int s = 0; s < n; s++) {
                 out[j * n + s] = source[offset + s * rows + j];

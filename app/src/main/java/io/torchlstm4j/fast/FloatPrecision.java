@@ -102,7 +102,7 @@ final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
-    void transposeState(float[] source, int offset, int n, int rows, float[] out) {
+    void transpose(float[] source, int offset, int n, int rows, float[] out) {
         for (int j = 0; j < rows; j++) {
             for (int s = 0; s < n; s++) {
                 out[j * n + s] = source[offset + s * rows + j];

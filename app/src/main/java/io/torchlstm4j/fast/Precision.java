@@ -39,7 +39,7 @@ abstract class Precision<A> {
     abstract void put(A src, int offset, OffHeap dst, long index, int length);
 
     /** {@code out[j * n + s] = source[offset + s * rows + j]}: a [n, rows] block, transposed to [rows, n]. */
-    abstract void transposeState(A source, int offset, int n, int rows, A out);
+    abstract void transpose(A source, int offset, int n, int rows, A out);
 
     /** Writes (states.size(), N, rows) c-order at {@code dst[index ..]}: each state, stored [rows, N], transposed. */
     abstract void putStates(java.util.List<A> states, int rows, int n, OffHeap dst, long index);
