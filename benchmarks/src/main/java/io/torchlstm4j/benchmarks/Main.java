@@ -54,6 +54,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--python", description = "Python with PyTorch (default: /usr/bin/python3).")
     String python = "/usr/bin/python3";
 
+    @Option(names = "--ours-jvm-option", description = "An extra JVM option for this project's workers only "
+            + "(repeatable; write --ours-jvm-option=-Dkey=value). Each worker reports its JVM options in the report.")
+    List<String> oursJvmOptions = List.of();
+
     @Option(names = "--command-line", description = "The command as typed, for the report.")
     String commandLine = "benchmarks/run.sh";
 
@@ -260,8 +264,9 @@ public final class Main implements Callable<Integer> {
         return c;
     }
 
-    private static List<String> oursCommand() {
+    private List<String> oursCommand() {
         List<String> c = java();
+        c.addAll(1, oursJvmOptions);
         c.add(OursWorker.class.getName());
         return c;
     }

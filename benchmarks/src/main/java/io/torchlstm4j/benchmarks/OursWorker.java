@@ -7,6 +7,7 @@ import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.fast.OpenBlasKernels;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -22,8 +23,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -124,6 +127,12 @@ public final class OursWorker {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("framework", "TorchLSTM4j on DL4J " + mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
         info.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        List<String> options = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(o -> !o.startsWith("-Dai.djl")).toList();
+        info.put("JVM options", options.isEmpty() ? "(none)" : String.join(" ", options));
+        info.put("JavaCPP maxPhysicalBytes", Long.toString(Pointer.maxPhysicalBytes())
+                + (Pointer.maxPhysicalBytes() == 0 ? " (no resident-memory check per native allocation)"
+                : " (JavaCPP reads the resident memory at every native allocation)"));
         info.put("nd4j.backend", Nd4j.getBackend().getClass().getSimpleName() + " (nd4j-native "
                 + mavenVersion("org.nd4j", "nd4j-native") + "), BLAS " + Nd4j.factory().blas().getBlasVendor());
         info.put("nd4j.maxThreads", Integer.toString(Nd4j.getEnvironment().maxThreads()));
