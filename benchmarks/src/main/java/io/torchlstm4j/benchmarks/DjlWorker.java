@@ -130,6 +130,7 @@ public final class DjlWorker {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("framework", "DJL " + Engine.getDjlVersion() + " on libtorch " + engine.getVersion());
         info.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        info.put("JVM options", Worker.jvmOptions());
         info.put("libtorch.features", String.join(",", JniUtils.getFeatures()));
         info.put("libtorch.num_threads", Integer.toString(JniUtils.getNumThreads()));
         info.put("libtorch.num_interop_threads", Integer.toString(JniUtils.getNumInteropThreads()));

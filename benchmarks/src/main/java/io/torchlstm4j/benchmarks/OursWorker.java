@@ -23,10 +23,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -127,9 +125,7 @@ public final class OursWorker {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("framework", "TorchLSTM4j on DL4J " + mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
         info.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        List<String> options = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(o -> !o.startsWith("-Dai.djl")).toList();
-        info.put("JVM options", options.isEmpty() ? "(none)" : String.join(" ", options));
+        info.put("JVM options", Worker.jvmOptions());
         info.put("JavaCPP maxPhysicalBytes", Long.toString(Pointer.maxPhysicalBytes())
                 + (Pointer.maxPhysicalBytes() == 0 ? " (no resident-memory check per native allocation)"
                 : " (JavaCPP reads the resident memory at every native allocation)"));

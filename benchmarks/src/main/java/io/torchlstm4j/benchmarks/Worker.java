@@ -190,6 +190,12 @@ final class Worker {
         protocol.println("BENCH " + status + (payload.isEmpty() ? "" : " " + payload));
     }
 
+    /** This JVM's command-line options (the report shows them per worker), or "(none)". */
+    static String jvmOptions() {
+        List<String> options = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        return options.isEmpty() ? "(none)" : String.join(" ", options);
+    }
+
     /** Peak resident set size of this process (VmHWM of /proc/self/status), in KiB. */
     static long vmHwmKib() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
