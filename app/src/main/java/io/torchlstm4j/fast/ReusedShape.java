@@ -54,9 +54,12 @@ final class ReusedShape {
         return wrap(offset == 0 && buffer.length() == dataLength ? buffer : Nd4j.createBuffer(buffer, offset, dataLength));
     }
 
-    /** An array like the prototype on {@code data}, a buffer like the prototype's own {@code data()}. */
+    /**
+     * An array like the prototype on {@code data}, a buffer like the prototype's own {@code data()}. The native shape
+     * info is shared (ND4J shares its cached ones the same way); the Java copy is the array's own.
+     */
     INDArray wrap(DataBuffer data) {
-        return new NDArray(data, shapeInfo, javaShapeInfo);
+        return new NDArray(data, shapeInfo, javaShapeInfo.clone());
     }
 
     /**
