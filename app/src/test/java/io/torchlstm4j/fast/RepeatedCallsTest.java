@@ -5,8 +5,12 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,6 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -73,6 +78,29 @@ class RepeatedCallsTest {
             assertClose(expected.output(), actual.output(), 0, "call " + (call + 1) + " on a view at offset "
                     + view.offset());
             assertClose(expected.hN(), actual.hN(), 0, "h_n of call " + (call + 1));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(RNNFormat.class)
+    void theDl4jLayerRepeatedGivesWhatAFreshLayerGives(RNNFormat format) {
+        LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).build();
+        Map<String, INDArray> params = new FastEngine(config, DataType.FLOAT, 2).stateDict();
+        TorchLstmLayerImpl layer = TorchLstmLayerTest.standaloneLayer(config, format, params);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        Random r = new Random(11);
+        for (int call = 0; call < 3; call++) {
+            INDArray x = format == RNNFormat.NWC ? random(r, DataType.FLOAT, 2, 5, 3) : random(r, DataType.FLOAT, 2, 3, 5);
+            INDArray epsilon = format == RNNFormat.NWC ? random(r, DataType.FLOAT, 2, 5, 8)
+                    : random(r, DataType.FLOAT, 2, 8, 5);
+            TorchLstmLayerImpl fresh = TorchLstmLayerTest.standaloneLayer(config, format, params);
+            String what = format + " call " + (call + 1);
+            layer.setInput(x, mgr);
+            fresh.setInput(x, mgr);
+            assertClose(fresh.activate(true, mgr), layer.activate(true, mgr), 0, what + " output");
+            Gradient expected = fresh.backpropGradient(epsilon, mgr).getFirst();
+            Gradient actual = layer.backpropGradient(epsilon, mgr).getFirst();
+            assertClose(expected.gradient(), actual.gradient(), 0, what + " parameter gradient");
         }
     }
 
