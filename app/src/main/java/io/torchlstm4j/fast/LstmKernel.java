@@ -353,9 +353,7 @@ final class LstmKernel<A> {
     private OffHeap transposedRecurrentWeight(Weights w) {
         int size = 4 * hidden * hOut;
         if (recurrentT == null) {
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                recurrentT = new OffHeap(Nd4j.createUninitializedDetached(dataType, size));
-            }
+            recurrentT = buffer(hOut, 4L * hidden);
             recurrentRows = num.alloc(size);
             recurrentColumns = num.alloc(size);
         }
