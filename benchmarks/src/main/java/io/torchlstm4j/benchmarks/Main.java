@@ -152,18 +152,28 @@ public final class Main implements Callable<Integer> {
         String command = "run " + String.join(" ", c.spec().with(column.kind(), column.variant()).words())
                 + " iters=" + c.iterations(quick);
         WorkerProcess.Reply reply = worker.request(command);
+        if (accepted(t, c, List.of(column), column.label(), reply, results) && record) {
+            results.add(t, c, column, WorkerProcess.times(reply));
+        }
+    }
+
+    /**
+     * True for an "ok" reply; otherwise marks the columns missing ("n/a" for an implementation that does not
+     * exist, "error" else, said on stderr as {@code what} failed).
+     */
+    private static boolean accepted(int t, Case c, List<Case.Column> columns, String what, WorkerProcess.Reply reply,
+                                    Results results) {
         switch (reply.status()) {
             case "ok" -> {
-                if (record) {
-                    results.add(t, c, column, WorkerProcess.times(reply));
-                }
+                return true;
             }
-            case "unavailable" -> results.markMissing(t, c, column, "n/a: " + reply.payload(), false);
+            case "unavailable" -> columns.forEach(col -> results.markMissing(t, c, col, "n/a: " + reply.payload(), false));
             default -> {
-                System.err.println("  " + c.id() + " / " + column.label() + " failed: " + reply.payload());
-                results.markMissing(t, c, column, "error: " + reply.payload(), true);
+                System.err.println("  " + c.id() + " / " + what + " failed: " + reply.payload());
+                columns.forEach(col -> results.markMissing(t, c, col, "error: " + reply.payload(), true));
             }
         }
+        return false;
     }
 
     /** An adapter case: the engine's adapter and raw-network columns, timed in alternating pairs. */
@@ -177,28 +187,15 @@ public final class Main implements Callable<Integer> {
         String command = "runpair " + String.join(" ", c.spec().with(adapter.kind(), engine).words()) + " | "
                 + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick);
         WorkerProcess.Reply reply = worker.request(command);
-        switch (reply.status()) {
-            case "ok" -> {
-                if (record) {
-                    List<Long> times = WorkerProcess.times(reply);
-                    List<Long> a = new ArrayList<>();
-                    List<Long> b = new ArrayList<>();
-                    for (int i = 0; i + 1 < times.size(); i += 2) {
-                        a.add(times.get(i));
-                        b.add(times.get(i + 1));
-                    }
-                    results.addPairs(t, c, adapter, raw, a, b);
-                }
+        if (accepted(t, c, List.of(adapter, raw), engine + " adapter and raw", reply, results) && record) {
+            List<Long> times = WorkerProcess.times(reply);
+            List<Long> a = new ArrayList<>();
+            List<Long> b = new ArrayList<>();
+            for (int i = 0; i + 1 < times.size(); i += 2) {
+                a.add(times.get(i));
+                b.add(times.get(i + 1));
             }
-            case "unavailable" -> {
-                results.markMissing(t, c, adapter, "n/a: " + reply.payload(), false);
-                results.markMissing(t, c, raw, "n/a: " + reply.payload(), false);
-            }
-            default -> {
-                System.err.println("  " + c.id() + " / " + engine + " adapter and raw failed: " + reply.payload());
-                results.markMissing(t, c, adapter, "error: " + reply.payload(), true);
-                results.markMissing(t, c, raw, "error: " + reply.payload(), true);
-            }
+            results.addPairs(t, c, adapter, raw, a, b);
         }
     }
 

@@ -57,12 +57,8 @@ final class Results {
     /** Nearest-rank percentile of the per-pair ratios recorded under column {@code a} by {@link #addPairs}. */
     Optional<Double> pairRatioPercentile(int threads, Case c, Case.Column a, double p) {
         List<Double> s = new ArrayList<>(pairRatios.getOrDefault(key(threads, c, a), List.of()));
-        if (s.isEmpty()) {
-            return Optional.empty();
-        }
         Collections.sort(s);
-        int rank = (int) Math.ceil(p / 100.0 * s.size());
-        return Optional.of(s.get(Math.max(0, rank - 1)));
+        return nearestRank(s, p);
     }
 
     /** Marks a column as not measurable ("n/a: why") or failed ("error: why"). */
@@ -99,12 +95,16 @@ final class Results {
 
     /** Nearest-rank percentile in milliseconds. */
     Optional<Double> percentileMs(int threads, Case c, Case.Column column, double p) {
-        List<Long> s = sorted(threads, c, column);
-        if (s.isEmpty()) {
+        return nearestRank(sorted(threads, c, column), p).map(nanos -> nanos / 1e6);
+    }
+
+    /** The nearest-rank p-th percentile of sorted values, if any. */
+    private static <T> Optional<T> nearestRank(List<T> sorted, double p) {
+        if (sorted.isEmpty()) {
             return Optional.empty();
         }
-        int rank = (int) Math.ceil(p / 100.0 * s.size());
-        return Optional.of(s.get(Math.max(0, rank - 1)) / 1e6);
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return Optional.of(sorted.get(Math.max(0, rank - 1)));
     }
 
     void addLaunch(Launch launch) {
