@@ -23,6 +23,8 @@ public final class FastEngine implements LstmEngine {
     private final LstmConfig config;
     private final DataType dataType;
     private final ComputationGraph network;
+    /** The network's one layer, looked up and checked once (its vertices never change after init). */
+    private final TorchLstmLayerImpl layer;
 
     /** An LSTM initialised like PyTorch from {@code seed}. */
     public FastEngine(LstmConfig config, DataType dataType, long seed) {
@@ -38,6 +40,7 @@ public final class FastEngine implements LstmEngine {
         this.network = new ComputationGraph(graph.build());
         network.init();
         FastLstm.initLikeTorch(network, "", config, seed);
+        this.layer = FastLstm.layer(network, "", config);
     }
 
     @Override
@@ -53,7 +56,7 @@ public final class FastEngine implements LstmEngine {
     @Override
     public LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return layer().forward(input, h0, c0, lengths, training);
+            return layer.forward(input, h0, c0, lengths, training);
         }
     }
 
@@ -61,8 +64,8 @@ public final class FastEngine implements LstmEngine {
     public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
                                            INDArray outputGradient) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            layer().forward(input, h0, c0, lengths, true);
-            return layer().gradients(outputGradient);
+            layer.forward(input, h0, c0, lengths, true);
+            return layer.gradients(outputGradient);
         }
     }
 
@@ -79,9 +82,5 @@ public final class FastEngine implements LstmEngine {
     @Override
     public ComputationGraph network() {
         return network;
-    }
-
-    private TorchLstmLayerImpl layer() {
-        return FastLstm.layer(network, "", config);
     }
 }
