@@ -79,6 +79,11 @@ public final class FastEngine implements LstmEngine {
         FastLstm.loadStateDict(network, "", config, stateDict);
     }
 
+    /** True when the layer runs its gate math in {@link NativeGates} (decided when first asked or run). */
+    boolean nativeGateMath() {
+        return layer.nativeGateMath();
+    }
+
     @Override
     public ComputationGraph network() {
         return network;

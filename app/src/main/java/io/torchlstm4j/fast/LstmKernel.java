@@ -19,7 +19,9 @@ import java.util.List;
  *   <li>the input projection of all steps of a layer and direction is one GEMM {@code W_ih [4H, I] x X [I, L*N]};</li>
  *   <li>each step is one GEMM {@code W_hh [4H, H_out] x h [H_out, N]} added into that step's gate columns;</li>
  *   <li>the gate math runs over four separate Java arrays (i, f, g, o), each {@code [H, N]}, in plain loops the
- *       JIT vectorises;</li>
+ *       JIT vectorises; or, in float32 without projections where {@link NativeGates#enabled()}, in one native call
+ *       per step on the gate buffer itself (the activations stay there for backward, c sits in native slots like
+ *       h), with bit-identical results;</li>
  *   <li>backward computes the gate gradients step by step (one GEMM per step for the recurrent part), then every
  *       weight gradient and the input gradient in one GEMM over all steps.</li>
  * </ul>
@@ -71,6 +73,10 @@ final class LstmKernel<A> {
     private A recurrentRows;
     private A recurrentColumns;
     private A[] masks;
+    /** With native gate math and lengths: per step, 1 where the step is valid for the sample, as [L, N]. */
+    private OffHeap stepMask;
+    /** The float32 gate math runs in {@link NativeGates} on the native buffers, not in Java arrays. */
+    private final boolean fused;
     private boolean stored;
     private boolean dropped;
 
@@ -81,6 +87,7 @@ final class LstmKernel<A> {
         this.hidden = config.hiddenSize();
         this.hOut = config.outputSize();
         this.dirs = config.numDirections();
+        this.fused = dataType == DataType.FLOAT && config.projSize() == 0 && NativeGates.enabled();
     }
 
     /** The layer-0 input buffer {@code [H_in, L, N]} for (batch, steps), to be filled by the caller. */
@@ -101,6 +108,11 @@ final class LstmKernel<A> {
         return inputView;
     }
 
+    /** True when the gate math runs in {@link NativeGates} (decided when the kernel is made). */
+    boolean usesNativeGates() {
+        return fused;
+    }
+
     /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
     boolean hasStoredForward() {
         return stored;
@@ -118,7 +130,8 @@ final class LstmKernel<A> {
      *                 {@code [D * H_out, L, N]} (it may be longer)
      */
     void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
-        masks = lengths == null ? null : masks(lengths);
+        masks = lengths == null || fused ? null : masks(lengths);
+        stepMask = lengths == null || !fused ? null : stepMask(lengths);
         dropped = training && config.dropout() > 0 && config.numLayers() > 1;
         if (training) {
             allocateActivations();
@@ -205,12 +218,28 @@ final class LstmKernel<A> {
     private void forward(int layer, int dir, Weights w, A h0, A c0, boolean training, OffHeap y) {
         Layer l = layers.get(layer);
         Direction d = l.directions.get(dir);
-        int n = batch;
-        int len = steps;
         int in = config.layerInputSize(layer);
         num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.gates, 0, columns);
-        biases(w, d);
         initialState(layer, dir, h0, c0);
+        if (fused) {
+            nativeForwardSteps(dir, w, d, y);
+        } else {
+            forwardSteps(dir, w, d, training, y);
+        }
+    }
+
+    /** The steps of a direction with the gate math in Java arrays (the h and c states there too). */
+    private void forwardSteps(int dir, Weights w, Direction d, boolean training, OffHeap y) {
+        int n = batch;
+        int len = steps;
+        A sum = biasSum(w);
+        for (int q = 0; q < 4; q++) {
+            if (sum == null) {
+                num.fill(d.bias[q], 0);
+            } else {
+                num.broadcastRows(d.bias[q], sum, q * hidden, hidden, n);
+            }
+        }
         stepLoop(() -> {
             for (int s = 0; s < len; s++) {
                 int t = dir == 0 ? s : len - 1 - s;
@@ -262,6 +291,38 @@ final class LstmKernel<A> {
     }
 
     /**
+     * The steps of a direction with {@link NativeGates}: the activations stay in the gate buffer (where backward
+     * reads them), h and c in their native slot buffers; at the end the final states are copied to
+     * {@code d.hState} and {@code d.c} for {@link #writeFinalHidden} and {@link #writeFinalCell}.
+     */
+    private void nativeForwardSteps(int dir, Weights w, Direction d, OffHeap y) {
+        int n = batch;
+        int len = steps;
+        A sum = biasSum(w);
+        if (sum == null) {
+            sum = num.alloc(4 * hidden);
+        }
+        num.put(sum, 0, d.biasSum, 0, 4 * hidden);
+        stepLoop(() -> {
+            for (int s = 0; s < len; s++) {
+                int t = dir == 0 ? s : len - 1 - s;
+                long in = (long) (dir == 0 ? t : t + 1) * n;
+                long out = (long) (dir == 0 ? t + 1 : t) * n;
+                num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, in, stateLd, true, d.gates,
+                        (long) t * n, columns);
+                NativeGates.forwardStep(d.gates, (long) t * n, columns, d.biasSum, d.cStates, in, out, d.states, in,
+                        out, stateLd, y, (long) dir * hOut * columns + (long) t * n, columns, stepMask, (long) t * n,
+                        hidden, n);
+            }
+        });
+        int last = dir == 0 ? steps : 0;
+        for (int j = 0; j < hidden; j++) {
+            num.get(d.states, (long) j * stateLd + (long) last * n, d.hState, j * n, n);
+            num.get(d.cStates, (long) j * stateLd + (long) last * n, d.c[last], j * n, n);
+        }
+    }
+
+    /**
      * Runs a loop over the steps, whose recurrent GEMMs are small: on one BLAS thread when a step's GEMM is below
      * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
      */
@@ -277,10 +338,35 @@ final class LstmKernel<A> {
         Layer l = layers.get(layer);
         Direction d = l.directions.get(dir);
         int n = batch;
-        int len = steps;
         int in = config.layerInputSize(layer);
         num.fill(d.dc, 0);
         OffHeap wHhT = transposedRecurrentWeight(w);
+        if (fused) {
+            num.put(d.dc, 0, d.dcBuffer, 0, cells);
+            nativeBackwardSteps(dir, d, wHhT, dy);
+        } else {
+            backwardSteps(dir, w, d, wHhT, dy);
+        }
+        num.gemm(false, true, 4 * hidden, in, columns, d.gates, 0, columns, l.x, 0, columns, false, grad.wIh(), 0, in);
+        num.gemm(false, true, 4 * hidden, hOut, columns, d.gates, 0, columns, d.states, dir == 0 ? 0 : n, stateLd, false,
+                grad.wHh(), 0, hOut);
+        if (config.bias()) {
+            num.gemv(4 * hidden, columns, d.gates, columns, ones, grad.bIh());
+            grad.bHh().view(4L * hidden).assign(grad.bIh().view(4L * hidden));
+        }
+        if (config.projSize() > 0) {
+            num.gemm(false, true, hOut, hidden, columns, d.projectedGrad, 0, columns, d.projected, 0, columns, false, grad.wHr(), 0,
+                    hidden);
+        }
+        if (dx != null) {
+            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, d.gates, 0, columns, dir > 0, dx, 0, columns);
+        }
+    }
+
+    /** Backward's steps with the gate math in Java arrays: the gate gradients go to {@code d.gates}. */
+    private void backwardSteps(int dir, Weights w, Direction d, OffHeap wHhT, OffHeap dy) {
+        int n = batch;
+        int len = steps;
         stepLoop(() -> {
             for (int s = len - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : len - 1 - s;
@@ -329,20 +415,29 @@ final class LstmKernel<A> {
                 }
             }
         });
-        num.gemm(false, true, 4 * hidden, in, columns, d.gates, 0, columns, l.x, 0, columns, false, grad.wIh(), 0, in);
-        num.gemm(false, true, 4 * hidden, hOut, columns, d.gates, 0, columns, d.states, dir == 0 ? 0 : n, stateLd, false,
-                grad.wHh(), 0, hOut);
-        if (config.bias()) {
-            num.gemv(4 * hidden, columns, d.gates, columns, ones, grad.bIh());
-            grad.bHh().view(4L * hidden).assign(grad.bIh().view(4L * hidden));
-        }
-        if (config.projSize() > 0) {
-            num.gemm(false, true, hOut, hidden, columns, d.projectedGrad, 0, columns, d.projected, 0, columns, false, grad.wHr(), 0,
-                    hidden);
-        }
-        if (dx != null) {
-            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, d.gates, 0, columns, dir > 0, dx, 0, columns);
-        }
+    }
+
+    /**
+     * Backward's steps with {@link NativeGates}, on the activations and states {@link #nativeForwardSteps} left:
+     * the recurrent gradient of each step stays in {@code d.scratch} for the next.
+     */
+    private void nativeBackwardSteps(int dir, Direction d, OffHeap wHhT, OffHeap dy) {
+        int n = batch;
+        int len = steps;
+        stepLoop(() -> {
+            for (int s = len - 1; s >= 0; s--) {
+                int t = dir == 0 ? s : len - 1 - s;
+                long in = (long) (dir == 0 ? t : t + 1) * n;
+                long out = (long) (dir == 0 ? t + 1 : t) * n;
+                NativeGates.backwardStep(d.gates, (long) t * n, columns, dy, (long) dir * hOut * columns + (long) t * n,
+                        columns, s < len - 1 ? d.scratch : null, d.cStates, out, in, stateLd, d.dcBuffer, stepMask,
+                        (long) t * n, hidden, n, s == 0 ? 0 : dir == 0 ? -n : n);
+                if (s > 0) {
+                    num.gemm(false, false, hOut, n, 4 * hidden, wHhT, 0, 4 * hidden, d.gates, (long) t * n, columns,
+                            false, d.scratch, 0, n);
+                }
+            }
+        });
     }
 
     /**
@@ -363,23 +458,17 @@ final class LstmKernel<A> {
         return recurrentT;
     }
 
-    /** Gate biases b_ih + b_hh broadcast to each gate's [H, N] array (zeros without bias). */
-    private void biases(Weights w, Direction d) {
-        int n = batch;
+    /** b_ih + b_hh (4H values), or null without biases. */
+    private A biasSum(Weights w) {
         if (!config.bias()) {
-            for (A b : d.bias) {
-                num.fill(b, 0);
-            }
-            return;
+            return null;
         }
         A sum = num.alloc(4 * hidden);
         A other = num.alloc(4 * hidden);
         num.get(w.bIh(), 0, sum, 0, 4 * hidden);
         num.get(w.bHh(), 0, other, 0, 4 * hidden);
         num.addInPlace(sum, other, 4 * hidden);
-        for (int q = 0; q < 4; q++) {
-            num.broadcastRows(d.bias[q], sum, q * hidden, hidden, n);
-        }
+        return sum;
     }
 
     /** Sets the initial state of a layer and direction from (numLayers * D, N, size) Java arrays, or zeros. */
@@ -397,6 +486,11 @@ final class LstmKernel<A> {
         }
         for (int j = 0; j < hOut; j++) {
             num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) slot * n, n);
+        }
+        if (fused) {
+            for (int j = 0; j < hidden; j++) {
+                num.put(d.c[slot], j * n, d.cStates, (long) j * stateLd + (long) slot * n, n);
+            }
         }
     }
 
@@ -428,6 +522,19 @@ final class LstmKernel<A> {
         next.assign(y).muli(mask);
     }
 
+    /** [L, N]: 1 where step t is valid for sample n, 0 where it is padding (native gate math). */
+    private OffHeap stepMask(int[] lengths) {
+        float[] values = new float[steps * batch];
+        for (int t = 0; t < steps; t++) {
+            for (int s = 0; s < batch; s++) {
+                values[t * batch + s] = t < lengths[s] ? 1f : 0f;
+            }
+        }
+        OffHeap mask = buffer(steps, batch);
+        mask.floats().put(0, values);
+        return mask;
+    }
+
     /** Per step, 1 where the step is valid for the sample and 0 where it is padding, as [H, N] arrays. */
     private A[] masks(int[] lengths) {
         A[] result = num.allocMany(steps, 0);
@@ -453,6 +560,9 @@ final class LstmKernel<A> {
     }
 
     private void allocateActivations() {
+        if (fused) {
+            return;
+        }
         for (Layer l : layers) {
             for (Direction d : l.directions) {
                 if (d.acts == null) {
@@ -495,6 +605,10 @@ final class LstmKernel<A> {
         final OffHeap projected;
         final OffHeap projectedGrad;
         final OffHeap scratch;
+        /** Native gate math only: c in slots like {@code states}, b_ih + b_hh, and backward's carried dc. */
+        final OffHeap cStates;
+        final OffHeap biasSum;
+        final OffHeap dcBuffer;
         final A[] c;
         final A[] bias;
         final A[] work;
@@ -518,6 +632,9 @@ final class LstmKernel<A> {
             projected = proj ? buffer(hidden, maxColumns) : null;
             projectedGrad = proj ? buffer(hOut, maxColumns) : null;
             scratch = buffer(Math.max(hidden, hOut), capacityBatch);
+            cStates = fused ? buffer(hidden, (long) (capacitySteps + 1) * capacityBatch) : null;
+            biasSum = fused ? buffer(4L * hidden, 1) : null;
+            dcBuffer = fused ? buffer(hidden, capacityBatch) : null;
             c = num.allocMany(capacitySteps + 1, maxCells);
             bias = num.allocMany(4, maxCells);
             work = num.allocMany(4, maxCells);

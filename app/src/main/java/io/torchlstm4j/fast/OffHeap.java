@@ -23,6 +23,7 @@ final class OffHeap {
 
     private final INDArray array;
     private final Pointer base;
+    private final long length;
     private final FloatBuffer floats;
     private final DoubleBuffer doubles;
 
@@ -38,6 +39,7 @@ final class OffHeap {
                     + " elements exceeds 2 GiB: use a smaller batch or shorter sequences");
         }
         this.array = array;
+        this.length = length;
         this.base = array.data().addressPointer();
         if (base.position() != 0) {
             throw new IllegalStateException("internal: ND4J returned a pointer with position " + base.position());
@@ -77,6 +79,26 @@ final class OffHeap {
     /** The elements as doubles (DOUBLE arrays only); use absolute get/put, never the position. */
     DoubleBuffer doubles() {
         return doubles;
+    }
+
+    /** The number of elements. */
+    long length() {
+        return length;
+    }
+
+    /**
+     * The native address of element {@code offset} of a block of {@code rows} rows of {@code n} elements that
+     * starts there, {@code stride} elements apart, after checking that the whole block lies inside this memory.
+     *
+     * @throws IllegalStateException when it does not (an internal error: the caller sized the buffers)
+     */
+    long address(long offset, long rows, long stride, long n) {
+        long last = offset + (rows - 1) * stride + n;
+        if (offset < 0 || rows < 1 || n < 1 || stride < n && rows > 1 || last > length) {
+            throw new IllegalStateException("internal: a block of " + rows + " rows of " + n + " elements, " + stride
+                    + " apart, at element " + offset + " does not fit a buffer of " + length + " elements");
+        }
+        return base.address() + offset * array.dataType().width();
     }
 
     /** A fresh pointer to element {@code offset}, so concurrent users never share a position. */

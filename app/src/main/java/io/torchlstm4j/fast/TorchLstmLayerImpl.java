@@ -355,6 +355,11 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         private List<LstmKernel.Weights> weights;
     }
 
+    /** True when this layer's kernel runs the gate math in {@link NativeGates} (makes the kernel if need be). */
+    boolean nativeGateMath() {
+        return kernel().usesNativeGates();
+    }
+
     private LstmKernel<?> kernel() {
         if (kernel == null) {
             kernel = new LstmKernel<>(config(), Precision.of(dataType), dataType);

@@ -1,0 +1,128 @@
+package io.torchlstm4j.fast;
+
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmOutput;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The native gate math ({@link NativeGates}) against the Java loops it replaces: the same network, run both ways,
+ * gives bit-identical outputs, final states and gradients.
+ */
+class NativeGatesTest {
+
+    static Stream<Arguments> configurations() {
+        LstmConfig uni = LstmConfig.builder(5, 37).build();
+        LstmConfig stackedBi = LstmConfig.builder(3, 16).numLayers(2).bidirectional(true).build();
+        LstmConfig noBias = LstmConfig.builder(2, 9).numLayers(3).bias(false).build();
+        return Stream.of(
+                Arguments.of(uni, false, false),
+                Arguments.of(uni, true, true),
+                Arguments.of(stackedBi, false, false),
+                Arguments.of(stackedBi, true, true),
+                Arguments.of(noBias, true, false),
+                Arguments.of(noBias, false, true));
+    }
+
+    @Test
+    void isUsedOnLinuxWithAvx512AndTurnedOffByTheProperty() throws IOException {
+        assumeTrue(System.getProperty("os.name").startsWith("Linux") && System.getProperty("os.arch").equals("amd64")
+                && OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512), "needs Linux x86-64 with AVX-512");
+        assertTrue(NativeGates.enabled(), NativeGates.status());
+        assertEquals("loaded (AVX-512)", NativeGates.status());
+        LstmConfig config = LstmConfig.builder(2, 3).build();
+        assertTrue(engine(config, DataType.FLOAT, true).nativeGateMath());
+        assertFalse(engine(config, DataType.FLOAT, false).nativeGateMath());
+        assertFalse(engine(config, DataType.DOUBLE, true).nativeGateMath(), "float64 runs in Java");
+        assertFalse(engine(LstmConfig.builder(2, 3).projSize(2).build(), DataType.FLOAT, true).nativeGateMath(),
+                "projections run in Java");
+    }
+
+    @ParameterizedTest(name = "{0} state={1} lengths={2}")
+    @MethodSource("configurations")
+    void nativeAndJavaGateMathAreBitIdentical(LstmConfig config, boolean withState, boolean withLengths) {
+        FastEngine nativeEngine = engine(config, DataType.FLOAT, true);
+        FastEngine javaEngine = engine(config, DataType.FLOAT, false);
+        assumeTrue(nativeEngine.nativeGateMath(), "native gate math not available: " + NativeGates.status());
+        assertFalse(javaEngine.nativeGateMath());
+        Random r = new Random(9);
+        int batch = 19;
+        int steps = 7;
+        INDArray input = random(r, steps, batch, config.inputSize());
+        INDArray h0 = withState ? random(r, config.stateLayers(), batch, config.outputSize()) : null;
+        INDArray c0 = withState ? random(r, config.stateLayers(), batch, config.hiddenSize()) : null;
+        int[] lengths = null;
+        if (withLengths) {
+            lengths = new int[batch];
+            for (int s = 0; s < batch; s++) {
+                lengths[s] = 1 + r.nextInt(steps);
+            }
+            lengths[3] = steps;
+        }
+        INDArray outputGradient = random(r, steps, batch, (long) config.numDirections() * config.outputSize());
+        for (boolean training : new boolean[] {false, true}) {
+            LstmOutput a = nativeEngine.forward(input, h0, c0, lengths, training);
+            LstmOutput b = javaEngine.forward(input, h0, c0, lengths, training);
+            assertBits(b.output(), a.output(), "output, training=" + training);
+            assertBits(b.hN(), a.hN(), "h_n, training=" + training);
+            assertBits(b.cN(), a.cN(), "c_n, training=" + training);
+        }
+        Map<String, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
+        Map<String, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
+        assertEquals(javaGradients.keySet(), nativeGradients.keySet());
+        javaGradients.forEach((name, expected) -> assertBits(expected, nativeGradients.get(name), name));
+    }
+
+    @Test
+    void aBlockOutsideItsBufferIsRefusedBeforeAnyNativeCall() {
+        OffHeap buffer = new OffHeap(Nd4j.createUninitialized(DataType.FLOAT, 4, 10));
+        assertEquals(buffer.address(0, 4, 10, 10), buffer.address(30, 1, 10, 10) - 30 * 4L);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> buffer.address(31, 1, 10, 10));
+        assertTrue(e.getMessage().contains("does not fit a buffer of 40 elements"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> buffer.address(0, 4, 11, 10));
+        assertThrows(IllegalStateException.class, () -> buffer.address(-1, 1, 10, 10));
+    }
+
+    /** An engine with the same seed each time, with the native gate math allowed or turned off. */
+    private static FastEngine engine(LstmConfig config, DataType type, boolean allowNative) {
+        String previous = System.getProperty(NativeGates.PROPERTY);
+        System.setProperty(NativeGates.PROPERTY, allowNative ? "auto" : "off");
+        try {
+            FastEngine engine = new FastEngine(config, type, 17);
+            engine.nativeGateMath();
+            return engine;
+        } finally {
+            if (previous == null) {
+                System.clearProperty(NativeGates.PROPERTY);
+            } else {
+                System.setProperty(NativeGates.PROPERTY, previous);
+            }
+        }
+    }
+
+    private static INDArray random(Random r, long... shape) {
+        return FastEngineTest.Case.random(r, DataType.FLOAT, shape);
+    }
+
+    private static void assertBits(INDArray expected, INDArray actual, String what) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
+        assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat(), what);
+    }
+}
