@@ -1,16 +1,14 @@
 package io.torchlstm4j.fast;
 
+import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Random;
 
@@ -85,21 +83,15 @@ public final class NativeGates {
                 status = "this CPU lacks AVX-512: Java gate math";
                 return false;
             }
-            Path file = Files.createTempFile("torchlstm4j-", ".so");
-            try {
-                try (InputStream in = NativeGates.class.getResourceAsStream(RESOURCE)) {
-                    if (in == null) {
-                        status = "the library has no " + RESOURCE + ": Java gate math";
-                        LOG.warn("fast LSTM: {} is missing from the classpath; the gate math runs in Java (slower)",
-                                RESOURCE);
-                        return false;
-                    }
-                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-                System.load(file.toAbsolutePath().toString());
-            } finally {
-                Files.deleteIfExists(file);
+            if (NativeGates.class.getResource(RESOURCE) == null) {
+                status = "the library has no " + RESOURCE + ": Java gate math";
+                LOG.warn("fast LSTM: {} is missing from the classpath; the gate math runs in Java (slower)", RESOURCE);
+                return false;
             }
+            // JavaCPP's cache (~/.javacpp/cache, as for ND4J's own libraries): extracted once, reused while the jar's
+            // entry keeps its size and time. A fresh temporary file per process cost 20-30 ms of start-up.
+            File file = Loader.cacheResource(NativeGates.class, RESOURCE);
+            System.load(file.getAbsolutePath());
             if (!agreesWithJava()) {
                 status = "the native gate math disagreed with the Java loops in its check: Java gate math";
                 LOG.warn("fast LSTM: {}", status);
