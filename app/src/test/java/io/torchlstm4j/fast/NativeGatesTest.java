@@ -32,13 +32,14 @@ class NativeGatesTest {
         LstmConfig uni = LstmConfig.builder(5, 37).build();
         LstmConfig stackedBi = LstmConfig.builder(3, 16).numLayers(2).bidirectional(true).build();
         LstmConfig noBias = LstmConfig.builder(2, 9).numLayers(3).bias(false).build();
+        // Batch sizes (the native rows' lanes): 16 + 3, 3 (only the masked last lanes), 2 x 16, 40 = 2 x 16 + 8.
         return Stream.of(
-                Arguments.of(uni, false, false),
-                Arguments.of(uni, true, true),
-                Arguments.of(stackedBi, false, false),
-                Arguments.of(stackedBi, true, true),
-                Arguments.of(noBias, true, false),
-                Arguments.of(noBias, false, true));
+                Arguments.of(uni, false, false, 19),
+                Arguments.of(uni, true, true, 3),
+                Arguments.of(stackedBi, false, false, 32),
+                Arguments.of(stackedBi, true, true, 19),
+                Arguments.of(noBias, true, false, 40),
+                Arguments.of(noBias, false, true, 19));
     }
 
     @Test
@@ -55,15 +56,14 @@ class NativeGatesTest {
                 "projections run in Java");
     }
 
-    @ParameterizedTest(name = "{0} state={1} lengths={2}")
+    @ParameterizedTest(name = "{0} state={1} lengths={2} batch={3}")
     @MethodSource("configurations")
-    void nativeAndJavaGateMathAreBitIdentical(LstmConfig config, boolean withState, boolean withLengths) {
+    void nativeAndJavaGateMathAreBitIdentical(LstmConfig config, boolean withState, boolean withLengths, int batch) {
         FastEngine nativeEngine = engine(config, DataType.FLOAT, true);
         FastEngine javaEngine = engine(config, DataType.FLOAT, false);
         assumeTrue(nativeEngine.nativeGateMath(), "native gate math not available: " + NativeGates.status());
         assertFalse(javaEngine.nativeGateMath());
         Random r = new Random(9);
-        int batch = 19;
         int steps = 7;
         INDArray input = random(r, steps, batch, config.inputSize());
         INDArray h0 = withState ? random(r, config.stateLayers(), batch, config.outputSize()) : null;
@@ -74,7 +74,7 @@ class NativeGatesTest {
             for (int s = 0; s < batch; s++) {
                 lengths[s] = 1 + r.nextInt(steps);
             }
-            lengths[3] = steps;
+            lengths[batch - 1] = steps;
         }
         INDArray outputGradient = random(r, steps, batch, (long) config.numDirections() * config.outputSize());
         for (boolean training : new boolean[] {false, true}) {
