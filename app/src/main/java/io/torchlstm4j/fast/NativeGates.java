@@ -14,16 +14,17 @@ import java.util.Random;
 
 /**
  * The float32 gate math of one LSTM step, forward or backward, in native code ({@code app/src/main/c/lstm_gates.c},
- * built with the library for Linux x86-64 with AVX-512), working in place on the kernel's native buffers.
+ * AVX-512 intrinsics, built with the library for Linux x86-64), working in place on the kernel's native buffers.
  *
  * <p>Why: in Java the gate math of a step needs the GEMM's output copied into Java arrays and the new states copied
  * back, and several passes over them; one fused native loop does it in one pass without copies. On the MNIST
- * model's forward (2 layers, H=64, batch 64, 28 steps) that is a quarter of the time outside the GEMMs.
+ * model (2 layers, H=64, batch 64, 28 steps) the forward took 2.02-2.17 ms with it against 2.71-2.76 ms with the
+ * Java loops, in one process, alternating.
  *
- * <p>The C code computes the same IEEE float expressions in the same order as {@link FloatPrecision}'s loops (no
- * fast-math, no contracted multiply-adds), so both paths give bit-identical results; a self-check on load holds
- * the library to that, and {@code NativeGatesTest} does so over whole networks. Every buffer's bounds are checked
- * here, in Java, before each call.
+ * <p>The C code computes the same IEEE float expressions in the same order as {@link FloatPrecision}'s loops
+ * (separate multiplies and adds, a true division, a NaN-keeping clamp), so both paths give bit-identical results; a
+ * self-check on load holds the library to that, and {@code NativeGatesTest} does so over whole networks. Every
+ * buffer's bounds are checked here, in Java, before each call.
  *
  * <p>Used where {@link #enabled()}: on Linux x86-64 with AVX-512F/CD/BW/DQ/VL, when the library loads and passes
  * its check, unless the system property {@value #PROPERTY} is {@code off} (read when a layer's kernel is made).
