@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -635,7 +636,14 @@ final class LstmKernel<A> {
             cStates = fused ? buffer(hidden, (long) (capacitySteps + 1) * capacityBatch) : null;
             biasSum = fused ? buffer(4L * hidden, 1) : null;
             dcBuffer = fused ? buffer(hidden, capacityBatch) : null;
-            c = num.allocMany(capacitySteps + 1, maxCells);
+            if (fused) {
+                // c lives in cStates; every slot here is one array that only carries the initial state in and
+                // the final state out (initialState and nativeForwardSteps use it one after the other).
+                c = num.allocMany(capacitySteps + 1, 0);
+                Arrays.fill(c, num.alloc(maxCells));
+            } else {
+                c = num.allocMany(capacitySteps + 1, maxCells);
+            }
             bias = num.allocMany(4, maxCells);
             work = num.allocMany(4, maxCells);
             r = proj ? num.alloc(maxCells) : null;

@@ -91,6 +91,38 @@ class NativeGatesTest {
     }
 
     @Test
+    void oneEngineStaysBitIdenticalAcrossGrowingAndShrinkingBatchesAndLengths() {
+        LstmConfig config = LstmConfig.builder(3, 18).numLayers(2).bidirectional(true).build();
+        FastEngine nativeEngine = engine(config, DataType.FLOAT, true);
+        FastEngine javaEngine = engine(config, DataType.FLOAT, false);
+        assumeTrue(nativeEngine.nativeGateMath(), "native gate math not available: " + NativeGates.status());
+        Random r = new Random(4);
+        int[][] shapes = {{5, 4}, {19, 9}, {3, 2}, {19, 9}, {17, 6}};
+        for (int[] shape : shapes) {
+            int batch = shape[0];
+            int steps = shape[1];
+            String what = "batch " + batch + ", " + steps + " steps: ";
+            INDArray input = random(r, steps, batch, config.inputSize());
+            INDArray h0 = random(r, config.stateLayers(), batch, config.outputSize());
+            INDArray c0 = random(r, config.stateLayers(), batch, config.hiddenSize());
+            int[] lengths = new int[batch];
+            for (int s = 0; s < batch; s++) {
+                lengths[s] = 1 + r.nextInt(steps);
+            }
+            lengths[0] = steps;
+            LstmOutput a = nativeEngine.forward(input, h0, c0, lengths, false);
+            LstmOutput b = javaEngine.forward(input, h0, c0, lengths, false);
+            assertBits(b.output(), a.output(), what + "output");
+            assertBits(b.hN(), a.hN(), what + "h_n");
+            assertBits(b.cN(), a.cN(), what + "c_n");
+            INDArray outputGradient = random(r, steps, batch, 2L * config.outputSize());
+            Map<String, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
+            Map<String, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
+            javaGradients.forEach((name, expected) -> assertBits(expected, nativeGradients.get(name), what + name));
+        }
+    }
+
+    @Test
     void aBlockOutsideItsBufferIsRefusedBeforeAnyNativeCall() {
         OffHeap buffer = new OffHeap(Nd4j.createUninitialized(DataType.FLOAT, 4, 10));
         assertEquals(buffer.address(0, 4, 10, 10), buffer.address(30, 1, 10, 10) - 30 * 4L);
