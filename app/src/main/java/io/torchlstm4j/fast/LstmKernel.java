@@ -48,6 +48,15 @@ final class LstmKernel<A> {
     /** Per-step GEMMs below this many FLOPs run on one BLAS thread (the MNIST model's are 2.1 M, the large case's 134 M). */
     static final double SMALL_GEMM_FLOPS = 1 << 24;
 
+    /**
+     * A whole call (forward or backward) whose largest GEMM is below this many FLOPs runs on one BLAS thread (the
+     * MNIST model's largest is 59 M, the large case's 27 G). At 2 threads on this project's 2-vCPU machine, ND4J's
+     * OpenMP worker spins after each DL4J op, so a second OpenBLAS thread for a GEMM of a few hundred microseconds
+     * mostly waits for a CPU: in one process, alternating, the MNIST forward's median went from 6.0-7.6 to 3.9 ms and
+     * the training step's from 15.3-17.0 to 13.1-13.7 ms with the call on one thread.
+     */
+    static final double SMALL_CALL_FLOPS = 1 << 28;
+
     private final LstmConfig config;
     private final Precision<A> num;
     private final DataType dataType;
@@ -131,6 +140,11 @@ final class LstmKernel<A> {
      *                 {@code [D * H_out, L, N]} (it may be longer)
      */
     void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
+        callLoop(() -> forwardLayers(weights, h0, c0, lengths, training, output));
+    }
+
+    private void forwardLayers(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training,
+                               INDArray output) {
         masks = lengths == null || fused ? null : masks(lengths);
         stepMask = lengths == null || !fused ? null : stepMask(lengths);
         dropped = training && config.dropout() > 0 && config.numLayers() > 1;
@@ -199,6 +213,11 @@ final class LstmKernel<A> {
         if (!stored) {
             throw new IllegalStateException("internal: backward without a stored training forward");
         }
+        callLoop(() -> backwardLayers(weights, gradients, outputGradient, inputGradient));
+    }
+
+    private void backwardLayers(List<Weights> weights, List<Weights> gradients, INDArray outputGradient,
+                                INDArray inputGradient) {
         OffHeap dy = new OffHeap(outputGradient);
         for (int layer = config.numLayers() - 1; layer >= 0; layer--) {
             OffHeap dx = layer > 0 ? layers.get(layer).dx : inputGradient == null ? null : new OffHeap(inputGradient);
@@ -321,6 +340,28 @@ final class LstmKernel<A> {
             num.get(d.states, (long) j * stateLd + (long) last * n, d.hState, j * n, n);
             num.get(d.cStates, (long) j * stateLd + (long) last * n, d.c[last], j * n, n);
         }
+    }
+
+    /**
+     * Runs a whole forward or backward on one BLAS thread when its largest GEMM (an input projection, a weight
+     * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
+     * FLOPs, else as configured.
+     */
+    private void callLoop(Runnable call) {
+        if (largestGemmFlops() < SMALL_CALL_FLOPS) {
+            OpenBlasKernels.singleThreaded(call);
+        } else {
+            call.run();
+        }
+    }
+
+    /** FLOPs of the largest GEMM of a call with the current batch size and length. */
+    double largestGemmFlops() {
+        double largest = 0;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            largest = Math.max(largest, 2.0 * 4 * hidden * columns * Math.max(config.layerInputSize(layer), hOut));
+        }
+        return largest;
     }
 
     /**

@@ -67,6 +67,10 @@ public final class OpenBlasKernels {
     /** OpenBLAS's thread count when {@link #singleThreaded} first ran (-1 before), and its setter. */
     private static volatile int configured = -1;
     private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
+    /** How many {@link #singleThreaded} sections are running (guarded by the class lock). */
+    private static int singleThreadedSections;
+    /** OpenBLAS's thread count as this class last set it. */
+    private static volatile int threadsNow = -1;
 
     private OpenBlasKernels() {
     }
@@ -170,11 +174,13 @@ public final class OpenBlasKernels {
     }
 
     /**
-     * Runs {@code task} with the fast engine's OpenBLAS on one thread, then restores its thread count. For loops of
-     * small GEMMs (an LSTM step's recurrent product): splitting a GEMM of a few microseconds across threads costs more
-     * in hand-offs than it gains, and on a busy machine a waiting helper thread stalls every step. The count is
-     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong). The
-     * count restored is the one OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS).
+     * Runs {@code task} with the fast engine's OpenBLAS on one thread, then restores its thread count. For GEMMs too
+     * small to gain from a second thread (an LSTM step's recurrent product; every GEMM of a small call, see
+     * {@link LstmKernel#SMALL_CALL_FLOPS}): splitting a GEMM of a few microseconds across threads costs more in
+     * hand-offs than it gains, and on a busy machine a waiting helper thread stalls every step. The count is
+     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong).
+     * Sections nest and may overlap across threads: the count is restored when the last one ends, to the one
+     * OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS).
      */
     static void singleThreaded(Runnable task) {
         int threads = configuredThreads();
@@ -183,17 +189,35 @@ public final class OpenBlasKernels {
             return;
         }
         synchronized (OpenBlasKernels.class) {
-            setThreads.call(1);
+            if (singleThreadedSections++ == 0) {
+                setThreads.call(1);
+                threadsNow = 1;
+            }
         }
         try {
             task.run();
         } finally {
             synchronized (OpenBlasKernels.class) {
-                setThreads.call(threads);
+                if (--singleThreadedSections == 0) {
+                    setThreads.call(threads);
+                    threadsNow = threads;
+                }
             }
         }
     }
 
+    /** The fast engine's OpenBLAS thread count as this class last set it (its configured count before that). */
+    static int currentThreads() {
+        configuredThreads();
+        return threadsNow;
+    }
+
+    /**
+     * The thread count the fast engine's OpenBLAS copy had before {@link #singleThreaded} first changed it: the count
+     * the openblas presets record (ND4J sets it when it initialises), else the one OpenBLAS takes from the
+     * environment when it loads (OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, else one per
+     * CPU; at most one per CPU).
+     */
     private static int configuredThreads() {
         int threads = configured;
         if (threads < 0) {
@@ -208,12 +232,31 @@ public final class OpenBlasKernels {
                     } catch (IOException | RuntimeException e) {
                         LOG.debug("OpenBLAS thread control unavailable: {}", e.toString());
                     }
-                    configured = org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+                    int recorded = org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+                    configured = recorded >= 1 ? recorded : threadsFromEnvironment();
+                    threadsNow = configured;
                 }
                 threads = configured;
             }
         }
         return threads;
+    }
+
+    /** OpenBLAS's own rule for its thread count at load (driver/others/openblas_env.c, blas_get_cpu_number). */
+    static int threadsFromEnvironment() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        for (String name : List.of("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")) {
+            String value = System.getenv(name);
+            try {
+                int count = value == null ? 0 : Integer.parseInt(value.trim());
+                if (count > 0) {
+                    return Math.min(count, cpus);
+                }
+            } catch (NumberFormatException e) {
+                LOG.debug("{}={} is not a number", name, value);
+            }
+        }
+        return cpus;
     }
 
     /** A pointer to a raw native address (a symbol's, or one read from native memory), to read or write through. */
