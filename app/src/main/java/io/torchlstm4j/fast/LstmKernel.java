@@ -356,7 +356,7 @@ final class LstmKernel<A> {
     }
 
     /** FLOPs of the largest GEMM of a call with the current batch size and length. */
-    double largestGemmFlops() {
+    private double largestGemmFlops() {
         double largest = 0;
         for (int layer = 0; layer < config.numLayers(); layer++) {
             largest = Math.max(largest, 2.0 * 4 * hidden * columns * Math.max(config.layerInputSize(layer), hOut));

@@ -243,7 +243,7 @@ public final class OpenBlasKernels {
     }
 
     /** OpenBLAS's own rule for its thread count at load (driver/others/openblas_env.c, blas_get_cpu_number). */
-    static int threadsFromEnvironment() {
+    private static int threadsFromEnvironment() {
         int cpus = Runtime.getRuntime().availableProcessors();
         for (String name : List.of("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")) {
             String value = System.getenv(name);
