@@ -140,7 +140,7 @@ final class LstmKernel<A> {
      *                 {@code [D * H_out, L, N]} (it may be longer)
      */
     void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
-        callLoop(() -> forwardLayers(weights, h0, c0, lengths, training, output));
+        runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
     }
 
     private void forwardLayers(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training,
@@ -213,7 +213,7 @@ final class LstmKernel<A> {
         if (!stored) {
             throw new IllegalStateException("internal: backward without a stored training forward");
         }
-        callLoop(() -> backwardLayers(weights, gradients, outputGradient, inputGradient));
+        runCall(() -> backwardLayers(weights, gradients, outputGradient, inputGradient));
     }
 
     private void backwardLayers(List<Weights> weights, List<Weights> gradients, INDArray outputGradient,
@@ -347,7 +347,7 @@ final class LstmKernel<A> {
      * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
      * FLOPs, else as configured.
      */
-    private void callLoop(Runnable call) {
+    private void runCall(Runnable call) {
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
             OpenBlasKernels.singleThreaded(call);
         } else {
