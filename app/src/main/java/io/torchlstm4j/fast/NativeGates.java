@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
 
@@ -153,7 +154,7 @@ public final class NativeGates {
 
     /**
      * One masked forward and backward step on random values (with some NaN and out-of-range pre-activations),
-     * against the same expressions in Java: true when every result is bit-identical.
+     * against {@link FloatPrecision}'s loops (what the Java path runs): true when every result is bit-identical.
      */
     private static boolean agreesWithJava() {
         int hidden = 3;
@@ -195,57 +196,65 @@ public final class NativeGates {
             OffHeap c2 = offHeap(slots(cPrev, hidden, n));
             OffHeap h2 = offHeap(slots(hPrev, hidden, n));
             forwardStep(g, 0, n, b, c2, 0, n, h2, 0, n, 2L * n, y, 0, n, m, 0, hidden, n);
-            float[] expectedActs = new float[gates.length];
-            float[] expectedC = new float[hidden * n];
-            float[] expectedH = new float[hidden * n];
-            float[] expectedY = new float[hidden * n];
+            // The same step through FloatPrecision's loops, in the order LstmKernel's Java path calls them.
+            FloatPrecision java = new FloatPrecision();
+            int cells = hidden * n;
+            float[] valid = new float[cells];
             for (int j = 0; j < hidden; j++) {
-                for (int s = 0; s < n; s++) {
-                    int k = j * n + s;
-                    float i = FloatPrecision.sigmoid(gates[j * n + s] + bias[j]);
-                    float f = FloatPrecision.sigmoid(gates[(hidden + j) * n + s] + bias[hidden + j]);
-                    float gg = FloatPrecision.tanh(gates[(2 * hidden + j) * n + s] + bias[2 * hidden + j]);
-                    float o = FloatPrecision.sigmoid(gates[(3 * hidden + j) * n + s] + bias[3 * hidden + j]);
-                    expectedActs[j * n + s] = i;
-                    expectedActs[(hidden + j) * n + s] = f;
-                    expectedActs[(2 * hidden + j) * n + s] = gg;
-                    expectedActs[(3 * hidden + j) * n + s] = o;
-                    float c = f * cPrev[k] + i * gg;
-                    float h = o * FloatPrecision.tanh(c);
-                    expectedC[k] = cPrev[k] + mask[s] * (c - cPrev[k]);
-                    expectedH[k] = hPrev[k] + mask[s] * (h - hPrev[k]);
-                    expectedY[k] = expectedH[k] * mask[s];
+                System.arraycopy(mask, 0, valid, j * n, n);
+            }
+            float[][] act = new float[4][];
+            for (int q = 0; q < 4; q++) {
+                act[q] = Arrays.copyOfRange(gates, q * cells, (q + 1) * cells);
+                float[] rowBias = new float[cells];
+                java.broadcastRows(rowBias, bias, q * hidden, hidden, n);
+                if (q == 2) {
+                    java.tanh(act[q], rowBias, cells);
+                } else {
+                    java.sigmoid(act[q], rowBias, cells);
                 }
             }
-            boolean same = sameBits(expectedActs, g, 0, 1, gates.length)
-                    && sameBits(expectedC, c2, n, 2 * n, n) && sameBits(expectedH, h2, n, 2 * n, n)
-                    && sameBits(expectedY, y, 0, n, n);
+            float[] c = new float[cells];
+            float[] h = new float[cells];
+            float[] out = new float[cells];
+            java.cell(c, act[1], cPrev, act[0], act[2], cells);
+            java.outputGate(h, act[3], c, cells);
+            java.keep(c, cPrev, valid, cells);
+            java.keep(h, hPrev, valid, cells);
+            java.multiply(out, h, valid, cells);
+            boolean same = sameBits(concat(act), g, 0, 1, gates.length)
+                    && sameBits(c, c2, n, 2 * n, n) && sameBits(h, h2, n, 2 * n, n) && sameBits(out, y, 0, n, n);
             OffHeap dyBuffer = offHeap(dy);
             OffHeap carryBuffer = offHeap(carry);
             OffHeap dcBuffer = offHeap(dc);
             backwardStep(g, 0, n, dyBuffer, 0, n, carryBuffer, c2, n, 0, 2L * n, dcBuffer, m, 0, hidden, n, 0);
-            float[] expectedGrads = new float[gates.length];
-            float[] expectedDc = new float[hidden * n];
-            for (int j = 0; j < hidden; j++) {
-                for (int s = 0; s < n; s++) {
-                    int k = j * n + s;
-                    float i = expectedActs[j * n + s];
-                    float f = expectedActs[(hidden + j) * n + s];
-                    float gg = expectedActs[(2 * hidden + j) * n + s];
-                    float o = expectedActs[(3 * hidden + j) * n + s];
-                    float dh = (dy[k] + carry[k]) * mask[s];
-                    float t = FloatPrecision.tanh(expectedC[k]);
-                    float d = (dc[k] + dh * o * (1f - t * t)) * mask[s];
-                    expectedGrads[(3 * hidden + j) * n + s] = dh * t * o * (1f - o);
-                    expectedGrads[j * n + s] = d * gg * i * (1f - i);
-                    expectedGrads[(2 * hidden + j) * n + s] = d * i * (1f - gg * gg);
-                    expectedGrads[(hidden + j) * n + s] = d * cPrev[k] * f * (1f - f);
-                    expectedDc[k] = d * f;
-                }
-            }
-            return same && sameBits(expectedGrads, g, 0, 1, gates.length) && sameBits(expectedDc, dcBuffer, 0, 1,
-                    hidden * n);
+            float[] dh = dy.clone();
+            java.addInPlace(dh, carry, cells);
+            java.multiplyInPlace(dh, valid, cells);
+            float[] tanhC = new float[cells];
+            java.tanhOf(tanhC, c, cells);
+            float[] dcNext = dc.clone();
+            java.addTanhGrad(dcNext, dh, act[3], tanhC, cells);
+            java.multiplyInPlace(dcNext, valid, cells);
+            float[][] grad = new float[4][cells];
+            java.sigmoidGrad(grad[3], dh, tanhC, act[3], cells);
+            java.sigmoidGrad(grad[0], dcNext, act[2], act[0], cells);
+            java.tanhGrad(grad[2], dcNext, act[0], act[2], cells);
+            java.sigmoidGrad(grad[1], dcNext, cPrev, act[1], cells);
+            java.multiplyInPlace(dcNext, act[1], cells);
+            return same && sameBits(concat(grad), g, 0, 1, gates.length) && sameBits(dcNext, dcBuffer, 0, 1, cells);
         }
+    }
+
+    /** The arrays one after the other. */
+    private static float[] concat(float[][] parts) {
+        float[] result = new float[Arrays.stream(parts).mapToInt(part -> part.length).sum()];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, result, at, part.length);
+            at += part.length;
+        }
+        return result;
     }
 
     /** States [rows, 2 * n]: slot 0 holds {@code previous} ([rows, n]), slot 1 zeros. */

@@ -81,11 +81,6 @@ final class OffHeap {
         return doubles;
     }
 
-    /** The number of elements. */
-    long length() {
-        return length;
-    }
-
     /**
      * The native address of element {@code offset} of a block of {@code rows} rows of {@code n} elements that
      * starts there, {@code stride} elements apart, after checking that the whole block lies inside this memory.
