@@ -348,11 +348,7 @@ final class LstmKernel<A> {
      * FLOPs, else as configured.
      */
     private void runCall(Runnable call) {
-        if (largestGemmFlops() < SMALL_CALL_FLOPS) {
-            OpenBlasKernels.singleThreaded(call);
-        } else {
-            call.run();
-        }
+        onOneBlasThreadIf(largestGemmFlops() < SMALL_CALL_FLOPS, call);
     }
 
     /** FLOPs of the largest GEMM of a call with the current batch size and length. */
@@ -369,10 +365,14 @@ final class LstmKernel<A> {
      * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
      */
     private void stepLoop(Runnable loop) {
-        if (2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS) {
-            OpenBlasKernels.singleThreaded(loop);
+        onOneBlasThreadIf(2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS, loop);
+    }
+
+    private static void onOneBlasThreadIf(boolean small, Runnable task) {
+        if (small) {
+            OpenBlasKernels.singleThreaded(task);
         } else {
-            loop.run();
+            task.run();
         }
     }
 
@@ -685,8 +685,9 @@ final class LstmKernel<A> {
             } else {
                 c = num.allocMany(capacitySteps + 1, maxCells);
             }
-            bias = num.allocMany(4, maxCells);
-            work = num.allocMany(4, maxCells);
+            // the Java gate math's bias and per-step gate arrays: the native gate math has its own in native memory
+            bias = fused ? null : num.allocMany(4, maxCells);
+            work = fused ? null : num.allocMany(4, maxCells);
             r = proj ? num.alloc(maxCells) : null;
             h = num.alloc(maxOuts);
             hState = num.alloc(maxOuts);
