@@ -86,6 +86,12 @@ CASES = [
          lengths=[3, 6, 1, 4], grads=True),
     case("proj_uni_l2_state_f64", hidden=6, proj=3, layers=2, dtype="f64", state=True, grads=True),
     case("proj_bi_l1_nobias_f64", hidden=6, proj=2, bidirectional=True, bias=False, dtype="f64", grads=True),
+    # issue 7: inputs narrower than 64 features and batches large enough that the fast engine projects the input
+    # step by step (LstmKernel.projectsPerStep: every layer here), with and without lengths
+    case("stepproj_uni_l2_batchfirst_f32", input_size=40, hidden=32, layers=2, batch_first=True, seq_len=4,
+         batch=64, grads=True),
+    case("stepproj_bi_l1_lengths_f32", input_size=40, hidden=32, bidirectional=True, seq_len=4, batch=64,
+         lengths=[1 + (7 * i) % 4 for i in range(64)], grads=True),
 ]
 
 
