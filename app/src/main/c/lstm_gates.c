@@ -80,6 +80,56 @@ static inline void prefetch_row(const float *row, int n) {
 }
 
 /*
+ * The forward step's math on V vectors of 16 lanes from lane s of row j (masked by k when V == 1). The V vectors'
+ * gate activations are computed first, then their cell states, then tanh(c): with V = 4 that gives the CPU 16 and
+ * then 4 independent rational functions at a time, where one vector at a time left it waiting on each function's
+ * chain of dependent multiplies and adds (5.8 against 5.1 us per step of the MNIST model, measured in a C probe).
+ * Each lane's arithmetic is the same either way.
+ */
+static inline __attribute__((always_inline)) void forward_block(const int V, __mmask16 k, int s,
+        float *gi, float *gf, float *gg, float *go, __m512 bi, __m512 bf, __m512 bg, __m512 bo,
+        const float *cp, const float *hp, float *cj, float *hj, float *yj, const float *m) {
+    __m512 i[4], f[4], g[4], o[4], cc[4], hh[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + 16 * v;
+        i[v] = sigmoid16(load(k, gi, at), bi);
+        f[v] = sigmoid16(load(k, gf, at), bf);
+        g[v] = tanh16(_mm512_add_ps(load(k, gg, at), bg));
+        o[v] = sigmoid16(load(k, go, at), bo);
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + 16 * v;
+        cc[v] = _mm512_add_ps(_mm512_mul_ps(f[v], load(k, cp, at)), _mm512_mul_ps(i[v], g[v]));
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        hh[v] = _mm512_mul_ps(o[v], tanh16(cc[v]));
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + 16 * v;
+        store(k, gi, at, i[v]);
+        store(k, gf, at, f[v]);
+        store(k, gg, at, g[v]);
+        store(k, go, at, o[v]);
+        if (m != 0) {
+            __m512 valid = load(k, m, at);
+            __m512 cPrevious = load(k, cp, at);
+            __m512 hPrevious = load(k, hp, at);
+            cc[v] = _mm512_add_ps(cPrevious, _mm512_mul_ps(valid, _mm512_sub_ps(cc[v], cPrevious)));
+            hh[v] = _mm512_add_ps(hPrevious, _mm512_mul_ps(valid, _mm512_sub_ps(hh[v], hPrevious)));
+            store(k, yj, at, _mm512_mul_ps(hh[v], valid));
+        } else {
+            store(k, yj, at, hh[v]);
+        }
+        store(k, cj, at, cc[v]);
+        store(k, hj, at, hh[v]);
+    }
+}
+
+/*
  * Forward step: gates (4H rows of n, row stride ldGates; the step's pre-activations without bias) become the
  * activations i, f, g, o; c = f * cPrev + i * g; h = o * tanh(c). With a mask (n values, 1 or 0) c and h keep
  * cPrev and hPrev where it is 0 (FloatPrecision.keep), and y receives h * mask. c, h and y alias nothing.
@@ -100,30 +150,12 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_forwardStep(JNIEnv *
         float *hj = F(h) + j * ldState;
         float *yj = F(y) + j * ldY;
         __m512 bi = set1(b[j]), bf = set1(b[hidden + j]), bg = set1(b[2 * hidden + j]), bo = set1(b[3 * hidden + j]);
-        for (int s = 0; s < n; s += 16) {
-            __mmask16 k = lanes(s, n);
-            __m512 i = sigmoid16(load(k, gi, s), bi);
-            __m512 f = sigmoid16(load(k, gf, s), bf);
-            __m512 g = tanh16(_mm512_add_ps(load(k, gg, s), bg));
-            __m512 o = sigmoid16(load(k, go, s), bo);
-            __m512 cPrevious = load(k, cp, s);
-            __m512 cc = _mm512_add_ps(_mm512_mul_ps(f, cPrevious), _mm512_mul_ps(i, g));
-            __m512 hh = _mm512_mul_ps(o, tanh16(cc));
-            store(k, gi, s, i);
-            store(k, gf, s, f);
-            store(k, gg, s, g);
-            store(k, go, s, o);
-            if (m != 0) {
-                __m512 valid = load(k, m, s);
-                __m512 hPrevious = load(k, hp, s);
-                cc = _mm512_add_ps(cPrevious, _mm512_mul_ps(valid, _mm512_sub_ps(cc, cPrevious)));
-                hh = _mm512_add_ps(hPrevious, _mm512_mul_ps(valid, _mm512_sub_ps(hh, hPrevious)));
-                store(k, yj, s, _mm512_mul_ps(hh, valid));
-            } else {
-                store(k, yj, s, hh);
-            }
-            store(k, cj, s, cc);
-            store(k, hj, s, hh);
+        int s = 0;
+        for (; s + 64 <= n; s += 64) {
+            forward_block(4, (__mmask16) 0xFFFF, s, gi, gf, gg, go, bi, bf, bg, bo, cp, hp, cj, hj, yj, m);
+        }
+        for (; s < n; s += 16) {
+            forward_block(1, lanes(s, n), s, gi, gf, gg, go, bi, bf, bg, bo, cp, hp, cj, hj, yj, m);
         }
     }
 }

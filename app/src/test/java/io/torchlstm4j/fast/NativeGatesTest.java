@@ -32,8 +32,14 @@ class NativeGatesTest {
         LstmConfig uni = LstmConfig.builder(5, 37).build();
         LstmConfig stackedBi = LstmConfig.builder(3, 16).numLayers(2).bidirectional(true).build();
         LstmConfig noBias = LstmConfig.builder(2, 9).numLayers(3).bias(false).build();
-        // Batch sizes (the native rows' lanes): 16 + 3, 3 (only the masked last lanes), 2 x 16, 40 = 2 x 16 + 8.
+        // Projected step by step in both paths (LstmKernel.projectsPerStep) at batch 67.
+        LstmConfig narrowInput = LstmConfig.builder(40, 32).numLayers(2).build();
+        // Batch sizes (the native rows' lanes): 16 + 3, 3 (only the masked last lanes), 2 x 16, 40 = 2 x 16 + 8;
+        // 67 = 64 (one block of four vectors) + 3, 83 = 64 + 16 + 3.
         return Stream.of(
+                Arguments.of(narrowInput, false, true, 67),
+                Arguments.of(narrowInput, true, false, 67),
+                Arguments.of(uni, true, true, 83),
                 Arguments.of(uni, false, false, 19),
                 Arguments.of(uni, true, true, 3),
                 Arguments.of(stackedBi, false, false, 32),
