@@ -42,7 +42,7 @@ public final class DjlWorker {
 
     public static void main(String[] args) throws Exception {
         Engine engine = Engine.getEngine("PyTorch");
-        Worker.main(args, DjlWorker::create, info(engine));
+        Worker.main(args, DjlWorker::create, () -> info(engine));
     }
 
     private static Worker.Workload create(Spec spec) {

@@ -51,7 +51,7 @@ public final class OursWorker {
     }
 
     public static void main(String[] args) throws Exception {
-        Worker.main(args, OursWorker::create, info());
+        Worker.main(args, OursWorker::create, OursWorker::info);
     }
 
     private static Worker.Workload create(Spec spec) {

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.Supplier;
 
 /**
  * The line protocol every worker process speaks with the coordinator ({@code torch_worker.py} speaks it too).
@@ -47,10 +48,11 @@ final class Worker {
     }
 
     private final Factory factory;
-    private final Map<String, String> info;
+    /** Made on the first {@code info} command only: launch mode times start-up, not this report's probes. */
+    private final Supplier<Map<String, String>> info;
     private final PrintStream protocol;
 
-    private Worker(Factory factory, Map<String, String> info) {
+    private Worker(Factory factory, Supplier<Map<String, String>> info) {
         this.factory = factory;
         this.info = info;
         this.protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
@@ -58,7 +60,7 @@ final class Worker {
     }
 
     /** Runs the protocol (or launch mode) on stdin/stdout until {@code quit} or end of input. */
-    static void main(String[] args, Factory factory, Map<String, String> info) throws Exception {
+    static void main(String[] args, Factory factory, Supplier<Map<String, String>> info) throws Exception {
         Worker worker = new Worker(factory, info);
         if (args.length > 1 && args[0].equals("--launch")) {
             worker.launch(Integer.parseInt(args[1]), Spec.parse(Arrays.asList(args).subList(2, args.length)));
@@ -96,7 +98,7 @@ final class Worker {
                 }
                 case "info" -> {
                     StringJoiner fields = new StringJoiner("\t");
-                    info.forEach((k, v) -> fields.add(k + "=" + v.replace('\t', ' ')));
+                    info.get().forEach((k, v) -> fields.add(k + "=" + v.replace('\t', ' ')));
                     reply("ok", fields.toString());
                 }
                 case "run" -> run(words.subList(1, words.size()), workloads);
