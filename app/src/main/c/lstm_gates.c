@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #include <jni.h>
 #include <stdint.h>
+#include <string.h>
 
 #define F(address) ((float *) (intptr_t) (address))
 
@@ -213,6 +214,29 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_backwardStep(JNIEnv 
             store(k, gg, s, _mm512_mul_ps(_mm512_mul_ps(d, i), _mm512_sub_ps(one, _mm512_mul_ps(g, g))));
             store(k, gf, s, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(d, load(k, cp, s)), f), _mm512_sub_ps(one, f)));
             store(k, dcj, s, _mm512_mul_ps(d, f));
+        }
+    }
+}
+
+/*
+ * dst[(a * B + b) * C + c] = src[a * sa + b * sb + c * sc] for a < A, b < B, c < C (strides in elements): the input
+ * of the kernel, [H_in, L, N], from a permuted view of the caller's array.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_copy(JNIEnv *env, jclass cls, jlong src, jlong sa,
+        jlong sb, jlong sc, jlong dst, jint A, jint B, jint C) {
+    const float *s = F(src);
+    float *d = F(dst);
+    for (long a = 0; a < A; a++) {
+        for (long b = 0; b < B; b++) {
+            const float *in = s + a * sa + b * sb;
+            float *out = d + (a * B + b) * C;
+            if (sc == 1) {
+                memcpy(out, in, (size_t) C * sizeof(float));
+            } else {
+                for (long c = 0; c < C; c++) {
+                    out[c] = in[c * sc];
+                }
+            }
         }
     }
 }

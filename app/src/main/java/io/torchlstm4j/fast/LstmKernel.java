@@ -75,7 +75,7 @@ final class LstmKernel<A> {
     private int cells;
     private int outs;
     private List<Layer> layers;
-    /** The last {@link #prepare} view of the layer-0 input buffer (reused while the shape stays the same). */
+    /** The last {@link #prepare} view of the layer-0 input buffer for ND4J's copy (reused while the shape stays). */
     private INDArray inputView;
     private OffHeap ones;
     /** W_hh^T for backward ({@link #transposedRecurrentWeight}), with its two Java staging arrays. */
@@ -100,8 +100,13 @@ final class LstmKernel<A> {
         this.fused = dataType == DataType.FLOAT && config.projSize() == 0 && NativeGates.enabled();
     }
 
-    /** The layer-0 input buffer {@code [H_in, L, N]} for (batch, steps), to be filled by the caller. */
-    INDArray prepare(int batch, int steps) {
+    /**
+     * Sizes the buffers for {@code input}, {@code [H_in, L, N]} (any strides: a permuted view of the caller's input),
+     * and copies it into the layer-0 input buffer: natively with {@link NativeGates}, else by ND4J.
+     */
+    void prepare(INDArray input) {
+        int steps = Math.toIntExact(input.size(1));
+        int batch = Math.toIntExact(input.size(2));
         if (layers == null || batch > capacityBatch || steps > capacitySteps) {
             allocate(Math.max(batch, capacityBatch), Math.max(steps, capacitySteps));
         }
@@ -112,10 +117,13 @@ final class LstmKernel<A> {
         this.cells = Math.toIntExact((long) hidden * batch);
         this.outs = Math.toIntExact((long) hOut * batch);
         stored = false;
+        if (fused && NativeGates.copy(input, layers.get(0).x)) {
+            return;
+        }
         if (inputView == null || inputView.size(1) != steps || inputView.size(2) != batch) {
             inputView = layers.get(0).x.view(config.inputSize(), steps, batch);
         }
-        return inputView;
+        inputView.assign(input);
     }
 
     /** True when the gate math runs in {@link NativeGates} (decided when the kernel is made). */

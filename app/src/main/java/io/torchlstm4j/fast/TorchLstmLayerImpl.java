@@ -37,6 +37,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private final WrappedWeights wrappedGradients = new WrappedWeights();
     private Results results;
     private ReusedShape.Views dl4jViews;
+    private ReusedShape.Views kernelViews;
     private final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.permute(2, 0, 1));
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
@@ -117,7 +118,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         int steps = Math.toIntExact(input.size(0));
         int n = Math.toIntExact(input.size(1));
-        kernel().prepare(n, steps).assign(canonicalInputs.of(input));
+        kernel().prepare(canonicalInputs.of(input));
         if (results == null || results.steps != steps || results.batch != n) {
             results = new Results(config(), steps, n);
         }
@@ -253,9 +254,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
         int[] lengths = lengthsFromMask();
-        fromDl4j(kernel().prepare(batch(), seqLength())).assign(input);
+        kernel().prepare(toKernelLayout(input));
         kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, y);
         storedInput = training ? input : null;
+    }
+
+    /** The kernel-layout view [F, L, N] of a DL4J-format array ([N, F, L] or [N, L, F]). */
+    private INDArray toKernelLayout(INDArray dl4jFormat) {
+        if (kernelViews == null) {
+            kernelViews = new ReusedShape.Views(nwc() ? a -> a.permute(2, 1, 0) : a -> a.permute(1, 2, 0));
+        }
+        return kernelViews.of(dl4jFormat);
     }
 
     /** The DL4J-format view ([N, F, L] or [N, L, F]) of a kernel-layout array [F, L, N]. */

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.io.IOException;
 import java.util.Map;
@@ -136,6 +137,27 @@ class NativeGatesTest {
         assertTrue(e.getMessage().contains("does not fit a buffer of 40 elements"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> buffer.address(0, 4, 11, 10));
         assertThrows(IllegalStateException.class, () -> buffer.address(-1, 1, 10, 10));
+    }
+
+    @Test
+    void copyGivesTheElementsOfPermutedAndOffsetViewsInCOrder() {
+        assumeTrue(NativeGates.enabled(), "native library not available: " + NativeGates.status());
+        INDArray base = Nd4j.arange(2 * 5 * 3 * 4).castTo(DataType.FLOAT).reshape(2, 5, 3, 4);
+        INDArray offset = base.get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+        INDArray[] sources = {offset, offset.permute(1, 2, 0), offset.permute(2, 0, 1),
+                base.get(NDArrayIndex.point(0), NDArrayIndex.interval(1, 4), NDArrayIndex.all(), NDArrayIndex.interval(1, 3))
+                        .permute(2, 0, 1)};
+        for (INDArray source : sources) {
+            INDArray target = Nd4j.zeros(DataType.FLOAT, source.length() + 3);
+            assertTrue(NativeGates.copy(source, new OffHeap(target)), source.shapeInfoToString());
+            INDArray expected = source.dup('c').reshape(source.length());
+            assertEquals(expected, target.get(NDArrayIndex.interval(0, source.length())), source.shapeInfoToString());
+            assertEquals(0f, target.getFloat(source.length()), "nothing written past the elements");
+        }
+        assertFalse(NativeGates.copy(Nd4j.zeros(DataType.DOUBLE, 2, 3, 4), new OffHeap(Nd4j.zeros(DataType.FLOAT, 24))),
+                "float64 is left to ND4J");
+        assertThrows(IllegalStateException.class,
+                () -> NativeGates.copy(offset, new OffHeap(Nd4j.zeros(DataType.FLOAT, 59))), "a target too small");
     }
 
     /** An engine with the same seed each time, with the native gate math allowed or turned off. */
