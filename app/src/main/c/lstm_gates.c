@@ -240,3 +240,76 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_copy(JNIEnv *env, jc
         }
     }
 }
+
+/*
+ * The rows r .. r+R-1 and vectors from lane s of C += W H (R <= 4 rows, V <= 4 vectors of 16 lanes, the last one
+ * masked by k): each element is a chain of fused multiply-adds over q = 0 .. K-1 in order, then added to C, which is
+ * how OpenBLAS's SkylakeX kernels compute it (NativeGatesTest checks the bits).
+ */
+static inline __attribute__((always_inline)) void recurrent_block(const int R, const int V, __mmask16 k, int s,
+        const float *w, long ldw, const float *h, long ldh, float *c, long ldc, int K, int accumulate) {
+    __m512 acc[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            acc[i][v] = _mm512_setzero_ps();
+        }
+    }
+    for (long q = 0; q < K; q++) {
+        const float *hq = h + q * ldh + s;
+        __m512 x[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            x[v] = v == V - 1 ? _mm512_maskz_loadu_ps(k, hq + 16 * v) : _mm512_loadu_ps(hq + 16 * v);
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) {
+            __m512 b = _mm512_set1_ps(w[i * ldw + q]);
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) {
+                acc[i][v] = _mm512_fmadd_ps(b, x[v], acc[i][v]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+        float *ci = c + i * ldc + s;
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            __mmask16 lanesOf = v == V - 1 ? k : (__mmask16) 0xFFFF;
+            __m512 sum = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(lanesOf, ci + 16 * v)) : acc[i][v];
+            _mm512_mask_storeu_ps(ci + 16 * v, lanesOf, sum);
+        }
+    }
+}
+
+/* R rows of C += W H over all n columns: blocks of 64 lanes, then of 16, the last masked. */
+static inline __attribute__((always_inline)) void recurrent_rows(const int R, const float *w, long ldw,
+        const float *h, long ldh, float *c, long ldc, int n, int K, int accumulate) {
+    int s = 0;
+    for (; s + 64 <= n; s += 64) {
+        recurrent_block(R, 4, (__mmask16) 0xFFFF, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+    }
+    for (; s < n; s += 16) {
+        recurrent_block(R, 1, lanes(s, n), s, w, ldw, h, ldh, c, ldc, K, accumulate);
+    }
+}
+
+/*
+ * A step's recurrent product, C (m x n, row stride ldc) = W (m x K, row-major, ldw) times H (K x n, row stride ldh),
+ * plus C when accumulate (the forward's W_hh h into the gate columns; the backward's W_hh^T times the gate gradients
+ * into a scratch buffer), without OpenBLAS's packing of W and H on every call. In a C probe (OpenBLAS's SkylakeX
+ * kernels, one thread): the MNIST model's 256 x 64 x 64 in 9.3 against 11.4 us, its backward's 64 x 64 x 256 in 9.6
+ * against 14.0 us, bit-identical.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_recurrent(JNIEnv *env, jclass cls, jlong w, jlong ldw,
+        jlong h, jlong ldh, jlong c, jlong ldc, jint m, jint n, jint K, jboolean accumulate) {
+    int r = 0;
+    for (; r + 4 <= m; r += 4) {
+        recurrent_rows(4, F(w) + r * ldw, ldw, F(h), ldh, F(c) + r * ldc, ldc, n, K, accumulate);
+    }
+    for (; r < m; r++) {
+        recurrent_rows(1, F(w) + r * ldw, ldw, F(h), ldh, F(c) + r * ldc, ldc, n, K, accumulate);
+    }
+}

@@ -18,7 +18,9 @@ import java.util.List;
  * <p>Layout: every sequence tensor is feature-major, {@code [F, L * N]} with column {@code t * N + n}, so that
  * <ul>
  *   <li>the input projection of all steps of a layer and direction is one GEMM {@code W_ih [4H, I] x X [I, L*N]};</li>
- *   <li>each step is one GEMM {@code W_hh [4H, H_out] x h [H_out, N]} added into that step's gate columns;</li>
+ *   <li>each step is one GEMM {@code W_hh [4H, H_out] x h [H_out, N]} added into that step's gate columns (by
+ *       OpenBLAS, or by {@link NativeGates#recurrent} for the shapes where that is faster and gives the same bits);
+ *       a layer with few input features projects its input step by step too ({@link #projectsPerStep});</li>
  *   <li>the gate math runs over four separate Java arrays (i, f, g, o), each {@code [H, N]}, in plain loops the
  *       JIT vectorises; or, in float32 without projections where {@link NativeGates#enabled()}, in one native call
  *       per step on the gate buffer itself (the activations stay there for backward, c sits in native slots like
@@ -364,6 +366,7 @@ final class LstmKernel<A> {
             sum = num.alloc(4 * hidden);
         }
         num.put(sum, 0, d.biasSum, 0, 4 * hidden);
+        boolean recurrent = NativeGates.recurrentFits(4 * hidden, n, hOut);
         stepLoop(() -> {
             for (int s = 0; s < len; s++) {
                 int t = dir == 0 ? s : len - 1 - s;
@@ -372,8 +375,13 @@ final class LstmKernel<A> {
                 if (x != null) {
                     projectStep(w, x, inputSize, t, d);
                 }
-                num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, in, stateLd, true, d.gates,
-                        (long) t * n, columns);
+                if (recurrent) {
+                    NativeGates.recurrent(w.wHh(), d.states, in, stateLd, d.gates, (long) t * n, columns, 4 * hidden, n,
+                            hOut, true);
+                } else {
+                    num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, d.states, in, stateLd, true,
+                            d.gates, (long) t * n, columns);
+                }
                 NativeGates.forwardStep(d.gates, (long) t * n, columns, d.biasSum, d.cStates, in, out, d.states, in,
                         out, stateLd, y, (long) dir * hOut * columns + (long) t * n, columns, stepMask, (long) t * n,
                         hidden, n);
@@ -510,6 +518,7 @@ final class LstmKernel<A> {
     private void nativeBackwardSteps(int dir, Direction d, OffHeap wHhT, OffHeap dy) {
         int n = batch;
         int len = steps;
+        boolean recurrent = NativeGates.recurrentFits(hOut, n, 4 * hidden);
         stepLoop(() -> {
             for (int s = len - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : len - 1 - s;
@@ -518,7 +527,10 @@ final class LstmKernel<A> {
                 NativeGates.backwardStep(d.gates, (long) t * n, columns, dy, (long) dir * hOut * columns + (long) t * n,
                         columns, s < len - 1 ? d.scratch : null, d.cStates, out, in, stateLd, d.dcBuffer, stepMask,
                         (long) t * n, hidden, n, s == 0 ? 0 : dir == 0 ? -n : n);
-                if (s > 0) {
+                if (s > 0 && recurrent) {
+                    NativeGates.recurrent(wHhT, d.gates, (long) t * n, columns, d.scratch, 0, n, hOut, n, 4 * hidden,
+                            false);
+                } else if (s > 0) {
                     num.gemm(false, false, hOut, n, 4 * hidden, wHhT, 0, 4 * hidden, d.gates, (long) t * n, columns,
                             false, d.scratch, 0, n);
                 }

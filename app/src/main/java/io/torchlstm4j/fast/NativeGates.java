@@ -29,6 +29,11 @@ import java.util.Random;
  * self-check on load holds the library to that, and {@code NativeGatesTest} does so over whole networks. Every
  * buffer's bounds are checked here, in Java, before each call.
  *
+ * <p>The same library copies the kernel's input from a permuted view ({@link #copy}) and computes a step's
+ * recurrent product for the shapes where OpenBLAS's packing of both operands on every call costs more than the
+ * product ({@link #recurrentFits}), accumulating each element in the order OpenBLAS's SkylakeX kernels do, so
+ * bit-identical to them (NativeGatesTest runs the MNIST model both ways).
+ *
  * <p>Used where {@link #enabled()}: on Linux x86-64 with AVX-512F/CD/BW/DQ/VL, when the library loads and passes
  * its check, unless the system property {@value #PROPERTY} is {@code off} (read when a layer's kernel is made).
  * Elsewhere the Java loops run. float64 and LSTMs with projections ({@code proj_size > 0}) always use the Java loops.
@@ -181,6 +186,34 @@ public final class NativeGates {
                 Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]));
         return true;
     }
+
+    /**
+     * True when {@link #recurrent} computes a step's recurrent product (forward: 4H x N x H; backward: H x N x 4H)
+     * faster than OpenBLAS and with its bits: n is 64 or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at
+     * most 256 KiB, and over 10^6 multiply-adds, where OpenBLAS (0.3.19, SkylakeX kernels) leaves its small-matrix
+     * kernels, whose summation order differs (with k = 512 it splits the sum). In a C probe (one thread, median of
+     * best times): 256 x 64 x 64 (the MNIST model's forward) 9.3-9.8 against 11.4-12.2 us, 64 x 64 x 256 (its
+     * backward) 9.6 against 14.0, 256 x 128 x 64 20.1 against 23.0; from n = 192, or with W of 1 MiB, OpenBLAS is as
+     * fast or faster. Every product of these shapes in the probe was bit-identical.
+     */
+    static boolean recurrentFits(int m, int n, int k) {
+        return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6;
+    }
+
+    /**
+     * C (m x n at {@code c[cAt ..]}, rows {@code ldc} apart) = W (m x k, row-major, all of {@code w}'s first
+     * elements) H (k x n at {@code h[hAt ..]}, rows {@code ldh} apart), plus C when {@code accumulate}: each element
+     * a chain of fused multiply-adds in k order, added to C at the end, as OpenBLAS's SkylakeX kernels compute it,
+     * without their packing of W and H on every call. For the shapes of {@link #recurrentFits}.
+     */
+    static void recurrent(OffHeap w, OffHeap h, long hAt, long ldh, OffHeap c, long cAt, long ldc, int m, int n,
+                          int k, boolean accumulate) {
+        recurrent(w.address(0, m, k, k), k, h.address(hAt, k, ldh, n), ldh, c.address(cAt, m, ldc, n), ldc, m, n, k,
+                accumulate);
+    }
+
+    private static native void recurrent(long w, long ldw, long h, long ldh, long c, long ldc, int m, int n, int k,
+                                         boolean accumulate);
 
     private static native void copy(long source, long strideA, long strideB, long strideC, long dst, int a, int b,
                                     int c);

@@ -35,9 +35,15 @@ class NativeGatesTest {
         LstmConfig noBias = LstmConfig.builder(2, 9).numLayers(3).bias(false).build();
         // Projected step by step in both paths (LstmKernel.projectsPerStep) at batch 67.
         LstmConfig narrowInput = LstmConfig.builder(40, 32).numLayers(2).build();
+        // The MNIST model: at batch 64 and 128 the native recurrent product runs (NativeGates.recurrentFits).
+        LstmConfig mnist = LstmConfig.builder(28, 64).numLayers(2).build();
+        LstmConfig mnistBi = LstmConfig.builder(28, 64).bidirectional(true).build();
         // Batch sizes (the native rows' lanes): 16 + 3, 3 (only the masked last lanes), 2 x 16, 40 = 2 x 16 + 8;
         // 67 = 64 (one block of four vectors) + 3, 83 = 64 + 16 + 3.
         return Stream.of(
+                Arguments.of(mnist, false, false, 64),
+                Arguments.of(mnist, true, true, 64),
+                Arguments.of(mnistBi, true, true, 128),
                 Arguments.of(narrowInput, false, true, 67),
                 Arguments.of(narrowInput, true, false, 67),
                 Arguments.of(uni, true, true, 83),
