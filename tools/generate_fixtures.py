@@ -92,6 +92,10 @@ CASES = [
          batch=64, grads=True),
     case("stepproj_bi_l1_lengths_f32", input_size=40, hidden=32, bidirectional=True, seq_len=4, batch=64,
          lengths=[1 + (7 * i) % 4 for i in range(64)], grads=True),
+    # issue 7: hidden 64 at batch 64, where the fast engine computes the recurrent products in its own native loop
+    # (NativeGates.recurrentFits), forward and backward
+    case("recurrent_uni_l1_h64_n64_state_f32", input_size=4, hidden=64, seq_len=3, batch=64, state=True,
+         grads=True),
 ]
 
 
