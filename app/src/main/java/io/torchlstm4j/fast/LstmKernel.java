@@ -59,6 +59,9 @@ final class LstmKernel<A> {
      */
     static final double SMALL_CALL_FLOPS = 1 << 28;
 
+    /** Smallest per-step input projection (FLOPs) for {@link #projectsPerStep} (the MNIST model's is 0.9 M). */
+    static final double STEP_PROJECTION_FLOPS = 1 << 19;
+
     private final LstmConfig config;
     private final Precision<A> num;
     private final DataType dataType;
@@ -275,9 +278,6 @@ final class LstmKernel<A> {
         return in < 64 && 2.0 * 4 * hidden * batch * in >= STEP_PROJECTION_FLOPS;
     }
 
-    /** Smallest per-step input projection (FLOPs) for {@link #projectsPerStep} (the MNIST model's is 0.9 M). */
-    static final double STEP_PROJECTION_FLOPS = 1 << 19;
-
     /** The input projection of step t, {@code W_ih x_t}, into the step's gate columns (overwritten). */
     private void projectStep(Weights w, OffHeap x, int in, int t, Direction d) {
         num.gemm(false, false, 4 * hidden, batch, in, w.wIh(), 0, in, x, (long) t * batch, columns, false, d.gates,
@@ -366,7 +366,7 @@ final class LstmKernel<A> {
             sum = num.alloc(4 * hidden);
         }
         num.put(sum, 0, d.biasSum, 0, 4 * hidden);
-        boolean recurrent = NativeGates.recurrentFits(4 * hidden, n, hOut);
+        boolean recurrent = smallSteps() && NativeGates.recurrentFits(4 * hidden, n, hOut);
         stepLoop(() -> {
             for (int s = 0; s < len; s++) {
                 int t = dir == 0 ? s : len - 1 - s;
@@ -417,7 +417,12 @@ final class LstmKernel<A> {
      * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
      */
     private void stepLoop(Runnable loop) {
-        onOneBlasThreadIf(2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS, loop);
+        onOneBlasThreadIf(smallSteps(), loop);
+    }
+
+    /** True when a step's recurrent GEMM is below {@value #SMALL_GEMM_FLOPS} FLOPs (one BLAS thread does it). */
+    private boolean smallSteps() {
+        return 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS;
     }
 
     private static void onOneBlasThreadIf(boolean small, Runnable task) {
@@ -518,7 +523,7 @@ final class LstmKernel<A> {
     private void nativeBackwardSteps(int dir, Direction d, OffHeap wHhT, OffHeap dy) {
         int n = batch;
         int len = steps;
-        boolean recurrent = NativeGates.recurrentFits(hOut, n, 4 * hidden);
+        boolean recurrent = smallSteps() && NativeGates.recurrentFits(hOut, n, 4 * hidden);
         stepLoop(() -> {
             for (int s = len - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : len - 1 - s;
