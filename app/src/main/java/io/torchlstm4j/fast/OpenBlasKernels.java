@@ -71,6 +71,12 @@ public final class OpenBlasKernels {
     private static int singleThreadedSections;
     /** OpenBLAS's thread count as this class last set it. */
     private static volatile int threadsNow = -1;
+    /**
+     * The C environment that {@link #reinitialise} installs for a moment, and its OPENBLAS_CORETYPE entry: held here
+     * only so that they are never freed (see there).
+     */
+    private static LongPointer switchedEnvironment;
+    private static BytePointer coreTypeSetting;
 
     private OpenBlasKernels() {
     }
@@ -331,9 +337,13 @@ public final class OpenBlasKernels {
         while (original != 0 && entries.get(count) != 0) {
             count++;
         }
-        try (LongPointer copy = new LongPointer(count + 2L);
-             BytePointer setting = new BytePointer("OPENBLAS_CORETYPE=" + coreType);
-             LongPointer function = new LongPointer(1)) {
+        // the copy and its new entry stay allocated for the life of the process (they are static): another thread
+        // may call getenv while the copy is installed and still be reading it after the original is back
+        LongPointer copy = new LongPointer(count + 2L);
+        BytePointer setting = new BytePointer("OPENBLAS_CORETYPE=" + coreType);
+        switchedEnvironment = copy;
+        coreTypeSetting = setting;
+        try (LongPointer function = new LongPointer(1)) {
             // getenv returns the first match, so an OPENBLAS_CORETYPE already in the environment is shadowed
             copy.put(0, setting.address());
             for (int i = 0; i < count; i++) {
