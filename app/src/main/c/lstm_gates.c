@@ -261,11 +261,11 @@ static inline __attribute__((always_inline)) void recurrent_block(const int R, c
         __m512 x[4];
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) {
-            x[v] = v == V - 1 ? _mm512_maskz_loadu_ps(k, hq + 16 * v) : _mm512_loadu_ps(hq + 16 * v);
+            x[v] = load(v == V - 1 ? k : (__mmask16) 0xFFFF, hq, 16 * v);
         }
 #pragma GCC unroll 4
         for (int i = 0; i < R; i++) {
-            __m512 b = _mm512_set1_ps(w[i * ldw + q]);
+            __m512 b = set1(w[i * ldw + q]);
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) {
                 acc[i][v] = _mm512_fmadd_ps(b, x[v], acc[i][v]);
@@ -278,8 +278,7 @@ static inline __attribute__((always_inline)) void recurrent_block(const int R, c
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) {
             __mmask16 lanesOf = v == V - 1 ? k : (__mmask16) 0xFFFF;
-            __m512 sum = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(lanesOf, ci + 16 * v)) : acc[i][v];
-            _mm512_mask_storeu_ps(ci + 16 * v, lanesOf, sum);
+            store(lanesOf, ci, 16 * v, accumulate ? _mm512_add_ps(acc[i][v], load(lanesOf, ci, 16 * v)) : acc[i][v]);
         }
     }
 }
