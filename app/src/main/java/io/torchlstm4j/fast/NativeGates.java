@@ -51,8 +51,12 @@ public final class NativeGates {
     private NativeGates() {
     }
 
-    /** True when the native gate math is loaded and checked, and the system property does not turn it off. */
-    static boolean enabled() {
+    /**
+     * True when the native gate math is loaded and checked, and the system property does not turn it off.
+     *
+     * @return whether a float32 layer without projections made now runs its gate math natively
+     */
+    public static boolean enabled() {
         return !"off".equalsIgnoreCase(System.getProperty(PROPERTY, "auto").trim()) && loaded();
     }
 

@@ -135,8 +135,8 @@ public final class OursWorker {
         info.put("nd4j.maxThreads", Integer.toString(Nd4j.getEnvironment().maxThreads()));
         info.put("nd4j.maxMasterThreads", Integer.toString(Nd4j.getEnvironment().maxMasterThreads()));
         info.put("OpenBLAS kernels (FAST engine)", OpenBlasKernels.status());
-        info.put("gate math (FAST engine, float32)", System.getProperty("torchlstm4j.native", "auto").equals("off")
-                ? "Java loops (-Dtorchlstm4j.native=off)" : "native: " + NativeGates.status());
+        info.put("gate math (FAST engine, float32)", (NativeGates.enabled() ? "native" : "Java loops")
+                + " (library: " + NativeGates.status() + ")");
         info.put("measured sgemm 1024^3 through those kernels", String.format(Locale.ROOT,
                 "%.0f GFLOP/s (best of 5; a practical peak, since the reported clock omits boost)", sgemmGflops()));
         return info;
