@@ -12,7 +12,9 @@
 #include <immintrin.h>
 #include <jni.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define F(address) ((float *) (intptr_t) (address))
 
@@ -311,4 +313,32 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_recurrent(JNIEnv *en
     for (; r < m; r++) {
         recurrent_rows(1, F(w) + r * ldw, ldw, F(h), ldh, F(c) + r * ldc, ldc, n, K, accumulate);
     }
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/*
+ * bytes of fresh memory, 64-byte aligned, its whole pages already faulted in, writable, by one system call
+ * (madvise(MADV_POPULATE_WRITE), Linux 5.14+) rather than by a page fault at the first write to each page; where
+ * the kernel refuses that (older kernels), the pages are faulted in by those writes as usual. Not zeroed. Returns the
+ * address, or 0 when malloc fails. Freed by release.
+ */
+JNIEXPORT jlong JNICALL Java_io_torchlstm4j_fast_NativeGates_allocate(JNIEnv *env, jclass cls, jlong bytes) {
+    void *memory = NULL;
+    if (bytes <= 0 || posix_memalign(&memory, 64, (size_t) bytes) != 0) {
+        return 0;
+    }
+    uintptr_t page = 4096;
+    uintptr_t first = ((uintptr_t) memory + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t) memory + (uintptr_t) bytes) & ~(page - 1);
+    if (end > first) {
+        madvise((void *) first, end - first, MADV_POPULATE_WRITE);
+    }
+    return (jlong) (intptr_t) memory;
+}
+
+JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_release(JNIEnv *env, jclass cls, jlong address) {
+    free((void *) (intptr_t) address);
 }

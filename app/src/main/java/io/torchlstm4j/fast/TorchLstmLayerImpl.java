@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
  * The runtime of {@link TorchLstmLayer}: the DL4J layer contract (activate, backprop, rnnTimeStep, masks) on top of
@@ -116,6 +117,15 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      * output is a (L, N, D * H_out) view of a fresh array. Call outside any workspace.
      */
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+        return forward(input, h0, c0, lengths, training, length -> NativeGates.uninitialized(dataType, length));
+    }
+
+    /**
+     * As {@link #forward(INDArray, INDArray, INDArray, int[], boolean)}, with the memory of the results from
+     * {@code allocate} (a vector of the given length, written whole here): tests pass memory filled with NaN.
+     */
+    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training,
+                       LongFunction<INDArray> allocate) {
         int steps = Math.toIntExact(input.size(0));
         int n = Math.toIntExact(input.size(1));
         kernel().prepare(canonicalInputs.of(input));
@@ -123,8 +133,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             results = new Results(config(), steps, n);
         }
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
-        // fresh native memory costs far more per allocation than the copies here
-        INDArray all = Nd4j.createUninitialized(dataType, results.length);
+        // fresh native memory costs far more per allocation than the copies here (see NativeGates.uninitialized)
+        INDArray all = allocate.apply(results.length);
         kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, all);
         storedInput = null;
         OffHeap memory = new OffHeap(all);

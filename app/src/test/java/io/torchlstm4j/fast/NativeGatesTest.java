@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -164,6 +165,109 @@ class NativeGatesTest {
                 "float64 is left to ND4J");
         assertThrows(IllegalStateException.class,
                 () -> NativeGates.copy(offset, new OffHeap(Nd4j.zeros(DataType.FLOAT, 59))), "a target too small");
+    }
+
+    static Stream<Arguments> resultMemory() {
+        return Stream.of(
+                // the MNIST model at batch 64: 523 KiB of results, in NativeGates.uninitialized's own memory
+                Arguments.of(LstmConfig.builder(28, 64).numLayers(2).build(), DataType.FLOAT, 64),
+                Arguments.of(LstmConfig.builder(3, 16).numLayers(2).bidirectional(true).build(), DataType.FLOAT, 19),
+                Arguments.of(LstmConfig.builder(4, 12).numLayers(2).bidirectional(true).projSize(5).build(),
+                        DataType.FLOAT, 7),
+                Arguments.of(LstmConfig.builder(6, 40).bidirectional(true).build(), DataType.DOUBLE, 50));
+    }
+
+    /**
+     * The results' memory is not initialised ({@link NativeGates#uninitialized}): given memory full of NaN, the
+     * forward still gives exactly what it gives on fresh memory, so it writes every element of output, h_n and c_n,
+     * padded steps included.
+     */
+    @ParameterizedTest(name = "{0} {1} batch={2}")
+    @MethodSource("resultMemory")
+    void theForwardWritesEveryElementOfItsResults(LstmConfig config, DataType type, int batch) {
+        FastEngine engine = new FastEngine(config, type, 17);
+        TorchLstmLayerImpl layer = FastLstm.layer(engine.network(), "", config);
+        Random r = new Random(5);
+        int steps = 9;
+        INDArray input = FastEngineTest.Case.random(r, type, steps, batch, config.inputSize());
+        INDArray h0 = FastEngineTest.Case.random(r, type, config.stateLayers(), batch, config.outputSize());
+        INDArray c0 = FastEngineTest.Case.random(r, type, config.stateLayers(), batch, config.hiddenSize());
+        int[] lengths = new int[batch];
+        for (int s = 0; s < batch; s++) {
+            lengths[s] = 1 + r.nextInt(steps);
+        }
+        lengths[0] = steps;
+        for (int[] l : new int[][] {null, lengths}) {
+            for (boolean training : new boolean[] {false, true}) {
+                String what = (l == null ? "full length" : "lengths") + ", training=" + training + ": ";
+                LstmOutput expected = engine.forward(input, h0, c0, l, training);
+                LstmOutput poisoned;
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    poisoned = layer.forward(input, h0, c0, l, training,
+                            length -> Nd4j.valueArrayOf(new long[] {length}, Double.NaN, type));
+                }
+                assertDoubleBits(expected.output(), poisoned.output(), what + "output");
+                assertDoubleBits(expected.hN(), poisoned.hN(), what + "h_n");
+                assertDoubleBits(expected.cN(), poisoned.cN(), what + "c_n");
+                assertFalse(poisoned.output().isNaN().any(), what + "NaN in the output");
+            }
+        }
+    }
+
+    @Test
+    void uninitializedArraysAreOrdinaryArraysAndTheirMemoryIsFreedWhenUnreachable() throws InterruptedException {
+        assumeTrue(NativeGates.enabled(), "native library not available: " + NativeGates.status());
+        long settled = settledOwnedBytes();
+        long length = NativeGates.OWN_MEMORY_BYTES / 4 * 16;
+        INDArray a = NativeGates.uninitialized(DataType.FLOAT, length);
+        assertEquals(settled + length * 4, NativeGates.ownedBytes(), "allocated by NativeGates");
+        assertEquals(DataType.FLOAT, a.dataType());
+        assertArrayEquals(new long[] {length}, a.shape());
+        a.assign(Nd4j.arange(length).castTo(DataType.FLOAT));
+        INDArray view = a.reshape(16, length / 16).get(NDArrayIndex.point(3), NDArrayIndex.interval(2, 5));
+        assertArrayEquals(new float[] {3 * (length / 16) + 2, 3 * (length / 16) + 3, 3 * (length / 16) + 4},
+                view.toFloatVector());
+        view.addi(1000f);
+        assertEquals(3 * (length / 16) + 1003, a.getFloat(3 * (length / 16) + 3), "a view shares the memory");
+        INDArray d = NativeGates.uninitialized(DataType.DOUBLE, length);
+        d.assign(2.5);
+        assertEquals(2.5 * length, d.sumNumber().doubleValue());
+        assertEquals(settled + length * 12, NativeGates.ownedBytes());
+        INDArray small = NativeGates.uninitialized(DataType.FLOAT, 100);
+        assertEquals(settled + length * 12, NativeGates.ownedBytes(), "small arrays are ND4J's");
+        assertEquals(100, small.length());
+        // only the view keeps the first array's memory now
+        a = null;
+        d = null;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (NativeGates.ownedBytes() > settled + length * 4 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(settled + length * 4, NativeGates.ownedBytes(), "the float64 array's memory was freed");
+        assertEquals(3 * (length / 16) + 1003, view.getFloat(1), "the view still reads the first array's memory");
+        view = null;
+        while (NativeGates.ownedBytes() > settled && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(NativeGates.ownedBytes() <= settled, "the first array's memory was freed with its last view");
+    }
+
+    /** {@link NativeGates#ownedBytes} once garbage collection no longer lowers it (earlier tests' results). */
+    private static long settledOwnedBytes() throws InterruptedException {
+        long previous = -1;
+        for (int i = 0; i < 50 && NativeGates.ownedBytes() != previous; i++) {
+            previous = NativeGates.ownedBytes();
+            System.gc();
+            Thread.sleep(50);
+        }
+        return NativeGates.ownedBytes();
+    }
+
+    private static void assertDoubleBits(INDArray expected, INDArray actual, String what) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
+        assertArrayEquals(expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), what);
     }
 
     /** An engine with the same seed each time, with the native gate math allowed or turned off. */
