@@ -77,6 +77,8 @@ public final class OpenBlasKernels {
      */
     private static LongPointer switchedEnvironment;
     private static BytePointer coreTypeSetting;
+    /** {@link #libraryImage()}'s answer once read (an empty array: not mapped); guarded by the class lock. */
+    private static long[] libraryImage;
 
     private OpenBlasKernels() {
     }
@@ -284,35 +286,73 @@ public final class OpenBlasKernels {
      * after them, which holds its .bss), and so not in another copy of OpenBLAS.
      */
     private static boolean insideLibrary(List<Long> addresses) throws IOException {
-        long start = -1;
-        long end = -1;
-        List<long[]> anonymous = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            String[] fields = line.trim().split("\\s+");
-            String[] range = fields[0].split("-");
-            long from = Long.parseUnsignedLong(range[0], 16);
-            long to = Long.parseUnsignedLong(range[1], 16);
-            if (fields.length >= 6 && fields[5].contains(LIBRARY)) {
-                start = start == -1 || Long.compareUnsigned(from, start) < 0 ? from : start;
-                end = end == -1 || Long.compareUnsigned(to, end) > 0 ? to : end;
-            } else if (fields.length < 6) {
-                anonymous.add(new long[] {from, to});
-            }
-        }
-        if (start == -1) {
+        long[] image = libraryImage();
+        if (image == null) {
             return false;
         }
-        for (long[] range : anonymous) {
-            if (range[0] == end) {
-                end = range[1];
-            }
-        }
         for (long address : addresses) {
-            if (Long.compareUnsigned(address, start) < 0 || Long.compareUnsigned(address, end) >= 0) {
+            if (Long.compareUnsigned(address, image[0]) < 0 || Long.compareUnsigned(address, image[1]) >= 0) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * [start, end) of libopenblas_nolapack's image in /proc/self/maps, or null when it is not mapped; read once (the
+     * library stays loaded). Each line is "start-end perms offset device inode [path]"; parsed by hand, since a
+     * regular-expression split of its 1,500-odd lines cost about 10 ms of start-up.
+     */
+    private static long[] libraryImage() throws IOException {
+        long[] image = libraryImage;
+        if (image != null) {
+            return image.length == 0 ? null : image;
+        }
+        long start = -1;
+        long end = -1;
+        List<long[]> anonymous = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash < 0 || space < dash) {
+                continue;
+            }
+            long from = Long.parseUnsignedLong(line, 0, dash, 16);
+            long to = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            String path = pathField(line, space);
+            if (path.contains(LIBRARY)) {
+                start = start == -1 || Long.compareUnsigned(from, start) < 0 ? from : start;
+                end = end == -1 || Long.compareUnsigned(to, end) > 0 ? to : end;
+            } else if (path.isEmpty()) {
+                anonymous.add(new long[] {from, to});
+            }
+        }
+        if (start != -1) {
+            for (long[] range : anonymous) {
+                if (range[0] == end) {
+                    end = range[1];
+                }
+            }
+        }
+        libraryImage = start == -1 ? new long[0] : new long[] {start, end};
+        return start == -1 ? null : libraryImage;
+    }
+
+    /** The sixth whitespace-separated field of a maps line (the path), or "" when the line has five. */
+    private static String pathField(String line, int from) {
+        int at = from;
+        for (int field = 1; field < 5; field++) {
+            while (at < line.length() && line.charAt(at) == ' ') {
+                at++;
+            }
+            while (at < line.length() && line.charAt(at) != ' ') {
+                at++;
+            }
+        }
+        while (at < line.length() && Character.isWhitespace(line.charAt(at))) {
+            at++;
+        }
+        return line.substring(at).trim();
     }
 
     /** The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line). */

@@ -27,12 +27,23 @@ public final class TorchInit {
         return params;
     }
 
-    /** An array of {@code shape} drawn from U(-bound, bound). */
+    /**
+     * An array of {@code shape} drawn from U(-bound, bound): doubles, rounded to the nearest float for a FLOAT array,
+     * which is made from floats directly (ND4J's cast op would add its first-use set-up to start-up).
+     */
     public static INDArray uniform(SplittableRandom random, double bound, DataType dataType, long... shape) {
         long n = 1;
         for (long d : shape) n *= d;
-        double[] values = new double[Math.toIntExact(n)];
-        for (int i = 0; i < values.length; i++) {
+        int count = Math.toIntExact(n);
+        if (dataType == DataType.FLOAT) {
+            float[] values = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = (float) random.nextDouble(-bound, bound);
+            }
+            return Nd4j.create(values, shape, DataType.FLOAT);
+        }
+        double[] values = new double[count];
+        for (int i = 0; i < count; i++) {
             values[i] = random.nextDouble(-bound, bound);
         }
         return Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
