@@ -31,7 +31,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * This project's side of the benchmark: the variant is an {@link Engine} name.
+ * This project's side of the benchmark: the variant is an {@link Engine} name, or {@value #WITHOUT_LSTM} for the
+ * classifiers with their LSTM taken out (the start-up table's floor: DL4J and ND4J before any LSTM).
  *
  * <ul>
  *   <li>classifier_train / classifier_forward: a DL4J ComputationGraph built with {@link LstmLayers} (input NCW,
@@ -44,6 +45,9 @@ import java.util.Properties;
  */
 public final class OursWorker {
 
+    /** The variant of the classifier without its LSTM (start-up table only). */
+    static final String WITHOUT_LSTM = "WITHOUT_LSTM";
+
     private static final String LSTM_PREFIX = "lstm_";
     private static final long SEED = 1;
 
@@ -55,8 +59,20 @@ public final class OursWorker {
     }
 
     private static Worker.Workload create(Spec spec) {
-        Engine engine = Engine.valueOf(spec.variant());
         Nd4j.getRandom().setSeed(SEED);
+        if (spec.variant().equals(WITHOUT_LSTM)) {
+            ComputationGraph net = classifierWithoutLstm(spec);
+            INDArray x = Nd4j.rand(DataType.FLOAT, spec.batch(), spec.inputSize(), spec.seqLen());
+            return switch (spec.kind()) {
+                case "classifier_forward" -> () -> net.output(x);
+                case "classifier_train" -> {
+                    INDArray[] y = {oneHotLabels(spec)};
+                    yield () -> net.fit(new INDArray[] {x}, y);
+                }
+                default -> throw new IllegalArgumentException(WITHOUT_LSTM + " has classifiers only, not " + spec.kind());
+            };
+        }
+        Engine engine = Engine.valueOf(spec.variant());
         return switch (spec.kind()) {
             case "classifier_train" -> {
                 ComputationGraph net = classifier(spec, engine);
@@ -91,6 +107,26 @@ public final class OursWorker {
     private static LstmConfig config(Spec spec) {
         return LstmConfig.builder(spec.inputSize(), spec.hiddenSize()).numLayers(spec.numLayers())
                 .bidirectional(spec.bidirectional()).batchFirst(spec.batchFirst()).build();
+    }
+
+    /**
+     * The classifier with its LSTM taken out: the input's last step straight into the Linear + softmax layer, Adam.
+     * Launched for the start-up table only: what DL4J and ND4J cost before any LSTM.
+     */
+    static ComputationGraph classifierWithoutLstm(Spec spec) {
+        ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
+                .seed(SEED)
+                .dataType(DataType.FLOAT)
+                .updater(new Adam(spec.learningRate()))
+                .graphBuilder()
+                .addInputs("x");
+        graph.addVertex("last", new LastTimeStepVertex("x"), "x");
+        graph.addLayer("fc", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nIn(spec.inputSize()).nOut(spec.classes()).activation(Activation.SOFTMAX).build(), "last");
+        graph.setOutputs("fc");
+        ComputationGraph net = new ComputationGraph(graph.build());
+        net.init();
+        return net;
     }
 
     /** LSTM, output at the last step, Linear + softmax cross-entropy, Adam: the tutorial's MNIST classifier. */
