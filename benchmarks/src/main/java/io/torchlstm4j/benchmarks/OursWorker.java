@@ -60,19 +60,10 @@ public final class OursWorker {
 
     private static Worker.Workload create(Spec spec) {
         Nd4j.getRandom().setSeed(SEED);
-        if (spec.variant().equals(WITHOUT_LSTM)) {
-            ComputationGraph net = classifierWithoutLstm(spec);
-            INDArray x = Nd4j.rand(DataType.FLOAT, spec.batch(), spec.inputSize(), spec.seqLen());
-            return switch (spec.kind()) {
-                case "classifier_forward" -> () -> net.output(x);
-                case "classifier_train" -> {
-                    INDArray[] y = {oneHotLabels(spec)};
-                    yield () -> net.fit(new INDArray[] {x}, y);
-                }
-                default -> throw new IllegalArgumentException(WITHOUT_LSTM + " has classifiers only, not " + spec.kind());
-            };
+        Engine engine = spec.variant().equals(WITHOUT_LSTM) ? null : Engine.valueOf(spec.variant());
+        if (engine == null && !spec.kind().startsWith("classifier_")) {
+            throw new IllegalArgumentException(WITHOUT_LSTM + " has classifiers only, not " + spec.kind());
         }
-        Engine engine = Engine.valueOf(spec.variant());
         return switch (spec.kind()) {
             case "classifier_train" -> {
                 ComputationGraph net = classifier(spec, engine);
@@ -110,26 +101,10 @@ public final class OursWorker {
     }
 
     /**
-     * The classifier with its LSTM taken out: the input's last step straight into the Linear + softmax layer, Adam.
-     * Launched for the start-up table only: what DL4J and ND4J cost before any LSTM.
+     * LSTM, output at the last step, Linear + softmax cross-entropy, Adam: the tutorial's MNIST classifier. Without
+     * an engine (null) the LSTM is taken out and the input's last step goes straight into the Linear layer: the
+     * start-up table's floor, what DL4J and ND4J cost before any LSTM.
      */
-    static ComputationGraph classifierWithoutLstm(Spec spec) {
-        ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
-                .seed(SEED)
-                .dataType(DataType.FLOAT)
-                .updater(new Adam(spec.learningRate()))
-                .graphBuilder()
-                .addInputs("x");
-        graph.addVertex("last", new LastTimeStepVertex("x"), "x");
-        graph.addLayer("fc", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .nIn(spec.inputSize()).nOut(spec.classes()).activation(Activation.SOFTMAX).build(), "last");
-        graph.setOutputs("fc");
-        ComputationGraph net = new ComputationGraph(graph.build());
-        net.init();
-        return net;
-    }
-
-    /** LSTM, output at the last step, Linear + softmax cross-entropy, Adam: the tutorial's MNIST classifier. */
     static ComputationGraph classifier(Spec spec, Engine engine) {
         LstmConfig config = config(spec);
         ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
@@ -138,15 +113,17 @@ public final class OursWorker {
                 .updater(new Adam(spec.learningRate()))
                 .graphBuilder()
                 .addInputs("x");
-        String lstmOut = LstmLayers.addTo(graph, "x", config, engine, LSTM_PREFIX);
+        String lstmOut = engine == null ? "x" : LstmLayers.addTo(graph, "x", config, engine, LSTM_PREFIX);
+        long features = engine == null ? config.inputSize() : (long) config.numDirections() * config.outputSize();
         graph.addVertex("last", new LastTimeStepVertex("x"), lstmOut);
         graph.addLayer("fc", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .nIn(config.numDirections() * config.outputSize()).nOut(spec.classes())
-                .activation(Activation.SOFTMAX).build(), "last");
+                .nIn(features).nOut(spec.classes()).activation(Activation.SOFTMAX).build(), "last");
         graph.setOutputs("fc");
         ComputationGraph net = new ComputationGraph(graph.build());
         net.init();
-        LstmLayers.initLikeTorch(net, LSTM_PREFIX, config, engine, SEED);
+        if (engine != null) {
+            LstmLayers.initLikeTorch(net, LSTM_PREFIX, config, engine, SEED);
+        }
         return net;
     }
 
