@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * self-check on load holds the library to that, and {@code NativeGatesTest} does so over whole networks. Every
  * buffer's bounds are checked here, in Java, before each call.
  *
- * <p>The same library copies the kernel's input from a permuted view ({@link #copy}) and computes a step's
+ * <p>The same library allocates the fast engine's result memory with its pages faulted in at once
+ * ({@link #uninitialized}), copies the kernel's input from a permuted view ({@link #copy}) and computes a step's
  * recurrent product for the shapes where OpenBLAS's packing of both operands on every call costs more than the
  * product ({@link #recurrentFits}), accumulating each element in the order OpenBLAS's SkylakeX kernels do, so
  * bit-identical to them (NativeGatesTest runs the MNIST model both ways).
@@ -238,18 +239,19 @@ public final class NativeGates {
      *
      * <p>Why: ND4J's {@code createUninitialized} zeroes its memory, which page-faults in every page of a fresh
      * allocation, and the fast engine's forward returns fresh memory on every call (ND4J frees the last call's only
-     * when the garbage collector runs). On this project's benchmark machine (a virtual machine) a page fault costs
-     * 12-13 us against 6.5 us per page populated in one call (C probe, 512 KiB): for the MNIST model's 523 KiB about
-     * 0.8 ms of a 2-3 ms forward. On memory already faulted in, the call costs about 8 us per 523 KiB.
+     * when the garbage collector runs). On this project's benchmark machine (a virtual machine), for the MNIST
+     * model's 523 KiB (C probe): 1365 us of writes that fault page by page, against 91 us to populate and 579 us for
+     * the first writes; about 0.7 ms of a 2-3 ms forward. On memory already faulted in, the call costs about 8 us.
      *
      * <p>Below {@value #OWN_MEMORY_BYTES} bytes, where the library is not {@link #enabled()}, or for data types other
-     * than float32 and float64, this is {@code Nd4j.createUninitialized}: for the tutorial's LSTM (6 KiB) the system
-     * call and the Cleaner cost more than they save (its forward was 3-6% slower with them in a benchmark run).
+     * than float32 and float64, this is {@code Nd4j.createUninitialized}: for the tutorial's LSTM (6 KiB of results)
+     * the system call and the Cleaner cost more than they save (its adapter overhead went from +2.8% to +6.4-6.7% in
+     * benchmark runs with them).
      */
     static INDArray uninitialized(DataType dataType, long length) {
-        boolean own = enabled() && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
-                && length * dataType.width() >= OWN_MEMORY_BYTES;
         long bytes = length * dataType.width();
+        boolean own = enabled() && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
+                && bytes >= OWN_MEMORY_BYTES;
         long address = own ? allocate(bytes) : 0;
         if (address == 0) {
             return Nd4j.createUninitialized(dataType, length);
