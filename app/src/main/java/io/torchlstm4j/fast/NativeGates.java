@@ -21,7 +21,8 @@ import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The float32 gate math of one LSTM step, forward or backward, in native code ({@code app/src/main/c/lstm_gates.c},
@@ -60,7 +61,8 @@ public final class NativeGates {
     static final long OWN_MEMORY_BYTES = 64 * 1024;
     /** Frees the memory of {@link #uninitialized} arrays once their data buffer is unreachable. */
     private static final Cleaner RELEASER = Cleaner.create();
-    private static final AtomicLong OWNED_BYTES = new AtomicLong();
+    /** The addresses of {@link #uninitialized} memory not freed yet (for tests). */
+    private static final Set<Long> LIVE = ConcurrentHashMap.newKeySet();
 
     private NativeGates() {
     }
@@ -256,7 +258,7 @@ public final class NativeGates {
         if (address == 0) {
             return Nd4j.createUninitialized(dataType, length);
         }
-        OWNED_BYTES.addAndGet(bytes);
+        LIVE.add(address);
         try {
             DataBuffer buffer;
             if (dataType == DataType.FLOAT) {
@@ -266,22 +268,22 @@ public final class NativeGates {
                 DoublePointer pointer = new DoublePointer(new PagedPointer(address)).capacity(length).limit(length);
                 buffer = Nd4j.createBuffer(pointer, dataType, length, DoubleIndexer.create(pointer));
             }
-            RELEASER.register(buffer, () -> release(address, bytes));
+            RELEASER.register(buffer, () -> free(address));
             return Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
         } catch (RuntimeException | Error e) {
-            release(address, bytes);
+            free(address);
             throw e;
         }
     }
 
-    private static void release(long address, long bytes) {
+    private static void free(long address) {
+        LIVE.remove(address);
         release(address);
-        OWNED_BYTES.addAndGet(-bytes);
     }
 
-    /** Bytes of {@link #uninitialized} memory not freed yet (for tests). */
-    static long ownedBytes() {
-        return OWNED_BYTES.get();
+    /** True when {@code address} starts memory of {@link #uninitialized} that is not freed yet (for tests). */
+    static boolean isLive(long address) {
+        return LIVE.contains(address);
     }
 
     private static native long allocate(long bytes);

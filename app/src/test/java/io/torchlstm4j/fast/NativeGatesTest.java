@@ -217,10 +217,10 @@ class NativeGatesTest {
     @Test
     void uninitializedArraysAreOrdinaryArraysAndTheirMemoryIsFreedWhenUnreachable() throws InterruptedException {
         assumeTrue(NativeGates.enabled(), "native library not available: " + NativeGates.status());
-        long settled = settledOwnedBytes();
         long length = NativeGates.OWN_MEMORY_BYTES / 4 * 16;
         INDArray a = NativeGates.uninitialized(DataType.FLOAT, length);
-        assertEquals(settled + length * 4, NativeGates.ownedBytes(), "allocated by NativeGates");
+        long aAddress = a.data().addressPointer().address();
+        assertTrue(NativeGates.isLive(aAddress), "allocated by NativeGates");
         assertEquals(DataType.FLOAT, a.dataType());
         assertArrayEquals(new long[] {length}, a.shape());
         a.assign(Nd4j.arange(length).castTo(DataType.FLOAT));
@@ -230,39 +230,30 @@ class NativeGatesTest {
         view.addi(1000f);
         assertEquals(3 * (length / 16) + 1003, a.getFloat(3 * (length / 16) + 3), "a view shares the memory");
         INDArray d = NativeGates.uninitialized(DataType.DOUBLE, length);
+        long dAddress = d.data().addressPointer().address();
+        assertTrue(NativeGates.isLive(dAddress));
         d.assign(2.5);
         assertEquals(2.5 * length, d.sumNumber().doubleValue());
-        assertEquals(settled + length * 12, NativeGates.ownedBytes());
         INDArray small = NativeGates.uninitialized(DataType.FLOAT, 100);
-        assertEquals(settled + length * 12, NativeGates.ownedBytes(), "small arrays are ND4J's");
+        assertFalse(NativeGates.isLive(small.data().addressPointer().address()), "small arrays are ND4J's");
         assertEquals(100, small.length());
         // only the view keeps the first array's memory now
         a = null;
         d = null;
         long deadline = System.nanoTime() + 30_000_000_000L;
-        while (NativeGates.ownedBytes() > settled + length * 4 && System.nanoTime() < deadline) {
+        while (NativeGates.isLive(dAddress) && System.nanoTime() < deadline) {
             System.gc();
             Thread.sleep(20);
         }
-        assertEquals(settled + length * 4, NativeGates.ownedBytes(), "the float64 array's memory was freed");
+        assertFalse(NativeGates.isLive(dAddress), "the float64 array's memory was freed");
+        assertTrue(NativeGates.isLive(aAddress), "the view keeps the first array's memory");
         assertEquals(3 * (length / 16) + 1003, view.getFloat(1), "the view still reads the first array's memory");
         view = null;
-        while (NativeGates.ownedBytes() > settled && System.nanoTime() < deadline) {
+        while (NativeGates.isLive(aAddress) && System.nanoTime() < deadline) {
             System.gc();
             Thread.sleep(20);
         }
-        assertTrue(NativeGates.ownedBytes() <= settled, "the first array's memory was freed with its last view");
-    }
-
-    /** {@link NativeGates#ownedBytes} once garbage collection no longer lowers it (earlier tests' results). */
-    private static long settledOwnedBytes() throws InterruptedException {
-        long previous = -1;
-        for (int i = 0; i < 50 && NativeGates.ownedBytes() != previous; i++) {
-            previous = NativeGates.ownedBytes();
-            System.gc();
-            Thread.sleep(50);
-        }
-        return NativeGates.ownedBytes();
+        assertFalse(NativeGates.isLive(aAddress), "the first array's memory was freed with its last view");
     }
 
     private static void assertDoubleBits(INDArray expected, INDArray actual, String what) {
