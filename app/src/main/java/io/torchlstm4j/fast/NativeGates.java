@@ -268,8 +268,10 @@ public final class NativeGates {
                 DoublePointer pointer = new DoublePointer(new PagedPointer(address)).capacity(length).limit(length);
                 buffer = Nd4j.createBuffer(pointer, dataType, length, DoubleIndexer.create(pointer));
             }
+            INDArray array = Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
+            // registered last: a failure before this point frees the memory below, and only once
             RELEASER.register(buffer, () -> free(address));
-            return Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
+            return array;
         } catch (RuntimeException | Error e) {
             free(address);
             throw e;
