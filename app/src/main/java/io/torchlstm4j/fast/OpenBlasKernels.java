@@ -77,7 +77,7 @@ public final class OpenBlasKernels {
      */
     private static LongPointer switchedEnvironment;
     private static BytePointer coreTypeSetting;
-    /** {@link #libraryImage()}'s answer once read (an empty array: not mapped); guarded by the class lock. */
+    /** {@link #libraryImage()}'s answer once read; guarded by the class lock. */
     private static long[] libraryImage;
 
     private OpenBlasKernels() {
@@ -287,7 +287,7 @@ public final class OpenBlasKernels {
      */
     private static boolean insideLibrary(List<Long> addresses) throws IOException {
         long[] image = libraryImage();
-        if (image == null) {
+        if (image.length == 0) {
             return false;
         }
         for (long address : addresses) {
@@ -299,14 +299,13 @@ public final class OpenBlasKernels {
     }
 
     /**
-     * [start, end) of libopenblas_nolapack's image in /proc/self/maps, or null when it is not mapped; read once (the
+     * [start, end) of libopenblas_nolapack's image in /proc/self/maps, or {} when it is not mapped; read once (the
      * library stays loaded). Each line is "start-end perms offset device inode [path]"; parsed by hand, since a
      * regular-expression split of its 1,500-odd lines cost about 10 ms of start-up.
      */
     private static long[] libraryImage() throws IOException {
-        long[] image = libraryImage;
-        if (image != null) {
-            return image.length == 0 ? null : image;
+        if (libraryImage != null) {
+            return libraryImage;
         }
         long start = -1;
         long end = -1;
@@ -335,7 +334,7 @@ public final class OpenBlasKernels {
             }
         }
         libraryImage = start == -1 ? new long[0] : new long[] {start, end};
-        return start == -1 ? null : libraryImage;
+        return libraryImage;
     }
 
     /** The sixth whitespace-separated field of a maps line (the path), or "" when the line has five. */

@@ -1,6 +1,7 @@
 package io.torchlstm4j.weights;
 
 import io.torchlstm4j.LstmConfig;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -34,18 +35,11 @@ public final class TorchInit {
     public static INDArray uniform(SplittableRandom random, double bound, DataType dataType, long... shape) {
         long n = 1;
         for (long d : shape) n *= d;
-        int count = Math.toIntExact(n);
-        if (dataType == DataType.FLOAT) {
-            float[] values = new float[count];
-            for (int i = 0; i < count; i++) {
-                values[i] = (float) random.nextDouble(-bound, bound);
-            }
-            return Nd4j.create(values, shape, DataType.FLOAT);
-        }
-        double[] values = new double[count];
-        for (int i = 0; i < count; i++) {
+        double[] values = new double[Math.toIntExact(n)];
+        for (int i = 0; i < values.length; i++) {
             values[i] = random.nextDouble(-bound, bound);
         }
-        return Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
+        return dataType == DataType.FLOAT ? Nd4j.create(ArrayUtil.toFloats(values), shape, DataType.FLOAT)
+                : Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
     }
 }
