@@ -208,7 +208,7 @@ public final class Main implements Callable<Integer> {
         for (String engine : Case.ENGINES) {
             implementations.put("TorchLSTM4j " + engine, withLaunch(oursCommand(), steps, engine));
         }
-        implementations.put(Report.WITHOUT_LSTM, withLaunch(oursCommand(), steps, OursWorker.WITHOUT_LSTM));
+        implementations.put(Report.WITHOUT_LSTM_ROW, withLaunch(oursCommand(), steps, OursWorker.WITHOUT_LSTM));
         for (int i = 0; i < count; i++) {
             System.err.printf("launch %d/%d (start-up and peak memory, %d training steps)%n", i + 1, count, steps);
             for (Map.Entry<String, List<String>> impl : implementations.entrySet()) {

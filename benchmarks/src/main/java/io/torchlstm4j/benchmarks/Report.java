@@ -21,7 +21,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
               int launches, int launchSteps, String commandLine, Instant start, Duration took, String load) {
 
     /** The start-up table's row of the classifier without its LSTM. */
-    static final String WITHOUT_LSTM = "DL4J classifier without the LSTM";
+    static final String WITHOUT_LSTM_ROW = "DL4J classifier without the LSTM";
 
     /** The whole BENCHMARKS.md. */
     String document() {
@@ -92,7 +92,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "shown): seconds from process start to the end of the first forward of the MNIST classifier "
                 + "(JVM or Python start, imports, native loading, model build), then " + launchSteps
                 + " training steps; peak resident memory is VmHWM of /proc/self/status at the end. \""
-                + WITHOUT_LSTM + "\" is the same classifier with its LSTM taken out (the input's last step straight "
+                + WITHOUT_LSTM_ROW + "\" is the same classifier with its LSTM taken out (the input's last step straight "
                 + "into the softmax layer, in our worker): what DL4J and ND4J cost before any LSTM.\n"
                 + "- n/a: the implementation does not exist (yet), with the reason it gave.\n";
     }
@@ -232,7 +232,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
     private List<String> launchImplementations() {
         List<String> names = new ArrayList<>(List.of("PyTorch", "DJL"));
         Case.ENGINES.forEach(e -> names.add("TorchLSTM4j " + e));
-        names.add(WITHOUT_LSTM);
+        names.add(WITHOUT_LSTM_ROW);
         return names;
     }
 

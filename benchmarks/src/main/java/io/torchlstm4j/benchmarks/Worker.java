@@ -48,7 +48,7 @@ final class Worker {
     }
 
     private final Factory factory;
-    /** Made on the first {@code info} command only: launch mode times start-up, not this report's probes. */
+    /** Made when an {@code info} command asks, never at start: launch mode times start-up, not this report's probes. */
     private final Supplier<Map<String, String>> info;
     private final PrintStream protocol;
 
