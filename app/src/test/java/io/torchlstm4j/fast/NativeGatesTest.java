@@ -206,9 +206,9 @@ class NativeGatesTest {
                     poisoned = layer.forward(input, h0, c0, l, training,
                             length -> Nd4j.valueArrayOf(new long[] {length}, Double.NaN, type));
                 }
-                assertDoubleBits(expected.output(), poisoned.output(), what + "output");
-                assertDoubleBits(expected.hN(), poisoned.hN(), what + "h_n");
-                assertDoubleBits(expected.cN(), poisoned.cN(), what + "c_n");
+                assertBits(expected.output(), poisoned.output(), what + "output");
+                assertBits(expected.hN(), poisoned.hN(), what + "h_n");
+                assertBits(expected.cN(), poisoned.cN(), what + "c_n");
                 assertFalse(poisoned.output().isNaN().any(), what + "NaN in the output");
             }
         }
@@ -256,11 +256,6 @@ class NativeGatesTest {
         assertFalse(NativeGates.isLive(aAddress), "the first array's memory was freed with its last view");
     }
 
-    private static void assertDoubleBits(INDArray expected, INDArray actual, String what) {
-        assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
-        assertArrayEquals(expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), what);
-    }
-
     /** An engine with the same seed each time, with the native gate math allowed or turned off. */
     private static FastEngine engine(LstmConfig config, DataType type, boolean allowNative) {
         String previous = System.getProperty(NativeGates.PROPERTY);
@@ -282,8 +277,9 @@ class NativeGatesTest {
         return FastEngineTest.Case.random(r, DataType.FLOAT, shape);
     }
 
+    /** Same shape and bit-identical elements (float32 or float64: a float widens to a double exactly). */
     private static void assertBits(INDArray expected, INDArray actual, String what) {
         assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
-        assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat(), what);
+        assertArrayEquals(expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), what);
     }
 }
