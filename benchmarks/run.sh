@@ -6,7 +6,7 @@
 #   benchmarks/run.sh --quick    smoke run (a few minutes), writes benchmarks/target/BENCHMARKS-quick.md
 #   benchmarks/run.sh --help     all options (--threads 1,2  --cases ...  --rounds N  --launches N)
 #
-# It builds what it needs: installs io.torchlstm4j:app into the local Maven repository (mvn install -pl app -am),
+# It builds what it needs: installs io.torchlstm4j:torchlstm4j into the local Maven repository (mvn install -pl app -am),
 # compiles the standalone benchmarks/ project (DJL is a dependency of this project only) and runs the
 # coordinator io.torchlstm4j.benchmarks.Main. Maven runs offline when ~/.m2 has everything, else it resolves from
 # Maven Central once. DJL runs offline (-Dai.djl.offline=true): libtorch is extracted from the
@@ -19,7 +19,7 @@ mvn_try() { # offline first; online only if an artifact is missing locally
   mvn -o -q -B "$@" || mvn -q -B "$@"
 }
 
-echo "building: io.torchlstm4j:app (install) and benchmarks/" >&2
+echo "building: io.torchlstm4j:torchlstm4j (install) and benchmarks/" >&2
 (cd "$repo" && mvn_try install -DskipTests -pl app -am)
 (cd "$here" && mvn_try compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
 

@@ -54,7 +54,8 @@ public final class NativeGates {
     static final String PROPERTY = "torchlstm4j.native";
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeGates.class);
-    private static final String RESOURCE = "libtorchlstm4j-linux-x86_64.so";
+    /** The library, next to this class; the build leaves it out where gcc is missing. */
+    static final String RESOURCE = "libtorchlstm4j-linux-x86_64.so";
     private static volatile Boolean loaded;
     private static volatile String status = "not loaded yet";
     /** From this size {@link #uninitialized} allocates the memory itself. */

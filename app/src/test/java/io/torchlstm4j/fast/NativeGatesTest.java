@@ -59,7 +59,9 @@ class NativeGatesTest {
     @Test
     void isUsedOnLinuxWithAvx512AndTurnedOffByTheProperty() throws IOException {
         assumeTrue(System.getProperty("os.name").startsWith("Linux") && System.getProperty("os.arch").equals("amd64")
-                && OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512), "needs Linux x86-64 with AVX-512");
+                && OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512)
+                && NativeGates.class.getResource(NativeGates.RESOURCE) != null,
+                "needs Linux x86-64 with AVX-512 and the library built (gcc)");
         assertTrue(NativeGates.enabled(), NativeGates.status());
         assertEquals("loaded (AVX-512)", NativeGates.status());
         LstmConfig config = LstmConfig.builder(2, 3).build();
