@@ -117,6 +117,7 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
                     + "expected; its parameters would be read in the wrong order. Export the LSTM's state_dict with "
                     + "the version that saved it and load that here (FastLstm.loadStateDict)");
         }
+        CpuBackendOnly.require();
         TorchLstmLayerImpl layer = new TorchLstmLayerImpl(conf, networkDataType);
         layer.setListeners(trainingListeners);
         layer.setIndex(layerIndex);

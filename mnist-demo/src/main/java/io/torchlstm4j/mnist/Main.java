@@ -1,5 +1,6 @@
 package io.torchlstm4j.mnist;
 
+import io.torchlstm4j.cli.VersionProvider;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +13,7 @@ import java.util.Set;
  * classifier on DL4J. Without a command (or with options only) it runs {@code train}. Exit codes: 0 success,
  * 1 an error with the data, a file or an option value (the message says which), 2 a usage error.
  */
-@Command(name = "mnist-demo", mixinStandardHelpOptions = true, version = "mnist-demo 0.1.0",
+@Command(name = "mnist-demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "The PyTorch tutorial's MNIST LSTM classifier (each image row is a time step) on DL4J. "
                 + "Without a command: train.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class,

@@ -1,5 +1,6 @@
 package io.torchlstm4j.verify.cli;
 
+import io.torchlstm4j.cli.VersionProvider;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +13,7 @@ import java.util.concurrent.Callable;
  * The {@code shape-verification} program: {@code verify}, {@code compare} and {@code explain}. Results go to
  * stdout, logs and errors to stderr; the exit codes are those of {@link ExitCodes}.
  */
-@Command(name = "shape-verification", mixinStandardHelpOptions = true, version = "shape-verification 0.1.0",
+@Command(name = "shape-verification", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Shows that a torch.nn.LSTM on Deeplearning4j (TorchLSTM4j) has PyTorch's layouts and numbers.",
         subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
