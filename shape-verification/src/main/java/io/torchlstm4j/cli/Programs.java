@@ -52,7 +52,8 @@ public final class Programs {
     private static int usage(ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println("error: " + e.getMessage());
+        // some of picocli's messages start with their own "Error: "
+        err.println("error: " + e.getMessage().replaceFirst("^Error: ", ""));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("hint: '" + command.getCommandSpec().qualifiedName() + " --help' lists the options");
         err.flush();
