@@ -5,7 +5,7 @@
 
 EXPORTED is the Java export (StateDicts.save): PyTorch's parameter names only; it is loaded into a fresh
 nn.LSTM with load_state_dict(strict=True). RUN is a file in the parity-fixture format written by the Java
-side (shared/docs/parity-fixtures.md): `__metadata__` with the constructor arguments, `input`, optional
+side (docs/parity-fixtures.md): `__metadata__` with the constructor arguments, `input`, optional
 `h0`/`c0`/`lengths`, and the Java results `output`, `h_n`, `c_n` (its own weight tensors, if any, are
 ignored). Prints the max |difference| per tensor; exits 1 when one exceeds 1e-5 (F32) / 1e-10 (F64).
 """

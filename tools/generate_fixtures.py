@@ -6,7 +6,7 @@ Run with Debian's PyTorch (torch 1.13 + numpy for /usr/bin/python3):
     /usr/bin/python3 tools/generate_fixtures.py [OUTPUT_DIR]
 
 OUTPUT_DIR defaults to app/src/test/resources/fixtures. Each case becomes one .safetensors file in the
-format of shared/docs/parity-fixtures.md: the nn.LSTM's state_dict under PyTorch's names, `input`,
+format of docs/parity-fixtures.md: the nn.LSTM's state_dict under PyTorch's names, `input`,
 optional `h0`/`c0`, optional `lengths` (I64 [N], packed-sequence semantics), PyTorch's `output`, `h_n`,
 `c_n`, and for gradient cases `grad_output` (a fixed random R shaped like output) plus `grad_<param>` =
 d((output * R).sum()) / d(param) for every parameter. `__metadata__` records every constructor argument

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # DL4J demo versus the PyTorch tutorial script on the same data, seeds 1 2 3, one thread each, one run at a time.
 # Usage (from the repository root, after mvn -B package -DskipTests):
-#   mnist-demo/tools/compare_with_pytorch.sh OUTDIR mnist    # $MNIST_DIR or ../shared/data/mnist, --holdout-from-test 2000
+#   mnist-demo/tools/compare_with_pytorch.sh OUTDIR mnist    # $MNIST_DIR or the embedded test split, --holdout-from-test 2000
 #   mnist-demo/tools/compare_with_pytorch.sh OUTDIR fashion  # full Fashion-MNIST, 1 epoch = 938 steps
 # Prints one line per run: framework, seed, final test accuracy, train ms/step (training steps only).
 set -euo pipefail
 out=$1
 case $2 in
-  mnist) args=(--data "${MNIST_DIR:-../shared/data/mnist}" --holdout-from-test 2000) ;;
+  mnist) args=(--data "${MNIST_DIR:-mnist-demo/src/main/resources/io/torchlstm4j/mnist/embedded}" --holdout-from-test 2000) ;;
   fashion) args=(--data /usr/share/datasets/fashion-mnist) ;;
   *) echo "second argument: mnist or fashion" >&2; exit 2 ;;
 esac

@@ -3,7 +3,8 @@
 and evaluates it, to check that RNN().load_state_dict(...) works and gives the Java demo's predictions.
 
   /usr/bin/python3 mnist-demo/tools/load_in_pytorch.py mnist-demo-out/state_dict.safetensors \
-      --data ../shared/data/mnist --test-limit 2000 [--summary-json mnist-demo-out/summary.json]
+      --data mnist-demo/src/main/resources/io/torchlstm4j/mnist/embedded --test-limit 2000 \
+      [--summary-json mnist-demo-out/summary.json]
 
 Reads safetensors with tools/safetensors_io.py (the safetensors package is not needed). With --summary-json,
 compares the accuracy and the first 10 predictions with the ones the Java demo wrote and exits 1 when they differ.

@@ -2,8 +2,8 @@
 """Golden data for the demo's tests, computed with real PyTorch (Debian's /usr/bin/python3, torch 1.13).
 
 Writes into mnist-demo/src/test/resources/:
-  mnist-subset/t10k-{images-idx3,labels-idx1}-ubyte.gz   the first 512 real MNIST test images (from
-        ../shared/data/mnist), as a test-only folder for --data DIR --holdout-from-test N
+  mnist-subset/t10k-{images-idx3,labels-idx1}-ubyte.gz   the first 512 real MNIST test images (from the
+        embedded test split, mnist-demo/src/main/resources/io/torchlstm4j/mnist/embedded), as a test-only folder for --data DIR --holdout-from-test N
   parity/init.safetensors   the tutorial module RNN(28, 64, num_layers=2) freshly initialised (seed 7), stored as F32
   parity/losses.json        the losses of PARITY_STEPS Adam(lr=0.01) steps from that init on fixed batches
         (subset images 112..511 in order, batch 40, batch k = step mod 10, no shuffling), once in float64 and once
@@ -13,7 +13,7 @@ Writes into mnist-demo/src/test/resources/:
         in float32 on the same batches (safetensors F32; npz as numpy.savez of the state_dict)
   torch-weights/predictions.json   its logits and predictions for subset images 0..111
 
-Run from anywhere:  /usr/bin/python3 mnist-demo/tools/make_test_fixtures.py [--mnist ../shared/data/mnist]
+Run from anywhere:  /usr/bin/python3 mnist-demo/tools/make_test_fixtures.py [--mnist DIR]
 """
 import argparse
 import gzip
@@ -78,7 +78,8 @@ def train(model, pixels, y, steps, dtype):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--mnist", default=os.path.join(HERE, "..", "..", "..", "shared", "data", "mnist"))
+    p.add_argument("--mnist", default=os.path.join(HERE, "..", "src", "main", "resources", "io", "torchlstm4j", "mnist",
+                                                   "embedded"))
     args = p.parse_args()
     meta = {"torch_version": torch.__version__, "generator": "mnist-demo/tools/make_test_fixtures.py"}
 

@@ -23,7 +23,7 @@ import java.util.Set;
 /**
  * One recorded {@code torch.nn.LSTM} run: the module's configuration and weights, the inputs, and what PyTorch
  * returned (and, optionally, the gradients it computed), as stored in the parity fixture format of
- * {@code shared/docs/parity-fixtures.md}: a safetensors file holding the state_dict under PyTorch's names,
+ * {@code docs/parity-fixtures.md} (in the source repository): a safetensors file holding the state_dict under PyTorch's names,
  * {@code input}, optional {@code h0}/{@code c0} and {@code lengths} (I64 [N]), {@code output}, {@code h_n},
  * {@code c_n}, optional {@code grad_output} and {@code grad_<param>} (gradients of
  * {@code (output * grad_output).sum()}), and the configuration in {@code __metadata__}.

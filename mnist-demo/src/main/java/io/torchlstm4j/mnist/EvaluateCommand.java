@@ -46,8 +46,8 @@ final class EvaluateCommand implements Callable<Integer> {
         });
         Images test = located.test().first(testLimit);
         if (test.cols() != net.lstmConfig().inputSize()) {
-            throw new IllegalArgumentException("the model reads rows of " + net.lstmConfig().inputSize()
-                    + " pixels but the images in " + located.dir() + " are " + test.rows() + "x" + test.cols());
+            throw new DataException("the model reads rows of " + net.lstmConfig().inputSize()
+                    + " pixels but the images in " + located.source() + " are " + test.rows() + "x" + test.cols());
         }
         Evaluation evaluation = Evaluation.of(net, test);
         stdout.println(evaluation.accuracyLine());
@@ -55,7 +55,7 @@ final class EvaluateCommand implements Callable<Integer> {
         stdout.print(evaluation.confusionTable());
         stdout.flush();
         if (summaryJson != null) {
-            new Summary().put("dataset", located.dataset()).put("data_dir", located.dir().toString())
+            new Summary().put("dataset", located.dataset()).put("data_dir", located.source())
                     .put("model", String.valueOf(model.model != null ? model.model : model.torchWeights))
                     .put("test_examples", test.size()).put("final_test_accuracy", evaluation.accuracy())
                     .put("first10_pred", evaluation.firstPredictions(10))

@@ -1,5 +1,7 @@
 package io.torchlstm4j.mnist;
 
+import io.torchlstm4j.cli.ExitCode;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,11 +46,24 @@ public final class IdxFiles {
 
     /** Reads an images file and its labels file into one {@link Images}; their counts must agree. */
     public static Images read(Path imagesFile, Path labelsFile) {
-        ByteBuffer images = ByteBuffer.wrap(bytes(imagesFile));
+        return parse(imagesFile.toString(), bytes(imagesFile), labelsFile.toString(), bytes(labelsFile));
+    }
+
+    /**
+     * Reads a gzipped images and labels pair from the class path ({@link Class#getResourceAsStream} names, absolute).
+     *
+     * @throws DataException when a resource is missing or not a valid gzipped IDX file
+     */
+    public static Images readResources(String imagesResource, String labelsResource) {
+        return parse(imagesResource, resourceBytes(imagesResource), labelsResource, resourceBytes(labelsResource));
+    }
+
+    private static Images parse(String imagesFile, byte[] imagesBytes, String labelsFile, byte[] labelsBytes) {
+        ByteBuffer images = ByteBuffer.wrap(imagesBytes);
         int[] imageDims = header(imagesFile, images, IMAGES_MAGIC, "unsigned-byte images, 3 dimensions");
         byte[] pixels = body(imagesFile, images, (long) imageDims[0] * imageDims[1] * imageDims[2],
                 imageDims[0] + " images of " + imageDims[1] + "x" + imageDims[2] + " pixels");
-        ByteBuffer labelsBuffer = ByteBuffer.wrap(bytes(labelsFile));
+        ByteBuffer labelsBuffer = ByteBuffer.wrap(labelsBytes);
         int[] labelDims = header(labelsFile, labelsBuffer, LABELS_MAGIC, "unsigned-byte labels, 1 dimension");
         byte[] labels = body(labelsFile, labelsBuffer, labelDims[0], labelDims[0] + " labels");
         if (imageDims[0] == 0) {
@@ -69,19 +84,37 @@ public final class IdxFiles {
 
     private static byte[] bytes(Path file) {
         try (InputStream raw = Files.newInputStream(file)) {
-            InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+            return contents(file.toString(), raw);
+        } catch (IOException e) {
+            throw new DataException("cannot read " + file + ": " + e, e);
+        }
+    }
+
+    private static byte[] resourceBytes(String resource) {
+        try (InputStream raw = IdxFiles.class.getResourceAsStream(resource)) {
+            if (raw == null) {
+                throw new DataException("the resource " + resource + " is missing from the class path");
+            }
+            return contents(resource, raw);
+        } catch (IOException e) {
+            throw new DataException("cannot read the resource " + resource + ": " + e, e);
+        }
+    }
+
+    /** The bytes of {@code raw}, gunzipped when {@code name} ends with .gz. */
+    private static byte[] contents(String name, InputStream raw) throws IOException {
+        try {
+            InputStream in = name.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             in.transferTo(out);
             return out.toByteArray();
         } catch (ZipException | java.io.EOFException e) {
-            throw new DataException(file + " is not a complete gzip file (" + e.getMessage()
-                    + "): delete it and download it again");
-        } catch (IOException e) {
-            throw new DataException("cannot read " + file + ": " + e);
+            throw new DataException(ExitCode.BAD_INPUT, name + " is not a complete gzip file (" + e.getMessage() + ")",
+                    "delete it and download it again", e);
         }
     }
 
-    private static int[] header(Path file, ByteBuffer buffer, int magic, String what) {
+    private static int[] header(String file, ByteBuffer buffer, int magic, String what) {
         int dims = magic & 0xFF;
         if (buffer.remaining() >= 4) {
             int found = buffer.getInt(0);
@@ -105,7 +138,7 @@ public final class IdxFiles {
         return sizes;
     }
 
-    private static byte[] body(Path file, ByteBuffer buffer, long expected, String what) {
+    private static byte[] body(String file, ByteBuffer buffer, long expected, String what) {
         if (buffer.remaining() != expected) {
             throw new DataException(file + (buffer.remaining() < expected ? " is truncated" : " has extra bytes")
                     + ": its header announces " + what + " = " + expected + " bytes but " + buffer.remaining()

@@ -1,17 +1,16 @@
 package io.torchlstm4j.mnist;
 
 import io.torchlstm4j.cli.VersionProvider;
+import io.torchlstm4j.cli.Programs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Set;
 
 /**
  * {@code java -jar mnist-demo.jar [train|evaluate|predict] [options]}: the PyTorch tutorial's MNIST LSTM
- * classifier on DL4J. Without a command (or with options only) it runs {@code train}. Exit codes: 0 success,
- * 1 an error with the data, a file or an option value (the message says which), 2 a usage error.
+ * classifier on DL4J. Without a command (or with options only) it runs {@code train}. Exit codes and error reports
+ * follow {@link Programs}.
  */
 @Command(name = "mnist-demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "The PyTorch tutorial's MNIST LSTM classifier (each image row is a time step) on DL4J. "
@@ -29,17 +28,7 @@ public final class Main {
     /** The command line with the error handling of the program (for tests: set its out and err). */
     static CommandLine commandLine() {
         System.setProperty("java.awt.headless", "true");
-        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
-            if (e instanceof DataException || e instanceof IllegalArgumentException || e instanceof IOException
-                    || e instanceof UncheckedIOException || e instanceof UnsupportedOperationException) {
-                cmd.getErr().println("error: " + e.getMessage());
-                cmd.getErr().flush();
-                return 1;
-            }
-            throw e;
-        });
-        return cl;
+        return Programs.configure(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true));
     }
 
     /** {@code train} when no command is named (no arguments, or options only). */

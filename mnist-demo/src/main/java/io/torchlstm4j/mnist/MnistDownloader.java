@@ -1,5 +1,7 @@
 package io.torchlstm4j.mnist;
 
+import io.torchlstm4j.cli.ExitCode;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -31,8 +34,8 @@ import java.util.function.Consumer;
  */
 public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consumer<String> notice) {
 
-    /** A file to download and its MD5 (lower-case hex). */
-    public record Resource(String fileName, String md5) {
+    /** A file to download, its MD5 (lower-case hex) and its size in bytes (for the announcement). */
+    public record Resource(String fileName, String md5, long bytes) {
     }
 
     /** torchvision's {@code MNIST.mirrors}. */
@@ -42,11 +45,13 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
 
     /** torchvision's {@code MNIST.resources}. */
     public static final List<Resource> MNIST_RESOURCES = List.of(
-            new Resource(IdxFiles.TRAIN_IMAGES + ".gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-            new Resource(IdxFiles.TRAIN_LABELS + ".gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-            new Resource(IdxFiles.TEST_IMAGES + ".gz", "9fb629c4189551a2d022fa330f9573f3"),
-            new Resource(IdxFiles.TEST_LABELS + ".gz", "ec29112dd5afa0611ce80d1b7f02629c"));
+            new Resource(IdxFiles.TRAIN_IMAGES + ".gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9_912_422),
+            new Resource(IdxFiles.TRAIN_LABELS + ".gz", "d53e105ee54ea40749a09fcbcd1e9432", 28_881),
+            new Resource(IdxFiles.TEST_IMAGES + ".gz", "9fb629c4189551a2d022fa330f9573f3", 1_648_877),
+            new Resource(IdxFiles.TEST_LABELS + ".gz", "ec29112dd5afa0611ce80d1b7f02629c", 4_542));
 
+    /** A machine without network must not wait long before the demo falls back to the embedded split. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** Copies the lists; a mirror URL without a trailing '/' gets one. */
@@ -62,19 +67,27 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
 
     /**
      * Downloads every resource into {@code dir} (created if missing); a file already there with the right MD5 is
-     * kept.
+     * kept. Before the first byte it says what it downloads, from where and how much.
      *
      * @throws DataException naming each file and mirror that failed, after removing what this call created
      */
     public void download(Path dir) {
         List<Path> created = new ArrayList<>();
         try {
-            createDirectories(dir.toAbsolutePath(), created);
+            List<Resource> wanted = new ArrayList<>();
             for (Resource r : resources) {
                 Path target = dir.resolve(r.fileName());
-                if (Files.isRegularFile(target) && r.md5().equals(md5(target))) {
-                    continue;
+                if (!(Files.isRegularFile(target) && r.md5().equals(md5(target)))) {
+                    wanted.add(r);
                 }
+            }
+            if (wanted.isEmpty()) {
+                return;
+            }
+            announce(wanted, dir);
+            createDirectories(dir.toAbsolutePath(), created);
+            for (Resource r : wanted) {
+                Path target = dir.resolve(r.fileName());
                 fetch(r, target);
                 created.add(target);
             }
@@ -86,8 +99,17 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
                     // a folder that is no longer empty stays
                 }
             }
-            throw e instanceof DataException d ? d : new DataException("cannot download MNIST into " + dir + ": " + e, e);
+            throw e instanceof DataException d ? d
+                    : new DataException(ExitCode.ENVIRONMENT, "cannot download MNIST into " + dir + ": " + e, null, e);
         }
+    }
+
+    private void announce(List<Resource> wanted, Path dir) {
+        long bytes = wanted.stream().mapToLong(Resource::bytes).sum();
+        notice.accept(String.format(Locale.ROOT, "Downloading MNIST (%s, %.1f MB) from %s into %s "
+                        + "(--no-download: skip it; md5-checked, nothing is kept unless all arrive)",
+                String.join(", ", wanted.stream().map(Resource::fileName).toList()), bytes / 1e6,
+                String.join(" or ", mirrors.stream().map(URI::toString).toList()), dir));
     }
 
     private static void createDirectories(Path dir, List<Path> created) throws IOException {
@@ -101,7 +123,7 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
 
     private void fetch(Resource r, Path target) throws IOException {
         List<String> failures = new ArrayList<>();
-        HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT)
+        HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
         for (URI mirror : mirrors) {
             URI url = mirror.resolve(r.fileName());
@@ -119,8 +141,9 @@ public record MnistDownloader(List<URI> mirrors, List<Resource> resources, Consu
                 Files.deleteIfExists(tmp);
             }
         }
-        throw new DataException("cannot download " + r.fileName() + " (md5 " + r.md5() + ") from any mirror: "
-                + (failures.isEmpty() ? "no mirror configured" : String.join("; ", failures)));
+        throw new DataException(ExitCode.ENVIRONMENT, "cannot download " + r.fileName() + " (md5 " + r.md5()
+                + ") from any mirror: " + (failures.isEmpty() ? "no mirror configured" : String.join("; ", failures)),
+                null, null);
     }
 
     /** Downloads into {@code tmp}; returns null when it arrived with the expected MD5, else what went wrong. */

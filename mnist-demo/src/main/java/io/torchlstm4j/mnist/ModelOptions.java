@@ -1,6 +1,7 @@
 package io.torchlstm4j.mnist;
 
 import io.torchlstm4j.Engine;
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.weights.StateDicts;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,13 +34,17 @@ final class ModelOptions {
         try {
             stateDict = StateDicts.readAll(torchWeights);
         } catch (IllegalArgumentException notSafetensorsOrNpz) {
-            throw new IllegalArgumentException("--torch-weights " + torchWeights + ": a .safetensors or .npz file was "
-                    + "expected (save the module's state_dict with safetensors.torch.save_file or with "
-                    + "np.savez(f, **{k: v.numpy() for k, v in rnn.state_dict().items()}))", notSafetensorsOrNpz);
+            throw new DataException(ExitCode.BAD_INPUT, "--torch-weights " + torchWeights + ": a .safetensors or .npz "
+                    + "file was expected", "save the module's state_dict with safetensors.torch.save_file or with "
+                    + "np.savez(f, **{k: v.numpy() for k, v in rnn.state_dict().items()})", notSafetensorsOrNpz);
         }
-        Engine engine = runtime.engineFor(TutorialModel.configOf(stateDict, torchWeights.toString()));
-        // the learning rate only matters for training, which evaluate and predict do not do
-        return TutorialModel.fromStateDict(stateDict, engine, 0.01, DataType.FLOAT, torchWeights.toString());
+        try {
+            Engine engine = runtime.engineFor(TutorialModel.configOf(stateDict, torchWeights.toString()));
+            // the learning rate only matters for training, which evaluate and predict do not do
+            return TutorialModel.fromStateDict(stateDict, engine, 0.01, DataType.FLOAT, torchWeights.toString());
+        } catch (IllegalArgumentException notTheTutorialsModule) {
+            throw new DataException(notTheTutorialsModule.getMessage(), notTheTutorialsModule);
+        }
     }
 
     private static void requireFile(Path file, String option) {

@@ -53,8 +53,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--train-limit", paramLabel = "N", description = "Train on the first N training images only.")
     Integer trainLimit;
     @Option(names = "--holdout-from-test", paramLabel = "N", defaultValue = "0",
-            description = "Evaluate on the first N test images and train on the rest of the test file (for a folder "
-                    + "with the test split only, such as ../shared/data/mnist).")
+            description = "Evaluate on the first N test images and train on the rest of the test file (for a --data "
+                    + "folder with the test split only).")
     int holdoutFromTest;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "mnist-demo-out",
             description = "Where the model, state_dict, plot and summary go (default ./${DEFAULT-VALUE}).")
@@ -67,6 +67,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkOptions();
+        Files.createDirectories(out); // before the training, so that an unwritable --out fails at once
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         int threads = runtime.applyThreads();
@@ -77,6 +78,11 @@ final class TrainCommand implements Callable<Integer> {
         Images train;
         Images test;
         if (holdoutFromTest > 0) {
+            if (located.train() != null) {
+                throw new IllegalArgumentException("--holdout-from-test applies to a test split alone (from --data or "
+                        + "mnist/MNIST/raw), but the data found is " + located.dataset() + ", already divided into "
+                        + located.train().size() + " training and " + located.test().size() + " evaluation images");
+            }
             if (holdoutFromTest >= located.test().size()) {
                 throw new IllegalArgumentException("--holdout-from-test " + holdoutFromTest + " leaves no training "
                         + "images: the test split has " + located.test().size());
@@ -106,8 +112,7 @@ final class TrainCommand implements Callable<Integer> {
         stdout.print(evaluation.confusionTable());
         stdout.flush();
 
-        Files.createDirectories(out);
-        Summary summary = new Summary().put("dataset", located.dataset()).put("data_dir", located.dir().toString())
+        Summary summary = new Summary().put("dataset", located.dataset()).put("data_dir", located.source())
                 .put("train_examples", train.size()).put("test_examples", test.size()).put("steps", result.steps())
                 .put("train_ms_per_step", result.trainMsPerStep())
                 .put("final_test_accuracy", evaluation.accuracy())

@@ -1,10 +1,13 @@
 package io.torchlstm4j.mnist;
 
 import com.sun.net.httpserver.HttpServer;
+import io.torchlstm4j.cli.ExitCode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,8 +21,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -56,7 +61,7 @@ class DownloadAndLocateTest {
         for (int i = 0; i < 4; i++) {
             byte[] gz = SyntheticIdx.gzip(contents[i]);
             served.put("/good/" + names[i] + ".gz", gz);
-            resources.add(new MnistDownloader.Resource(names[i] + ".gz", md5(gz)));
+            resources.add(new MnistDownloader.Resource(names[i] + ".gz", md5(gz), gz.length));
         }
     }
 
@@ -75,18 +80,27 @@ class DownloadAndLocateTest {
     }
 
     private DataLocator locator(List<URI> mirrors, Path fashion) {
+        return locator(mirrors, false, fashion);
+    }
+
+    private DataLocator locator(List<URI> mirrors, boolean embedded, Path fashion) {
         MnistDownloader downloader = mirrors == null ? null : new MnistDownloader(mirrors, resources, notices::add);
-        return new DataLocator(work, fashion, downloader, notices::add);
+        return new DataLocator(work, downloader, embedded, fashion, notices::add);
     }
 
     @Test
     void downloadsIntoMnistRawAndReadsIt() {
         DataLocator.Located data = locator(List.of(mirror("good")), work.resolve("no-fashion")).locate(null, true);
         assertEquals("MNIST", data.dataset());
-        assertEquals(work.resolve(DataLocator.DEFAULT_RAW), data.dir());
+        assertEquals(work.resolve(DataLocator.DEFAULT_RAW).toString(), data.source());
         assertEquals(20, data.train().size());
         assertEquals(10, data.test().size());
-        assertTrue(notices.get(0).startsWith("Downloading " + mirror("good") + IdxFiles.TRAIN_IMAGES + ".gz"));
+        long bytes = resources.stream().mapToLong(MnistDownloader.Resource::bytes).sum();
+        assertEquals(String.format(Locale.ROOT, "Downloading MNIST (%s.gz, %s.gz, %s.gz, %s.gz, %.1f MB) from %s "
+                        + "into %s (--no-download: skip it; md5-checked, nothing is kept unless all arrive)",
+                IdxFiles.TRAIN_IMAGES, IdxFiles.TRAIN_LABELS, IdxFiles.TEST_IMAGES, IdxFiles.TEST_LABELS, bytes / 1e6,
+                mirror("good"), work.resolve(DataLocator.DEFAULT_RAW)), notices.get(0));
+        assertTrue(notices.get(1).startsWith("Downloading " + mirror("good") + IdxFiles.TRAIN_IMAGES + ".gz"));
     }
 
     @Test
@@ -146,14 +160,15 @@ class DownloadAndLocateTest {
         assertTrue(e.getMessage().startsWith("no data: MNIST is not in " + work.resolve(DataLocator.DEFAULT_RAW)),
                 e.getMessage());
         assertTrue(e.getMessage().contains("downloads are off (--no-download)"), e.getMessage());
-        assertTrue(e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
+        assertTrue(e.hint().contains("install Debian's dataset-fashion-mnist"), e.hint());
+        assertEquals(ExitCode.ENVIRONMENT, e.exitCode());
     }
 
     @Test
     void dataFolderIsReadDirectlyOrFromMnistRaw() {
         SyntheticIdx.writeDataset(work.resolve("root").resolve("MNIST").resolve("raw"), 8, 4, false);
         DataLocator.Located data = locator(null, work).locate(work.resolve("root"), true);
-        assertEquals(work.resolve("root").resolve("MNIST").resolve("raw"), data.dir());
+        assertEquals(work.resolve("root").resolve("MNIST").resolve("raw").toString(), data.source());
         assertEquals(work.resolve("root").toString(), data.dataset());
         assertEquals(8, data.train().size());
     }
@@ -163,8 +178,10 @@ class DownloadAndLocateTest {
         Path dir = TestData.resource("mnist-subset");
         DataException e = assertThrows(DataException.class, () -> locator(null, work).locate(dir, true));
         assertEquals(dir + " lacks " + IdxFiles.TRAIN_IMAGES + " and " + IdxFiles.TRAIN_LABELS + " (each may be "
-                + "gzipped, with .gz). This folder has only the test split: train on part of it with "
-                + "--holdout-from-test 2000.", e.getMessage());
+                + "gzipped, with .gz)", e.getMessage());
+        assertEquals("this folder has only the test split: train on part of it with --holdout-from-test 2000",
+                e.hint());
+        assertEquals(ExitCode.BAD_INPUT, e.exitCode());
         assertEquals(512, locator(null, work).locate(dir, false).test().size());
     }
 
@@ -173,5 +190,39 @@ class DownloadAndLocateTest {
         Path missing = work.resolve("missing");
         DataException e = assertThrows(DataException.class, () -> locator(null, work).locate(missing, false));
         assertTrue(e.getMessage().startsWith("--data " + missing + ": no such folder"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://127.0.0.1:1/", "http://mnist.invalid/"})
+    void anUnreachableMirrorFallsThroughToTheEmbeddedTestSplitWithOneNotice(String unreachable) throws IOException {
+        DataLocator.Located data = locator(List.of(URI.create(unreachable)), true, work.resolve("no-fashion"))
+                .locate(null, true);
+
+        assertEquals(EmbeddedMnist.NAME, data.dataset());
+        assertEquals(8000, data.train().size());
+        assertEquals(2000, data.test().size());
+        assertTrue(notices.get(0).startsWith("Downloading MNIST ("), notices.toString());
+        List<String> noticeLines = notices.stream().filter(n -> n.startsWith("NOTICE")).toList();
+        assertEquals(List.of("NOTICE: MNIST is not in " + work.resolve(DataLocator.DEFAULT_RAW) + " and was not "
+                + "downloaded (see above); using the MNIST test split embedded in the demo (CC BY-SA 3.0): training "
+                + "on its last 8000 images, evaluating on its first 2000."), noticeLines);
+        try (var files = Files.list(work)) {
+            assertEquals(0, files.count(), "the failed download left files behind");
+        }
+    }
+
+    @Test
+    void theEmbeddedSplitIsTheRealTestSplitEvaluatedOnItsFirst2000() {
+        DataLocator.Located data = locator(null, true, work.resolve("no-fashion")).locate(null, false);
+        assertEquals(List.of("NOTICE: MNIST is not in " + work.resolve(DataLocator.DEFAULT_RAW) + " and was not "
+                + "downloaded (--no-download); using the MNIST test split embedded in the demo (CC BY-SA 3.0): "
+                + "training on its last 8000 images, evaluating on its first 2000."), notices);
+        Images subset = TestData.subset(); // the first 512 test images, written by make_test_fixtures.py
+        Images all = EmbeddedMnist.all();
+        assertEquals(10_000, all.size());
+        assertArrayEquals(subset.pixels(), all.first(512).pixels());
+        assertArrayEquals(subset.labels(), all.first(512).labels());
+        assertArrayEquals(all.first(2000).labels(), data.test().labels());
+        assertArrayEquals(all.range(2000, 10_000).pixels(), data.train().pixels());
     }
 }

@@ -1,9 +1,12 @@
 package io.torchlstm4j.mnist;
 
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.io.Safetensors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
@@ -20,6 +23,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The jar's commands in-process, on small generated data: train, then evaluate and predict with what it wrote. */
@@ -167,31 +171,57 @@ class EndToEndTest {
     }
 
     @Test
-    void badInputIsAnErrorNamingTheOptionOrFileWithoutAStackTrace() {
+    void failuresExitWithTheProgramsCodesAndSayErrorAndHintWithoutAStackTrace() throws IOException {
         Cli missing = Cli.run("--data", work.resolve("nope").toString(), "--out", work.resolve("o2").toString());
-        assertEquals(1, missing.exitCode());
-        assertTrue(missing.err().startsWith("error: --data " + work.resolve("nope") + ": no such folder"), missing.err());
+        assertEquals(ExitCode.BAD_INPUT.code(), missing.exitCode(), missing.err());
+        assertEquals("error: --data " + work.resolve("nope") + ": no such folder\n"
+                + "hint: give a folder holding MNIST's IDX files, or DIR/MNIST/raw holding them\n", missing.err());
 
-        Cli holdout = Cli.run("--data", data.toString(), "--holdout-from-test", "100");
-        assertEquals(1, holdout.exitCode());
-        assertEquals("error: --holdout-from-test 100 leaves no training images: the test split has 100\n",
-                holdout.err());
+        Cli holdout = Cli.run("--data", data.toString(), "--holdout-from-test", "100", "--out", work.resolve("o3").toString());
+        assertEquals(ExitCode.USAGE.code(), holdout.exitCode(), holdout.err());
+        assertEquals("error: --holdout-from-test 100 leaves no training images: the test split has 100\n"
+                + "hint: 'mnist-demo train --help' lists the options\n", holdout.err());
+
+        Cli zeroEpochs = Cli.run("--epochs", "0");
+        assertEquals(ExitCode.USAGE.code(), zeroEpochs.exitCode(), zeroEpochs.err());
+        assertTrue(zeroEpochs.err().startsWith("error: --epochs must be at least 1, got 0\n"), zeroEpochs.err());
 
         Cli notWeights = Cli.run("evaluate", "--torch-weights", out.resolve("summary.json").toString(),
                 "--data", data.toString());
-        assertEquals(1, notWeights.exitCode());
+        assertEquals(ExitCode.BAD_INPUT.code(), notWeights.exitCode(), notWeights.err());
         assertTrue(notWeights.err().startsWith("error: --torch-weights " + out.resolve("summary.json")
-                + ": a .safetensors or .npz file was expected"), notWeights.err());
+                + ": a .safetensors or .npz file was expected\nhint: save the module's state_dict with "), notWeights.err());
 
         Cli notImage = Cli.run("predict", "--model", out.resolve("model.zip").toString(),
                 out.resolve("summary.json").toString());
-        assertEquals(1, notImage.exitCode());
+        assertEquals(ExitCode.BAD_INPUT.code(), notImage.exitCode(), notImage.err());
         assertTrue(notImage.err().startsWith("error: " + out.resolve("summary.json") + ": not an image"),
                 notImage.err());
 
+        Path aFile = Files.writeString(work.resolve("a-file"), "not a folder");
+        Cli unwritable = Cli.run("--data", data.toString(), "--out", aFile.toString());
+        assertEquals(ExitCode.ENVIRONMENT.code(), unwritable.exitCode(), unwritable.err());
+        assertTrue(unwritable.err().startsWith("error: " + aFile), unwritable.err());
+        assertEquals("", unwritable.out(), "it failed before training");
+
         Cli usage = Cli.run("evaluate", "--data", data.toString());
-        assertEquals(2, usage.exitCode());
-        assertTrue(usage.err().contains("Missing required argument"), usage.err());
-        assertTrue(!missing.err().contains("\tat ") && !notImage.err().contains("\tat "));
+        assertEquals(ExitCode.USAGE.code(), usage.exitCode());
+        assertTrue(usage.err().startsWith("error: Missing required argument"), usage.err());
+        assertTrue(usage.err().endsWith("hint: 'mnist-demo evaluate --help' lists the options\n"), usage.err());
+
+        for (Cli run : List.of(missing, holdout, zeroEpochs, notWeights, notImage, unwritable, usage)) {
+            assertFalse(run.err().contains("\tat "), run.err());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--help", "train --help", "evaluate --help", "predict --help"})
+    void everyCommandsHelpListsTheExitCodes(String args) {
+        Cli help = Cli.run(args.split(" "));
+        assertEquals(0, help.exitCode(), help.err());
+        assertTrue(help.out().contains("Exit codes:"), help.out());
+        for (ExitCode code : ExitCode.values()) {
+            assertTrue(help.out().contains(String.format("%2d   %s", code.code(), code.meaning())), help.out());
+        }
     }
 }

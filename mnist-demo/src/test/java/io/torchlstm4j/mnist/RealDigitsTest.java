@@ -11,10 +11,11 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
- * The demo on the real MNIST test split in the project's shared data folder (../shared/data/mnist beside the
- * repository; override with -Dmnist.real.dir=DIR): train on images 2000.. (a few steps), evaluate on the first 2000.
+ * The program as the README's Quick start runs it, with no data beside it and the download failing (an unreachable
+ * mirror): it trains on the embedded MNIST test split (a few steps here) and evaluates on its first 2000 images.
  */
 class RealDigitsTest {
 
@@ -22,19 +23,24 @@ class RealDigitsTest {
     Path work;
 
     @Test
-    void trainsOnTheRealDigitsWithTheFirstTwoThousandHeldOut() throws IOException {
-        Path real = Path.of(System.getProperty("mnist.real.dir", "../../shared/data/mnist"));
-        assertTrue(Files.isDirectory(real), "the real MNIST folder " + real.toAbsolutePath() + " is missing");
+    void withoutDataOrNetworkItTrainsOnTheEmbeddedSplit() throws IOException {
+        assumeFalse(Files.exists(DataLocator.DEFAULT_RAW), "a ./" + DataLocator.DEFAULT_RAW + " folder would be used");
         Path summary = work.resolve("summary.json");
-        Cli run = Cli.run("--data", real.toString(), "--holdout-from-test", "2000", "--train-limit", "1920",
-                "--eval-every", "10", "--no-progress", "--threads", "1", "--out", work.resolve("out").toString(),
+        Cli run = Cli.run("--mirror", "http://127.0.0.1:1/", "--train-limit", "1920", "--eval-every", "10",
+                "--no-progress", "--threads", "1", "--out", work.resolve("out").toString(),
                 "--summary-json", summary.toString());
         assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().lines().anyMatch(l -> l.startsWith("NOTICE: MNIST is not in ")
+                && l.endsWith("training on its last 8000 images, evaluating on its first 2000.")), run.err());
+        assertTrue(run.err().lines().anyMatch(l -> l.startsWith("Downloading MNIST (")
+                && l.contains("11.6 MB) from http://127.0.0.1:1/ into ")), run.err());
+        assertTrue(!Files.exists(DataLocator.DEFAULT_RAW), "the failed download left ./mnist behind");
         JsonNode s = new ObjectMapper().readTree(summary.toFile());
+        assertEquals(EmbeddedMnist.NAME, s.get("dataset").asText());
         assertEquals(1920, s.get("train_examples").asInt());
         assertEquals(2000, s.get("test_examples").asInt());
         assertEquals(30, s.get("steps").asInt());
-        Images test = new DataLocator(work, work, null, line -> { }).locate(real, false).test();
+        Images test = EmbeddedMnist.all();
         for (int i = 0; i < 10; i++) {
             assertEquals(test.label(i), s.get("first10_real").get(i).asInt());
         }

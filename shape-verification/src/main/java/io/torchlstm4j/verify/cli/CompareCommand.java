@@ -1,6 +1,7 @@
 package io.torchlstm4j.verify.cli;
 
 import io.torchlstm4j.Engine;
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.io.ParityFixture;
 import io.torchlstm4j.io.TensorFileException;
 import io.torchlstm4j.verify.FixtureComparison;
@@ -24,16 +25,12 @@ import java.util.concurrent.Callable;
 /** {@code compare}: runs PyTorch parity fixtures on the adapter and compares every recorded tensor. */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compares the adapter with PyTorch runs recorded as parity fixtures.", "",
-                "For each fixture (format: shared/docs/parity-fixtures.md) rebuilds the LSTM from its state_dict, "
+                "For each fixture (format: docs/parity-fixtures.md in the source repository) rebuilds the LSTM from its state_dict, "
                         + "runs its input with its (h0, c0) and lengths when present, and prints max |difference| "
                         + "and pass/fail for output, h_n and c_n, and for every parameter's gradient when the "
                         + "fixture records gradients."},
-        exitCodeListHeading = "%nExit codes (when several apply, the first of 1, 3, 4):%n", exitCodeList = {
-                "0:every tensor of every fixture matches",
-                "1:a fixture cannot be read (the message says which and why)",
-                "2:usage error",
-                "3:a tensor differs beyond the tolerance",
-                "4:a fixture needs a feature the adapter does not support (the message says which)"})
+        footer = "%nWhen several fixtures fail differently, the exit code is the first that applies of "
+                + "3 (a fixture cannot be read), 1 (a tensor differs), 4 (a fixture needs an unsupported feature).%n")
 final class CompareCommand implements Callable<Integer> {
 
     @Spec
@@ -114,10 +111,10 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private static int exitCode(List<Outcome> outcomes) {
-        if (outcomes.stream().anyMatch(o -> o.error() != null)) return ExitCodes.ERROR;
-        if (outcomes.stream().anyMatch(o -> o.result().mismatch())) return ExitCodes.MISMATCH;
-        if (outcomes.stream().anyMatch(o -> o.result().unsupported() != null)) return ExitCodes.UNSUPPORTED;
-        return ExitCodes.OK;
+        if (outcomes.stream().anyMatch(o -> o.error() != null)) return ExitCode.BAD_INPUT.code();
+        if (outcomes.stream().anyMatch(o -> o.result().mismatch())) return ExitCode.FAILED.code();
+        if (outcomes.stream().anyMatch(o -> o.result().unsupported() != null)) return ExitCode.UNSUPPORTED.code();
+        return ExitCode.OK.code();
     }
 
     private static void print(List<Outcome> outcomes, PrintWriter out) {

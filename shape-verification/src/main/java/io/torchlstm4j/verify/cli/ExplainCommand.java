@@ -1,5 +1,6 @@
 package io.torchlstm4j.verify.cli;
 
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.verify.LayoutMap;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,8 +16,7 @@ import java.util.concurrent.Callable;
         description = {"Prints which entry of h_n and c_n is which layer, direction, time step and output slice.", "",
                 "Prints, for each index of h_n (and c_n), its layer and direction, the time step its final "
                 + "state comes from and the slice of output that equals it (top layer only). Sizes not given are "
-                + "written as symbols (H, L)."},
-        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:the map was printed", "2:usage error"})
+                + "written as symbols (H, L)."})
 final class ExplainCommand implements Callable<Integer> {
 
     @Spec
@@ -93,6 +93,6 @@ final class ExplainCommand implements Callable<Integer> {
                 + "valid step (--packed shows it).");
         out.println("batch_first applies to input and output only, never to h_n and c_n.");
         out.flush();
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

@@ -1,6 +1,7 @@
 package io.torchlstm4j.verify.cli;
 
 import io.torchlstm4j.cli.VersionProvider;
+import io.torchlstm4j.cli.Programs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,17 +12,11 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code shape-verification} program: {@code verify}, {@code compare} and {@code explain}. Results go to
- * stdout, logs and errors to stderr; the exit codes are those of {@link ExitCodes}.
+ * stdout, logs and errors to stderr; exit codes and error reports follow {@link Programs}.
  */
 @Command(name = "shape-verification", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Shows that a torch.nn.LSTM on Deeplearning4j (TorchLSTM4j) has PyTorch's layouts and numbers.",
-        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class},
-        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
-                "0:all checks passed",
-                "1:an error, e.g. a file that cannot be read",
-                "2:usage error",
-                "3:a check failed or a number differs",
-                "4:a feature the adapter does not support"})
+        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class})
 public final class ShapeVerificationCli implements Callable<Integer> {
 
     @Spec
@@ -38,38 +33,12 @@ public final class ShapeVerificationCli implements Callable<Integer> {
 
     /** The program with the commands {@code factory} makes (tests swap in a command with a test double). */
     static CommandLine commandLine(CommandLine.IFactory factory) {
-        return new CommandLine(new ShapeVerificationCli(), factory)
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .setParameterExceptionHandler(ShapeVerificationCli::usage)
-                .setExecutionExceptionHandler(ShapeVerificationCli::handle);
+        return Programs.configure(new CommandLine(new ShapeVerificationCli(), factory)
+                .setCaseInsensitiveEnumValuesAllowed(true));
     }
 
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(), "Missing command: verify, compare or explain");
-    }
-
-    /** A usage error: the message and where to find help, not the whole usage text. */
-    private static int usage(ParameterException e, String[] args) {
-        CommandLine command = e.getCommandLine();
-        command.getErr().println("error: " + e.getMessage());
-        CommandLine.UnmatchedArgumentException.printSuggestions(e, command.getErr());
-        command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for more information.");
-        return ExitCodes.USAGE;
-    }
-
-    /** Expected failures become a message and an exit code; anything else is a bug and keeps its stack trace. */
-    private static int handle(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
-        if (e instanceof UnsupportedOperationException) {
-            command.getErr().println("unsupported: " + e.getMessage());
-            return ExitCodes.UNSUPPORTED;
-        }
-        if (e instanceof IllegalArgumentException) {
-            command.getErr().println("error: " + e.getMessage());
-            return ExitCodes.USAGE;
-        }
-        command.getErr().println("error: unexpected " + e);
-        e.printStackTrace(command.getErr());
-        return ExitCodes.ERROR;
     }
 }

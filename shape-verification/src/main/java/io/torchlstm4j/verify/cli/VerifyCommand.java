@@ -1,6 +1,7 @@
 package io.torchlstm4j.verify.cli;
 
 import io.torchlstm4j.Engine;
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
@@ -36,13 +37,7 @@ import java.util.function.Function;
                 + "checks the layout: shapes; for every layer and direction, that layer's output at its final step "
                 + "equals h_n[layer * D + direction] (output_lk: the same LSTM cut to layers 0..k); the tutorial's "
                 + "slices output[-1, :, :H] and output[0, :, H:]; c_n by running two chunks with the state carried "
-                + "over (unidirectional); each sample alone equals its row of the batch."},
-        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
-                "0:all checks passed",
-                "1:an unexpected error",
-                "2:usage error",
-                "3:a check failed",
-                "4:the engine does not support this configuration"})
+                + "over (unidirectional); each sample alone equals its row of the batch."})
 final class VerifyCommand implements Callable<Integer> {
 
     private final Function<Engine, LayoutVerifier> verifiers;
@@ -136,7 +131,7 @@ final class VerifyCommand implements Callable<Integer> {
             print(report, out);
         }
         out.flush();
-        return report.passed() ? ExitCodes.OK : ExitCodes.MISMATCH;
+        return (report.passed() ? ExitCode.OK : ExitCode.FAILED).code();
     }
 
     private LstmConfig config() {

@@ -54,7 +54,7 @@ class CompareCommandTest {
     }
 
     @Test
-    void aPyTorchFixtureWithADeliberatelyAlteredOutputFailsWithExit3() throws IOException {
+    void aPyTorchFixtureWithADeliberatelyAlteredOutputFailsWithExit1() throws IOException {
         ParityFixture real = ParityFixture.read(BIDIRECTIONAL);
         INDArray output = real.expected().output().dup();
         output.putScalar(new long[] {2, 1, 3}, output.getDouble(2, 1, 3) + 1e-3);
@@ -64,7 +64,7 @@ class CompareCommandTest {
                 real.expectedGradients(), real.metadata()));
         Cli.Result r = Cli.run("compare", "--engine", "reference", altered.toString()).withoutStackTrace();
 
-        assertEquals(3, r.exitCode(), r.out() + r.err());
+        assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.out().lines().anyMatch(l -> l.matches(" +output +\\[3, 6, 10] +1\\.00e-03 +1\\.00e-05 +"
                 + "\\[2, 1, 3] +FAIL")), r::out);
         assertEquals(1, r.out().lines().filter(l -> l.endsWith("FAIL")).count(), r::out);
@@ -100,7 +100,7 @@ class CompareCommandTest {
     }
 
     @Test
-    void unreadableFilesSayWhichAndWhyWithExit1AndTheOthersStillRun() throws IOException {
+    void unreadableFilesSayWhichAndWhyWithExit3AndTheOthersStillRun() throws IOException {
         Path missing = dir.resolve("missing.safetensors");
         Path truncated = dir.resolve("truncated.safetensors");
         byte[] bytes = Files.readAllBytes(BIDIRECTIONAL);
@@ -110,7 +110,7 @@ class CompareCommandTest {
         Cli.Result r = Cli.run("compare", "--engine", "reference", BIDIRECTIONAL.toString(), missing.toString(),
                 truncated.toString(), text.toString(), dir.toString()).withoutStackTrace();
 
-        assertEquals(1, r.exitCode(), r.out() + r.err());
+        assertEquals(3, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("error: cannot read " + missing + ": no such file"), r::err);
         for (Path bad : new Path[] {truncated, text, dir}) {
             assertTrue(r.err().lines().anyMatch(l -> l.startsWith("error: ") && l.contains(bad.toString())), r::err);

@@ -1,7 +1,8 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.verify.LayoutVerifier;
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.verify.BrokenLstms;
+import io.torchlstm4j.verify.LayoutVerifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,7 +71,7 @@ class VerifyCommandTest {
     }
 
     @Test
-    void aFailingCheckExitsWith3AndSaysWhichFailed() {
+    void aFailingCheckExitsWith1AndSaysWhichFailed() {
         // an LSTM whose h_n has its two top entries swapped: the layout bug the checks exist for
         LayoutVerifier broken = new LayoutVerifier("h_n swapped", BrokenLstms.swappedHn23());
         CommandLine.IFactory factory = new CommandLine.IFactory() {
@@ -82,7 +83,7 @@ class VerifyCommandTest {
         };
         Cli.Result r = Cli.run(factory, TUTORIAL).withoutStackTrace();
 
-        assertEquals(3, r.exitCode(), r::err);
+        assertEquals(1, r.exitCode(), r::err);
         assertTrue(r.out().contains("4 of 12 checks FAILED"), r::out);
         assertTrue(r.out().lines().anyMatch(l -> l.matches("final step = h_n +1 +forward .* FAIL")), r::out);
         assertTrue(r.out().lines().anyMatch(l -> l.matches("final step = h_n +0 +forward .* PASS")), r::out);
@@ -104,7 +105,7 @@ class VerifyCommandTest {
                 "--engine", "reference").withoutStackTrace();
 
         assertEquals(4, r.exitCode(), r::out);
-        assertTrue(r.err().startsWith("unsupported: projSize=2 (LSTMP)"), r::err);
+        assertTrue(r.err().startsWith("error: projSize=2 (LSTMP)"), r::err);
     }
 
     @ParameterizedTest
@@ -128,7 +129,7 @@ class VerifyCommandTest {
         assertEquals(2, r.exitCode(), r::err);
         assertTrue(r.err().startsWith("error: "), r::err);
         assertTrue(r.err().contains(parts[1]), r::err);
-        assertTrue(r.err().contains("--help' for more information."), r::err);
+        assertTrue(r.err().contains("hint: 'shape-verification" ) && r.err().contains(" --help' lists the options"), r::err);
         assertEquals("", r.out());
     }
 
@@ -139,6 +140,27 @@ class VerifyCommandTest {
 
         assertEquals(0, r.exitCode());
         assertTrue(r.out().startsWith("Usage: shape-verification"), r::out);
-        assertTrue(r.out().contains("Exit codes"), r::out);
+        assertTrue(r.out().contains("Exit codes:"), r::out);
+        for (ExitCode code : ExitCode.values()) {
+            assertTrue(r.out().contains(String.format("%2d   %s", code.code(), code.meaning())), r::out);
+        }
+    }
+
+    @Test
+    void aBugExitsWith70WithItsStackTrace() {
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                return type == VerifyCommand.class ? type.cast(new VerifyCommand(engine -> {
+                    throw new IllegalStateException("a broken invariant");
+                })) : CommandLine.defaultFactory().create(type);
+            }
+        };
+        Cli.Result r = Cli.run(factory, TUTORIAL);
+
+        assertEquals(70, r.exitCode(), r::err);
+        assertTrue(r.err().startsWith("error: internal error (a bug, please report it with this output): "
+                + "java.lang.IllegalStateException: a broken invariant"), r::err);
+        assertTrue(r.err().contains("\tat "), r::err);
     }
 }
