@@ -186,8 +186,9 @@ public final class Dl4jLstms {
         List<String> all = new ArrayList<>(problems);
         StateDicts.Keys keys = StateDicts.keys(stateDict);
         if (keys.numLayers() != layers.size()) {
-            all.add("the state_dict has " + keys.numLayers() + " LSTM layer(s) (weight_ih_l0 .. weight_ih_l"
-                    + (keys.numLayers() - 1) + ") but the DL4J network has " + layers.size() + ": " + names);
+            all.add("the state_dict has " + (keys.numLayers() == 0 ? "no LSTM layer (no weight_ih_l0)"
+                    : keys.numLayers() + " LSTM layer(s) (weight_ih_l0 .. weight_ih_l" + (keys.numLayers() - 1) + ")")
+                    + " but the DL4J network has " + layers.size() + ": " + names);
         }
         if (config != null) {
             for (int k = 0; k < layers.size(); k++) {

@@ -4,17 +4,12 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.io.ParityFixture;
 import io.torchlstm4j.weights.Dl4jLstms;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.LSTM;
-import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -37,23 +32,8 @@ class NetworkVerifierTest {
     @TempDir
     Path dir;
 
-    /** DL4J's own layers for a configuration: LSTM, or Bidirectional(CONCAT, LSTM), per PyTorch layer. */
-    static MultiLayerNetwork dl4jNetwork(LstmConfig config, DataType dataType) {
-        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder().dataType(dataType).list();
-        for (int k = 0; k < config.numLayers(); k++) {
-            Layer lstm = new LSTM.Builder().nIn(config.layerInputSize(k)).nOut(config.hiddenSize())
-                    .activation(Activation.TANH).build();
-            list.layer(config.bidirectional() ? new Bidirectional(Bidirectional.Mode.CONCAT, lstm) : lstm);
-        }
-        MultiLayerNetwork net = new MultiLayerNetwork(list.build());
-        net.init();
-        return net;
-    }
-
     private MultiLayerNetwork savedAndRestored(MultiLayerNetwork net) throws IOException {
-        Path file = dir.resolve("net.zip");
-        ModelSerializer.writeModel(net, file.toFile(), false);
-        return ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false);
+        return ModelSerializer.restoreMultiLayerNetwork(Dl4jNetworks.save(net, dir.resolve("net.zip")).toFile(), false);
     }
 
     private static INDArray timeMajor(LstmConfig config, INDArray sequence) {
@@ -66,7 +46,7 @@ class NetworkVerifierTest {
     void dl4jLayersHoldingAFixturesWeightsGivePyTorchsOutputAndFinalStates(String name) throws IOException {
         ParityFixture fixture = ParityFixture.read(FIXTURES.resolve(name + ".safetensors"));
         LstmConfig config = fixture.config();
-        Dl4jLstms layers = Dl4jLstms.of(savedAndRestored(dl4jNetwork(config, fixture.dataType())));
+        Dl4jLstms layers = Dl4jLstms.of(savedAndRestored(Dl4jNetworks.of(config, fixture.dataType())));
         layers.loadStateDict(fixture.stateDict(), name);
         LstmOutput pytorch = new LstmOutput(timeMajor(config, fixture.expected().output()), fixture.expected().hN(),
                 fixture.expected().cN());
@@ -88,7 +68,7 @@ class NetworkVerifierTest {
         INDArray w = altered.get("weight_hh_l1_reverse").dup();
         w.putScalar(0, 0, w.getDouble(0, 0) + 0.5);
         altered.put("weight_hh_l1_reverse", w);
-        Dl4jLstms layers = Dl4jLstms.of(dl4jNetwork(fixture.config(), DataType.FLOAT));
+        Dl4jLstms layers = Dl4jLstms.of(Dl4jNetworks.of(fixture.config(), DataType.FLOAT));
         layers.loadStateDict(altered, "altered");
 
         NetworkVerifier.Result result = NetworkVerifier.verify(layers, fixture.input(), fixture.expected(), "PyTorch",

@@ -9,12 +9,12 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code shape-verification} program: {@code verify}, {@code compare} and {@code explain}. Results go to
+ * The {@code shape-verification} program: {@code verify}, {@code compare}, {@code explain} and {@code network}. Results go to
  * stdout, logs and errors to stderr; the exit codes are those of {@link ExitCodes}.
  */
 @Command(name = "shape-verification", mixinStandardHelpOptions = true, version = "shape-verification 0.1.0",
         description = "Shows that a torch.nn.LSTM on Deeplearning4j (TorchLSTM4j) has PyTorch's layouts and numbers.",
-        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class},
+        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class, NetworkCommand.class},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:all checks passed",
                 "1:an error, e.g. a file that cannot be read",
@@ -45,7 +45,7 @@ public final class ShapeVerificationCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "Missing command: verify, compare or explain");
+        throw new ParameterException(spec.commandLine(), "Missing command: verify, compare, explain or network");
     }
 
     /** A usage error: the message and where to find help, not the whole usage text. */
