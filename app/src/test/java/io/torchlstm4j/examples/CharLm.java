@@ -78,6 +78,22 @@ public final class CharLm {
         INDArray h = stream.next(x.reshape(1, 1, x.size(1))).output();              // (L=1, N=1, 64), state carried
         return fc.output(h.reshape(1, h.size(2)));                                  // [1, vocab]
     }
+
+    /** PyTorch's greedy continuation: the prompt one character per call, then each most likely next character. */
+    public String greedy(String vocabulary, String prompt, int length) {
+        reset();
+        INDArray logits = null;
+        for (char c : prompt.toCharArray()) {
+            logits = next(vocabulary.indexOf(c));
+        }
+        StringBuilder continuation = new StringBuilder();
+        while (continuation.length() < length) {
+            char c = vocabulary.charAt(logits.argMax(1).getInt(0));
+            continuation.append(c);
+            logits = next(vocabulary.indexOf(c));
+        }
+        return continuation.toString();
+    }
     // --- README example end ---
 
     private static MultiLayerNetwork network(Layer layer) {

@@ -71,5 +71,6 @@ class CharLmExampleTest {
         assertEquals(expectedLogits.size(0), call);
         assertEquals(expected, continuation.toString());
         assertTrue(maxDifference <= ATOL, "max |logit diff| " + maxDifference);
+        assertEquals(expected, model.greedy(vocabulary, prompt, expected.length()));   // the README's call
     }
 }
