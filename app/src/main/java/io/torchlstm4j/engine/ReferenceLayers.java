@@ -2,7 +2,6 @@ package io.torchlstm4j.engine;
 
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.weights.GateMapping;
-import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -94,13 +93,8 @@ public final class ReferenceLayers {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 org.deeplearning4j.nn.api.Layer l = net.getLayer(lstmVertex(prefix, layer, dir));
-                INDArray w = l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY);
-                INDArray rw = l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY);
-                INDArray b = l.getParam(LSTMParamInitializer.BIAS_KEY);
-                w.assign(GateMapping.toDl4jWeight(torch.get(TorchParameterNames.weightIh(layer, dir)).castTo(w.dataType())));
-                rw.assign(GateMapping.toDl4jWeight(torch.get(TorchParameterNames.weightHh(layer, dir)).castTo(rw.dataType())));
-                b.assign(GateMapping.toDl4jBias(torch.get(TorchParameterNames.biasIh(layer, dir)),
-                        torch.get(TorchParameterNames.biasHh(layer, dir)), config.hiddenSize(), b.dataType()));
+                GateMapping.load(torch, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                        l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY), l.getParam(LSTMParamInitializer.BIAS_KEY));
             }
         }
     }
@@ -111,15 +105,9 @@ public final class ReferenceLayers {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 org.deeplearning4j.nn.api.Layer l = net.getLayer(lstmVertex(prefix, layer, dir));
-                torch.put(TorchParameterNames.weightIh(layer, dir),
-                        GateMapping.toTorchWeight(l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY)));
-                torch.put(TorchParameterNames.weightHh(layer, dir),
-                        GateMapping.toTorchWeight(l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY)));
-                if (config.bias()) {
-                    INDArray b = GateMapping.toTorchVector(l.getParam(LSTMParamInitializer.BIAS_KEY));
-                    torch.put(TorchParameterNames.biasIh(layer, dir), b);
-                    torch.put(TorchParameterNames.biasHh(layer, dir), b.ulike().assign(0));
-                }
+                GateMapping.export(torch, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                        l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY), l.getParam(LSTMParamInitializer.BIAS_KEY),
+                        config.bias(), b -> b.ulike().assign(0));
             }
         }
         return torch;
@@ -134,15 +122,9 @@ public final class ReferenceLayers {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 String v = lstmVertex(prefix, layer, dir) + "_";
-                torch.put(TorchParameterNames.weightIh(layer, dir),
-                        GateMapping.toTorchWeight(dl4j.get(v + LSTMParamInitializer.INPUT_WEIGHT_KEY)));
-                torch.put(TorchParameterNames.weightHh(layer, dir),
-                        GateMapping.toTorchWeight(dl4j.get(v + LSTMParamInitializer.RECURRENT_WEIGHT_KEY)));
-                if (config.bias()) {
-                    INDArray b = GateMapping.toTorchVector(dl4j.get(v + LSTMParamInitializer.BIAS_KEY));
-                    torch.put(TorchParameterNames.biasIh(layer, dir), b);
-                    torch.put(TorchParameterNames.biasHh(layer, dir), b.dup());
-                }
+                GateMapping.export(torch, layer, dir, dl4j.get(v + LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                        dl4j.get(v + LSTMParamInitializer.RECURRENT_WEIGHT_KEY),
+                        dl4j.get(v + LSTMParamInitializer.BIAS_KEY), config.bias(), INDArray::dup);
             }
         }
         return torch;

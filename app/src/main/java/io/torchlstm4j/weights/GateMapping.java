@@ -3,6 +3,9 @@ package io.torchlstm4j.weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
 /**
  * The one place that maps PyTorch LSTM parameters to DL4J's stock {@code LSTM} layer and back.
  *
@@ -16,6 +19,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </table>
  * P reorders the four H-sized gate blocks: DL4J block j holds PyTorch block {@link #TORCH_BLOCK_OF_DL4J}[j].
  * Going back, DL4J's single bias is split as bias_ih = b, bias_hh = 0, which gives PyTorch the same outputs.
+ * Stateless: safe for concurrent use (on arrays no other thread writes).
  */
 public final class GateMapping {
 
@@ -23,6 +27,38 @@ public final class GateMapping {
     static final int[] TORCH_BLOCK_OF_DL4J = {2, 1, 3, 0};
 
     private GateMapping() {
+    }
+
+    /**
+     * Copies layer {@code layer}, direction {@code direction} of a PyTorch state_dict (names and shapes already
+     * checked; absent biases mean zero) into one DL4J LSTM's parameters, in place.
+     *
+     * @param w  DL4J's input weights W [I, 4H]
+     * @param rw DL4J's recurrent weights RW [H, 4H]
+     * @param b  DL4J's bias b [1, 4H]
+     */
+    public static void load(Map<String, INDArray> torch, int layer, int direction, INDArray w, INDArray rw,
+                            INDArray b) {
+        w.assign(toDl4jWeight(torch.get(TorchParameterNames.weightIh(layer, direction)).castTo(w.dataType())));
+        rw.assign(toDl4jWeight(torch.get(TorchParameterNames.weightHh(layer, direction)).castTo(rw.dataType())));
+        b.assign(toDl4jBias(torch.get(TorchParameterNames.biasIh(layer, direction)),
+                torch.get(TorchParameterNames.biasHh(layer, direction)), rw.size(0), b.dataType()));
+    }
+
+    /**
+     * Puts one DL4J LSTM's parameters (W, RW, b; or their gradients) into {@code torch} under PyTorch's names for
+     * {@code layer} and {@code direction}: weight_ih, weight_hh and, when {@code bias}, bias_ih = P(b) and
+     * bias_hh = {@code biasHh} applied to it (zeros for parameters, a copy for gradients).
+     */
+    public static void export(Map<String, INDArray> torch, int layer, int direction, INDArray w, INDArray rw,
+                              INDArray b, boolean bias, UnaryOperator<INDArray> biasHh) {
+        torch.put(TorchParameterNames.weightIh(layer, direction), toTorchWeight(w));
+        torch.put(TorchParameterNames.weightHh(layer, direction), toTorchWeight(rw));
+        if (bias) {
+            INDArray torchBias = toTorchVector(b);
+            torch.put(TorchParameterNames.biasIh(layer, direction), torchBias);
+            torch.put(TorchParameterNames.biasHh(layer, direction), biasHh.apply(torchBias));
+        }
     }
 
     /** PyTorch (4H, K) weight to DL4J [K, 4H]. */

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks a PyTorch state_dict against a configuration and reports every problem at once: missing keys,
- * unexpected keys, shape mismatches and unsupported dtypes, each by name.
+ * Checks a PyTorch state_dict against a configuration (or any model's names and shapes) and reports every problem
+ * at once: missing keys, unexpected keys, shape mismatches and unsupported dtypes, each by name. Stateless: safe for
+ * concurrent use.
  */
 public final class StateDictValidator {
 
@@ -23,7 +24,30 @@ public final class StateDictValidator {
      * @throws IllegalArgumentException listing every problem found
      */
     public static void validate(LstmConfig config, Map<String, INDArray> stateDict, String source) {
-        Map<String, long[]> expected = TorchParameterNames.expectedShapes(config);
+        validate(TorchParameterNames.expectedShapes(config), stateDict, source, config.toString());
+    }
+
+    /**
+     * Checks tensors against the names and shapes of any model (e.g. {@link ModelWeights}'s modules under their
+     * prefixes).
+     *
+     * @param expected every parameter name with its PyTorch shape
+     * @param model    the model, for the message (e.g. {@code LSTM(10, 20)})
+     * @throws IllegalArgumentException listing every problem found
+     */
+    public static void validate(Map<String, long[]> expected, Map<String, INDArray> stateDict, String source,
+                                String model) {
+        List<String> problems = problems(expected, stateDict);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(message(problems, source, model));
+        }
+    }
+
+    /**
+     * Every problem of the tensors against the expected names and shapes, in PyTorch's words: missing keys, then
+     * unexpected keys, then each shape mismatch and unsupported dtype; empty when they fit.
+     */
+    public static List<String> problems(Map<String, long[]> expected, Map<String, INDArray> stateDict) {
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         List<String> problems = new ArrayList<>();
@@ -54,10 +78,13 @@ public final class StateDictValidator {
         if (!unexpected.isEmpty()) {
             problems.add(missing.isEmpty() ? 0 : 1, "Unexpected key(s) in state_dict: " + quote(unexpected));
         }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("Error(s) in loading state_dict from " + source + " for " + config
-                    + ":\n\t" + String.join("\n\t", problems));
-        }
+        return problems;
+    }
+
+    /** PyTorch's load_state_dict message: the source and model, then one problem per line. */
+    public static String message(List<String> problems, String source, String model) {
+        return "Error(s) in loading state_dict from " + source + " for " + model + ":\n\t"
+                + String.join("\n\t", problems);
     }
 
     private static String quote(List<String> keys) {

@@ -66,13 +66,22 @@ public final class StateDicts {
     public static Map<String, INDArray> load(Path file, String prefix) throws IOException {
         Map<String, INDArray> all = readAll(file);
         String p = prefix == null ? "" : prefix;
-        Map<String, INDArray> kept = new LinkedHashMap<>();
-        all.forEach((key, tensor) -> {
-            if (key.startsWith(p)) kept.put(key.substring(p.length()), tensor);
-        });
+        Map<String, INDArray> kept = under(p, all);
         if (kept.keySet().stream().noneMatch(StateDicts::isParameterName)) {
             throw new IllegalArgumentException(noParameters(file, p, all.keySet()));
         }
+        return kept;
+    }
+
+    /**
+     * The tensors whose key starts with {@code prefix}, with the prefix removed, in order: one module's state_dict
+     * out of a whole model's (e.g. {@code under("rnn.", model)}).
+     */
+    public static Map<String, INDArray> under(String prefix, Map<String, INDArray> stateDict) {
+        Map<String, INDArray> kept = new LinkedHashMap<>();
+        stateDict.forEach((key, tensor) -> {
+            if (key.startsWith(prefix)) kept.put(key.substring(prefix.length()), tensor);
+        });
         return kept;
     }
 
@@ -187,18 +196,10 @@ public final class StateDicts {
             throw new IllegalArgumentException("cannot infer the LSTM configuration of " + source + ": weight_ih_l0 "
                     + "has shape " + Arrays.toString(shape) + " but (4 * hidden_size, input_size) was expected");
         }
-        int layers = 0;
-        boolean bias = false;
-        boolean bidirectional = false;
-        for (String key : stateDict.keySet()) {
-            Matcher m = PARAMETER.matcher(key);
-            // a layer index beyond the number of tensors cannot be real: leave that key to be reported as unexpected
-            if (m.matches() && Integer.parseInt(m.group(2)) < stateDict.size()) {
-                layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
-                bias |= m.group(1).startsWith("bias");
-                bidirectional |= m.group(3) != null;
-            }
-        }
+        Keys keys = keys(stateDict);
+        int layers = keys.numLayers();
+        boolean bias = keys.bias();
+        boolean bidirectional = keys.bidirectional();
         INDArray weightHr = stateDict.get("weight_hr_l0");
         long projSize = weightHr == null ? 0 : weightHr.rank() == 2 ? weightHr.size(0) : -1;
         if (projSize < 0 || projSize > Integer.MAX_VALUE) {
@@ -216,6 +217,27 @@ public final class StateDicts {
         }
         StateDictValidator.validate(config, stateDict, source + " (configuration inferred from its tensors)");
         return config;
+    }
+
+    /** What the names of an {@code nn.LSTM} state_dict say: layer count, bias, bidirectional. */
+    record Keys(int numLayers, boolean bias, boolean bidirectional) {
+    }
+
+    /** Reads layer count, bias and direction from the LSTM parameter names of a state_dict. */
+    static Keys keys(Map<String, INDArray> stateDict) {
+        int layers = 0;
+        boolean bias = false;
+        boolean bidirectional = false;
+        for (String key : stateDict.keySet()) {
+            Matcher m = PARAMETER.matcher(key);
+            // a layer index beyond the number of tensors cannot be real: leave that key to be reported as unexpected
+            if (m.matches() && Integer.parseInt(m.group(2)) < stateDict.size()) {
+                layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
+                bias |= m.group(1).startsWith("bias");
+                bidirectional |= m.group(3) != null;
+            }
+        }
+        return new Keys(layers, bias, bidirectional);
     }
 
     /**

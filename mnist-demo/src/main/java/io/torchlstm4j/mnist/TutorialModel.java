@@ -5,7 +5,9 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
 import io.torchlstm4j.train.TorchAdam;
 import io.torchlstm4j.weights.StateDicts;
-import io.torchlstm4j.weights.TorchInit;
+import io.torchlstm4j.weights.FeedForwardMapping;
+import io.torchlstm4j.weights.ModelWeights;
+import io.torchlstm4j.weights.TorchModule;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -23,10 +25,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
@@ -47,8 +45,8 @@ import java.util.SplittableRandom;
  * <p>Graph: input (NCW [N, 28 pixels, 28 steps]) -> the adapter's LSTM vertices ({@link LstmLayers}, prefix
  * {@value #RNN_PREFIX}) -> {@link LastTimeStepVertex} -> {@code OutputLayer} (softmax + MCXENT, i.e. nn.Linear
  * followed by CrossEntropyLoss). Every parameter is initialised as PyTorch does: the LSTM by
- * {@link LstmLayers#initLikeTorch}, the head like {@code nn.Linear} (kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(H),
- * 1/sqrt(H)) for the weight, and the bias draws from the same range).
+ * {@link LstmLayers#initLikeTorch}, the head like {@code nn.Linear} ({@link TorchModule.Linear#init}). The library's
+ * {@link ModelWeights} moves the whole state_dict in and out.
  *
  * <p>The optimizer is {@link TorchAdam}. PyTorch's LSTM has two biases per layer, b_ih and b_hh, that get the same
  * gradient and the same Adam step, so their sum moves by twice one step. The REFERENCE engine holds their sum in one
@@ -85,11 +83,8 @@ public final class TutorialModel {
     public static TutorialModel create(LstmConfig lstm, Engine engine, double lr, DataType dataType, long seed) {
         TutorialModel model = new TutorialModel(build(lstm, engine, lr, dataType, seed, true), lstm, engine);
         LstmLayers.initLikeTorch(model.net, RNN_PREFIX, lstm, engine, seed);
-        SplittableRandom random = new SplittableRandom(seed ^ 0x5DEECE66DL);
-        double bound = 1.0 / Math.sqrt(lstm.hiddenSize());
-        model.head().setParam("W", TorchInit.uniform(random, bound, dataType, Images.NUM_CLASSES, lstm.hiddenSize())
-                .transpose());
-        model.head().setParam("b", TorchInit.uniform(random, bound, dataType, 1, Images.NUM_CLASSES));
+        TorchModule.Linear head = new TorchModule.Linear(lstm.hiddenSize(), Images.NUM_CLASSES, true);
+        FeedForwardMapping.load(head, model.head(), head.init(dataType, new SplittableRandom(seed ^ 0x5DEECE66DL)));
         return model;
     }
 
@@ -174,10 +169,7 @@ public final class TutorialModel {
      * @throws IllegalArgumentException when the tensors under {@code rnn.} are not a consistent nn.LSTM state_dict
      */
     public static LstmConfig configOf(Map<String, INDArray> stateDict, String source) {
-        Map<String, INDArray> rnn = new LinkedHashMap<>();
-        stateDict.forEach((k, v) -> {
-            if (k.startsWith("rnn.")) rnn.put(k.substring(4), v);
-        });
+        Map<String, INDArray> rnn = StateDicts.under("rnn.", stateDict);
         if (rnn.isEmpty()) {
             throw new IllegalArgumentException(source + " is not a state_dict of the tutorial's RNN module: no key "
                     + "starts with rnn. (expected rnn.weight_ih_l0, ..., out.weight, out.bias), found " + stateDict.keySet());
@@ -189,49 +181,23 @@ public final class TutorialModel {
         }
     }
 
-    /** Replaces every parameter with the tutorial module's state_dict values. */
+    /**
+     * Replaces every parameter with the tutorial module's state_dict values.
+     *
+     * @throws IllegalArgumentException naming every missing, unexpected or misshapen tensor, before anything changes
+     */
     public void loadStateDict(Map<String, INDArray> stateDict, String source) {
-        Map<String, INDArray> rnn = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : stateDict.entrySet()) {
-            if (e.getKey().startsWith("rnn.")) {
-                rnn.put(e.getKey().substring(4), e.getValue());
-            } else if (!e.getKey().equals("out.weight") && !e.getKey().equals("out.bias")) {
-                problems.add("unexpected key " + e.getKey());
-            }
-        }
-        long[] weightShape = {Images.NUM_CLASSES, lstm.hiddenSize()};
-        long[] biasShape = {Images.NUM_CLASSES};
-        INDArray weight = stateDict.get("out.weight");
-        INDArray bias = stateDict.get("out.bias");
-        if (weight == null || !Arrays.equals(weight.shape(), weightShape)) {
-            problems.add("out.weight has shape " + (weight == null ? "(missing)" : Arrays.toString(weight.shape()))
-                    + " but (10, hidden_size) = " + Arrays.toString(weightShape) + " was expected");
-        }
-        if (bias == null || !Arrays.equals(bias.shape(), biasShape)) {
-            problems.add("out.bias has shape " + (bias == null ? "(missing)" : Arrays.toString(bias.shape()))
-                    + " but (10,) = " + Arrays.toString(biasShape) + " was expected");
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(source + ": " + String.join("; ", problems));
-        }
-        try {
-            LstmLayers.loadStateDict(net, RNN_PREFIX, lstm, engine, rnn);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(source + " (keys under rnn.): " + e.getMessage(), e);
-        }
-        DataType dt = net.getConfiguration().getDataType();
-        head().setParam("W", weight.castTo(dt).transpose().dup());
-        head().setParam("b", bias.castTo(dt).reshape(1, Images.NUM_CLASSES));
+        weights().load(stateDict, source);
     }
 
     /** All parameters under the tutorial module's names: {@code rnn.weight_ih_l0}, ..., {@code out.weight}, {@code out.bias}. */
     public Map<String, INDArray> stateDict() {
-        Map<String, INDArray> sd = new LinkedHashMap<>();
-        LstmLayers.stateDict(net, RNN_PREFIX, lstm, engine).forEach((k, v) -> sd.put("rnn." + k, v));
-        sd.put("out.weight", head().getParam("W").transpose().dup());
-        sd.put("out.bias", head().getParam("b").reshape(Images.NUM_CLASSES).dup());
-        return sd;
+        return weights().stateDict();
+    }
+
+    /** The tutorial module's state_dict on this graph: {@code rnn.} on the LSTM vertices, {@code out.} on the head. */
+    private ModelWeights weights() {
+        return ModelWeights.builder().lstm("rnn.", net, RNN_PREFIX, lstm, engine).linear("out.", head()).build();
     }
 
     private org.deeplearning4j.nn.api.Layer head() {

@@ -67,6 +67,8 @@ class TorchWeightsTest {
         sd.remove("out.bias");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TutorialModel.fromStateDict(sd, Engine.REFERENCE, 0.01, DataType.FLOAT, "rnn16"));
-        assertEquals("rnn16: out.bias has shape (missing) but (10,) = [10] was expected", e.getMessage());
+        assertEquals("Error(s) in loading state_dict from rnn16 for Model(rnn: LSTM(28, 16, num_layers=2, "
+                + "batch_first=True), out: Linear(in_features=16, out_features=10, bias=True)):\n"
+                + "\tMissing key(s) in state_dict: \"out.bias\".", e.getMessage());
     }
 }

@@ -3,6 +3,7 @@ package io.torchlstm4j.mnist;
 import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.train.TorchAdam;
+import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +15,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,6 +42,16 @@ class TutorialModelTest {
             assertTrue(std > 0.4 * bound && std < 0.75 * bound, name + " std " + std + " is not U(-1/sqrt(H), 1/sqrt(H))'s");
         }
         assertEquals(java.util.List.of(10L, 16L), java.util.Arrays.stream(sd.get("out.weight").shape()).boxed().toList());
+    }
+
+    @Test
+    void theHeadIsDrawnLikeNnLinearWeightThenBiasFromItsOwnGenerator() {
+        Map<String, INDArray> sd = TutorialModel.create(SMALL, Engine.FAST, 0.01, DataType.FLOAT, 5).stateDict();
+        SplittableRandom random = new SplittableRandom(5 ^ 0x5DEECE66DL);
+        INDArray weight = TorchInit.uniform(random, 1 / Math.sqrt(16), DataType.FLOAT, 10, 16);
+        INDArray bias = TorchInit.uniform(random, 1 / Math.sqrt(16), DataType.FLOAT, 10);
+        assertArrayEquals(weight.ravel().toFloatVector(), sd.get("out.weight").ravel().toFloatVector());
+        assertArrayEquals(bias.toFloatVector(), sd.get("out.bias").toFloatVector());
     }
 
     @Test

@@ -5,6 +5,8 @@ import io.torchlstm4j.verify.LayoutMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine;
 
+import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 
 /** How the commands write numbers, dtypes and check cells. */
@@ -43,6 +45,21 @@ final class Formats {
 
     static String result(boolean passed) {
         return passed ? "PASS" : "FAIL";
+    }
+
+    /** The checks as a table, then each note as "not run: ...", then "all N checks passed" or how many failed. */
+    static void checks(List<CheckResult> checks, List<String> notes, PrintWriter out) {
+        Table table = new Table("check", "layer", "direction", "compared", "max |diff|", "result");
+        for (CheckResult c : checks) {
+            table.row(c.name(), layer(c), direction(c), c.compared(), number(c.maxAbsDifference()), result(c.passed()));
+        }
+        table.print(out);
+        for (String note : notes) {
+            out.println("not run: " + note);
+        }
+        long failures = checks.stream().filter(c -> !c.passed()).count();
+        out.println(failures == 0 ? "all " + checks.size() + " checks passed"
+                : failures + " of " + checks.size() + " checks FAILED");
     }
 
     /** Parses {@code float32} / {@code float64} (PyTorch's names) into an ND4J data type. */

@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code shape-verification} program: {@code verify}, {@code compare} and {@code explain}. Results go to
- * stdout, logs and errors to stderr; exit codes and error reports follow {@link Programs}.
+ * The {@code shape-verification} program: {@code verify}, {@code compare}, {@code explain} and {@code network}.
+ * Results go to stdout, logs and errors to stderr; exit codes and error reports follow {@link Programs}.
  */
 @Command(name = "shape-verification", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Shows that a torch.nn.LSTM on Deeplearning4j (TorchLSTM4j) has PyTorch's layouts and numbers.",
-        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class})
+        subcommands = {VerifyCommand.class, CompareCommand.class, ExplainCommand.class, NetworkCommand.class})
 public final class ShapeVerificationCli implements Callable<Integer> {
 
     @Spec
@@ -39,6 +39,6 @@ public final class ShapeVerificationCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "Missing command: verify, compare or explain");
+        throw new ParameterException(spec.commandLine(), "Missing command: verify, compare, explain or network");
     }
 }

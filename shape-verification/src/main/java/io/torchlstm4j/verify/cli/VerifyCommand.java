@@ -172,18 +172,7 @@ final class VerifyCommand implements Callable<Integer> {
         out.println(report.config() + " on " + report.subject() + ", " + Formats.dtype(report.dataType())
                 + ", seed " + seed + (report.lengths() == null ? "" : ", lengths " + report.lengths())
                 + ", atol " + Formats.number(report.atol()));
-        Table table = new Table("check", "layer", "direction", "compared", "max |diff|", "result");
-        for (CheckResult c : report.checks()) {
-            table.row(c.name(), Formats.layer(c), Formats.direction(c), c.compared(),
-                    Formats.number(c.maxAbsDifference()), Formats.result(c.passed()));
-        }
-        table.print(out);
-        for (String note : report.notes()) {
-            out.println("not run: " + note);
-        }
-        long failures = report.failures();
-        out.println(failures == 0 ? "all " + report.checks().size() + " checks passed"
-                : failures + " of " + report.checks().size() + " checks FAILED");
+        Formats.checks(report.checks(), report.notes(), out);
     }
 
     private Map<String, Object> toJson(VerificationReport report) {

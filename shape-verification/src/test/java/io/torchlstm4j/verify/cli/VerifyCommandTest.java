@@ -120,7 +120,7 @@ class VerifyCommandTest {
             "verify --input-size 10 --hidden-size 20 --atol -1|--atol must be a finite number >= 0, got -1.0",
             "verify --input-size ten --hidden-size 20|Invalid value for option '--input-size': 'ten' is not an int",
             "frobnicate|Unmatched argument at index 0: 'frobnicate'",
-            "|Missing command: verify, compare or explain"})
+            "|Missing command: verify, compare, explain or network"})
     void usageErrorsExitWith2AndNameTheOption(String spec) {
         String[] parts = spec.split("\\|");
         String[] args = parts[0].isEmpty() ? new String[0] : parts[0].split(" ");
