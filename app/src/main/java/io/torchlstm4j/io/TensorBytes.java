@@ -132,6 +132,17 @@ final class TensorBytes {
         return sign | (exponent + 112) << 23 | mantissa << 13;
     }
 
+    /** Little-endian float16 (or bfloat16) bytes as the little-endian bytes of the equal float32 values. */
+    static byte[] widenHalf(byte[] bytes, boolean bfloat16) {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(bytes.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        while (in.hasRemaining()) {
+            short bits = in.getShort();
+            out.putInt(bfloat16 ? bfloat16ToFloatBits(bits) : halfToFloatBits(bits));
+        }
+        return out.array();
+    }
+
     /** The bits of the float32 equal to the bfloat16 value with these 16 bits: they are its upper half. */
     static int bfloat16ToFloatBits(int bits) {
         return (bits & 0xffff) << 16;
