@@ -5,7 +5,9 @@ Run with Debian's PyTorch (torch 1.13 + numpy for /usr/bin/python3):
 
     /usr/bin/python3 tools/make_pt_fixtures.py [OUTPUT_DIR]
 
-OUTPUT_DIR defaults to app/src/test/resources/pt. Every loadable fixture NAME.pt comes with NAME.expected.safetensors:
+OUTPUT_DIR defaults to app/src/test/resources/pt. Without OUTPUT_DIR the script also saves the MNIST demo's tutorial
+weights (mnist-demo/src/test/resources/torch-weights/rnn16.safetensors) with torch.save, as rnn16.pt (the state_dict)
+and rnn16_checkpoint.pth (inside a training checkpoint, legacy format). Every loadable fixture NAME.pt comes with NAME.expected.safetensors:
 the tensors PyTorch's own torch.load gives for the state_dict in it, made contiguous; float16/bfloat16 tensors as
 PyTorch's own .float() of them, bool tensors as int64 (0/1). The torch version is in each expected file's metadata
 and in manifest.json. Files that must be refused (a whole pickled module, pickles that name globals outside the
@@ -25,8 +27,10 @@ import torch
 
 import safetensors_io  # tools/ is on sys.path when this script runs
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "app", "src", "test",
-                                                          "resources", "pt")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "app", "src", "test", "resources", "pt")
+# the MNIST demo's tutorial weights (written by mnist-demo/tools/make_test_fixtures.py), saved again by torch.save
+TORCH_WEIGHTS = os.path.join(ROOT, "mnist-demo", "src", "test", "resources", "torch-weights")
 DTYPES = {"f32": torch.float32, "f64": torch.float64, "f16": torch.float16, "bf16": torch.bfloat16}
 MANIFEST = {"torch_version": torch.__version__, "fixtures": {}}
 
@@ -257,6 +261,18 @@ def main():
     safetensors_io.write(path("half.expected.safetensors"), collections.OrderedDict([
         ("f16", half.float().numpy().reshape(5, 6)), ("bf16", bhalf.float().numpy().reshape(6, 5)),
         ("f32", values.numpy())]), {"torch_version": torch.__version__, "fixture": "half.safetensors"})
+
+    if len(sys.argv) == 1:
+        tensors, _ = safetensors_io.read(os.path.join(TORCH_WEIGHTS, "rnn16.safetensors"))
+        sd = collections.OrderedDict((k, torch.from_numpy(v)) for k, v in tensors.items())
+        for name, obj, legacy in (("rnn16.pt", sd, False),
+                                  ("rnn16_checkpoint.pth", {"epoch": 1, "model": sd, "loss": 0.5}, True)):
+            buffer = io.BytesIO()
+            torch.save(obj, buffer, _use_new_zipfile_serialization=not legacy)
+            safetensors_io.write_atomically(os.path.join(TORCH_WEIGHTS, name), buffer.getvalue())
+            loaded = torch.load(os.path.join(TORCH_WEIGHTS, name))
+            loaded = loaded if name.endswith(".pt") else loaded["model"]
+            assert all(torch.equal(loaded[k], v) for k, v in sd.items())
 
     safetensors_io.write_atomically(path("manifest.json"), (json.dumps(MANIFEST, indent=1, sort_keys=True) + "\n").encode())
 

@@ -181,7 +181,7 @@ class EndToEndTest {
                 "--data", data.toString());
         assertEquals(1, notWeights.exitCode());
         assertTrue(notWeights.err().startsWith("error: --torch-weights " + out.resolve("summary.json")
-                + ": a .safetensors or .npz file was expected"), notWeights.err());
+                + ": a .pt, .pth, .safetensors or .npz file was expected"), notWeights.err());
 
         Cli notImage = Cli.run("predict", "--model", out.resolve("model.zip").toString(),
                 out.resolve("summary.json").toString());
