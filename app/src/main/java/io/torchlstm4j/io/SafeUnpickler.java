@@ -47,7 +47,8 @@ final class SafeUnpickler {
     static final int MAX_STACK = 1_000_000;
     static final int MAX_MEMO = 1_000_000;
     static final long MAX_OBJECTS = 4_000_000;
-    static final int MAX_RANK = 64;
+    /** ND4J's largest rank. */
+    static final int MAX_RANK = 32;
     private static final int MAX_LINE = 512;
 
     /** What an allowed global does. */
@@ -344,7 +345,7 @@ final class SafeUnpickler {
 
     private long[] dims(Object value, String name, Global global, long at) throws TensorFileException {
         if (!(value instanceof Tuple t) || t.items.size() > MAX_RANK) {
-            throw refuse(at, global + " called with " + name + " " + typeName(value) + " but a tuple of at most "
+            throw refuse(at, global + " called with " + name + " " + describe(value) + " but a tuple of at most "
                     + MAX_RANK + " integers was expected");
         }
         long[] dims = new long[t.items.size()];
@@ -493,6 +494,9 @@ final class SafeUnpickler {
         if (n < 0 || n > limit - position) {
             throw refuse(at, "a length of " + Long.toUnsignedString(n) + " bytes where " + (limit - position)
                     + " are left" + (n == 1 || limit == position ? " (the pickle is truncated)" : ""));
+        }
+        if (n > TensorBytes.MAX_BYTES) {
+            throw refuse(at, "a length of " + n + " bytes, more than one Java array holds");
         }
         int length = (int) n;
         byte[] out = new byte[length];

@@ -216,6 +216,8 @@ class TorchCheckpointCorruptFileTest {
                 arguments("tensor with size and stride of different lengths", zip(stateDict("w",
                         tensor("FloatStorage", "0", 6, 0, new long[] {6}, new long[] {1, 1})), six),
                         "size [6] and stride [1, 1] of different lengths"),
+                arguments("rank beyond ND4J's", zip(stateDict("w", tensor("FloatStorage", "0", 6, 0, new long[33],
+                        new long[33])), six), "size a tuple of 33 but a tuple of at most 32 integers was expected"),
                 arguments("negative offset", zip(stateDict("w", tensor("FloatStorage", "0", 6, -1, new long[] {1},
                         new long[] {1})), six), "storage_offset = -1 but a non-negative 64-bit integer was expected"));
     }
