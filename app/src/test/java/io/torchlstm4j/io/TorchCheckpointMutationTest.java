@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class TorchCheckpointMutationTest {
 
-    private static final int COUNT = Integer.getInteger("pt.mutations", 1500);
+    private static final int COUNT = Integer.getInteger("pt.mutations", 400);
     private static final byte[] OPCODES = "()NJKMX.tRbhqQsue]}c\u0080\u0085\u0086\u0087\u0088\u0089\u008a\u008c\u0093\u0094\u0095G"
             .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
 
