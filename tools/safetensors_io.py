@@ -10,8 +10,16 @@ import struct
 
 import numpy as np
 
-DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int64"): "I64", np.dtype("int32"): "I32"}
+DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int64"): "I64", np.dtype("int32"): "I32",
+          np.dtype("float16"): "F16"}
 NUMPY_DTYPES = {name: dtype for dtype, name in DTYPES.items()}
+
+
+class BFloat16:
+    """A bfloat16 tensor for encode, which numpy cannot hold: its raw bits as a uint16 array."""
+
+    def __init__(self, bits):
+        self.bits = np.asarray(bits, dtype=np.uint16)
 
 
 def encode(tensors, metadata):
@@ -20,10 +28,13 @@ def encode(tensors, metadata):
     chunks = []
     offset = 0
     for name, array in tensors.items():
+        dtype = "BF16" if isinstance(array, BFloat16) else None
+        array = array.bits if dtype else array
         shape = list(array.shape)  # before ascontiguousarray, which turns a 0-d array into shape [1]
         array = np.ascontiguousarray(array)
         data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
-        header[name] = {"dtype": DTYPES[array.dtype], "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": dtype or DTYPES[array.dtype], "shape": shape,
+                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")

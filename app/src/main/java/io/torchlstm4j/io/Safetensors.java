@@ -9,6 +9,8 @@ import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.node.ArrayNode;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,7 +31,8 @@ import java.util.Map;
 
 /**
  * Reads and writes <a href="https://github.com/huggingface/safetensors">safetensors</a> files: F32, F64 and I64
- * tensors as ND4J FLOAT, DOUBLE and LONG arrays, plus the string map {@code __metadata__}.
+ * tensors as ND4J FLOAT, DOUBLE and LONG arrays, plus the string map {@code __metadata__}. F16 and BF16 tensors are
+ * read as FLOAT, exactly (every half value is a float32), said once per file in the log.
  *
  * <p>Layout: 8 bytes little-endian unsigned header length N, N bytes of UTF-8 JSON, then the data buffer. The
  * JSON maps each tensor name to {@code {"dtype": ..., "shape": [...], "data_offsets": [begin, end]}}, offsets
@@ -42,14 +45,15 @@ import java.util.Map;
  * buffer or with end before begin; a byte count other than dtype size times the element count; overlapping
  * tensors; and data buffer bytes that belong to no tensor. The last is the format's rule that the buffer is
  * fully indexed, enforced (not merely warned about) as the reference implementation does, since such bytes mean
- * the header and the data disagree. Known dtypes other than F32, F64 and I64 (F16, BF16, I32, ...) are reported
- * as unsupported, all of them in one message.
+ * the header and the data disagree. Known dtypes other than F32, F64, I64, F16 and BF16 (I32, BOOL, ...) are
+ * reported as unsupported, all of them in one message.
  *
  * <p>{@link #write} pads the header with spaces to a multiple of 8 bytes, writes {@code __metadata__} first (when
  * not empty), then the tensors in the map's order, and replaces the file atomically ({@link AtomicFiles}).
  */
 public final class Safetensors {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Safetensors.class);
     private static final String METADATA = "__metadata__";
     /** The reference implementation's limit on the header size. */
     private static final long MAX_HEADER_BYTES = 100_000_000L;
@@ -60,7 +64,7 @@ public final class Safetensors {
     /** The format's dtypes with their element sizes; {@code type} is null where this library does not read it. */
     private enum Dtype {
         BOOL(1, null), U8(1, null), I8(1, null), F8_E5M2(1, null), F8_E4M3(1, null), I16(2, null), U16(2, null),
-        F16(2, null), BF16(2, null), I32(4, null), U32(4, null), F32(4, DataType.FLOAT), F64(8, DataType.DOUBLE),
+        F16(2, DataType.FLOAT), BF16(2, DataType.FLOAT), I32(4, null), U32(4, null), F32(4, DataType.FLOAT), F64(8, DataType.DOUBLE),
         I64(8, DataType.LONG), U64(8, null);
 
         final int size;
@@ -78,9 +82,15 @@ public final class Safetensors {
             return null;
         }
 
+        /** Read as FLOAT by widening each 16-bit value. */
+        boolean half() {
+            return this == F16 || this == BF16;
+        }
+
+        /** The dtype written for an ND4J type. */
         static Dtype of(DataType type) {
             for (Dtype d : values()) {
-                if (d.type == type) return d;
+                if (d.type == type && !d.half()) return d;
             }
             return null;
         }
@@ -122,9 +132,18 @@ public final class Safetensors {
             checkFullyIndexed(file, entries, bufferLength);
             checkSupported(file, entries);
             Map<String, INDArray> tensors = new LinkedHashMap<>();
+            List<String> widened = new ArrayList<>();
             for (Entry e : entries) {
                 byte[] bytes = readFully(file, channel, bufferStart + e.begin(), (int) (e.end() - e.begin()));
+                if (e.dtype().half()) {
+                    bytes = TensorBytes.widenHalf(bytes, e.dtype() == Dtype.BF16);
+                    widened.add(e.name() + " (" + e.dtype() + ")");
+                }
                 tensors.put(e.name(), TensorBytes.toArray(bytes, e.dtype().type, e.shape(), 'c'));
+            }
+            if (!widened.isEmpty()) {
+                LOG.info("{}: {} F16/BF16 tensors read as float32, exactly (every half value is a float32): {}", file,
+                        widened.size(), widened.size() > 10 ? widened.subList(0, 10) + " ..." : widened);
             }
             return new TensorFile(tensors, metadata);
         }
@@ -343,14 +362,15 @@ public final class Safetensors {
         for (Entry e : entries) {
             if (e.dtype().type == null) {
                 problems.add("tensor '" + e.name() + "' has dtype " + e.dtype());
-            } else if (e.end() - e.begin() > TensorBytes.MAX_BYTES) {
-                problems.add("tensor '" + e.name() + "' is " + (e.end() - e.begin()) + " bytes, more than one Java "
-                        + "array holds (" + TensorBytes.MAX_BYTES + ")");
+            } else if ((e.end() - e.begin()) / e.dtype().size * TensorBytes.elementSize(e.dtype().type)
+                    > TensorBytes.MAX_BYTES) {
+                problems.add("tensor '" + e.name() + "' is " + (e.end() - e.begin()) + " bytes of " + e.dtype()
+                        + ", more than one Java array holds as " + e.dtype().type + " (" + TensorBytes.MAX_BYTES + ")");
             }
         }
         if (!problems.isEmpty()) {
             throw new TensorFileException(file, file + ": unsupported: " + String.join(", ", problems)
-                    + " (this library reads F32, F64 and I64)");
+                    + " (this library reads F32, F64, I64, F16 and BF16)");
         }
     }
 

@@ -9,8 +9,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * Little-endian bytes to and from ND4J arrays, for FLOAT, DOUBLE, LONG and INT. The callers have checked that
- * the byte count is exactly the element count times the element size.
+ * Little-endian bytes to and from ND4J arrays, for FLOAT, DOUBLE, LONG, INT and BOOL (reading), and the exact
+ * widening of float16 and bfloat16 to float32. The callers have checked that the byte count is exactly the element
+ * count times the element size.
  */
 final class TensorBytes {
 
@@ -25,6 +26,7 @@ final class TensorBytes {
         return switch (type) {
             case FLOAT, INT -> 4;
             case DOUBLE, LONG -> 8;
+            case BOOL -> 1;
             default -> throw new IllegalStateException("no byte layout for " + type);
         };
     }
@@ -61,6 +63,11 @@ final class TensorBytes {
                 int[] values = new int[(int) count];
                 buffer.asIntBuffer().get(values);
                 yield Nd4j.create(values, stored, DataType.INT);
+            }
+            case BOOL -> {
+                boolean[] values = new boolean[(int) count];
+                for (int i = 0; i < values.length; i++) values[i] = bytes[i] != 0;
+                yield Nd4j.create(values, stored, DataType.BOOL);
             }
             default -> throw new IllegalStateException("no byte layout for " + type);
         };
@@ -105,6 +112,40 @@ final class TensorBytes {
             }
         }
         return count;
+    }
+
+    /**
+     * The bits of the float32 equal to the IEEE half-precision value with these 16 bits (every one is exactly
+     * representable); bits, not a float, so that a NaN keeps its payload as PyTorch's {@code .float()} does.
+     */
+    static int halfToFloatBits(int bits) {
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        if (exponent == 0x1f) {
+            return sign | 0x7f800000 | mantissa << 13; // infinity, or NaN keeping its payload
+        }
+        if (exponent == 0) {
+            // zero or subnormal, mantissa * 2^-24: exact in float32, and never a NaN
+            return sign | Float.floatToRawIntBits(mantissa * 0x1p-24f);
+        }
+        return sign | (exponent + 112) << 23 | mantissa << 13;
+    }
+
+    /** Little-endian float16 (or bfloat16) bytes as the little-endian bytes of the equal float32 values. */
+    static byte[] widenHalf(byte[] bytes, boolean bfloat16) {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(bytes.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        while (in.hasRemaining()) {
+            short bits = in.getShort();
+            out.putInt(bfloat16 ? bfloat16ToFloatBits(bits) : halfToFloatBits(bits));
+        }
+        return out.array();
+    }
+
+    /** The bits of the float32 equal to the bfloat16 value with these 16 bits: they are its upper half. */
+    static int bfloat16ToFloatBits(int bits) {
+        return (bits & 0xffff) << 16;
     }
 
     private static long[] reversed(long[] shape) {

@@ -1,5 +1,6 @@
 /**
- * Tensor files: safetensors ({@link io.torchlstm4j.io.Safetensors}), NumPy {@code .npz}
+ * Tensor files: PyTorch's own checkpoints, {@code torch.save} .pt/.pth ({@link io.torchlstm4j.io.TorchCheckpoint},
+ * read without running their pickles), safetensors ({@link io.torchlstm4j.io.Safetensors}), NumPy {@code .npz}
  * ({@link io.torchlstm4j.io.Npz}), the PyTorch parity fixture format ({@link io.torchlstm4j.io.ParityFixture}),
  * and atomic file writing ({@link io.torchlstm4j.io.AtomicFiles}).
  *

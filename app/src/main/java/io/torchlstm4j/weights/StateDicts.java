@@ -5,6 +5,7 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.io.Npz;
 import io.torchlstm4j.io.Safetensors;
+import io.torchlstm4j.io.TorchCheckpoint;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -18,19 +19,26 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * PyTorch state_dict files for {@code torch.nn.LSTM}: load (safetensors or NumPy {@code .npz}), infer the
- * configuration, check against a configuration, save (safetensors), all under PyTorch's parameter names.
+ * PyTorch state_dict files for {@code torch.nn.LSTM}: load (PyTorch's own {@code .pt}/{@code .pth}, safetensors or
+ * NumPy {@code .npz}), infer the configuration, check against a configuration, save (safetensors), all under
+ * PyTorch's parameter names.
  *
  * <p>From PyTorch:
  * <pre>
- * np.savez("lstm.npz", **{k: v.numpy() for k, v in lstm.state_dict().items()})   # nn.LSTM itself: no prefix
- * np.savez("model.npz", **{k: v.numpy() for k, v in model.state_dict().items()}) # model.rnn: prefix "rnn."
+ * torch.save(lstm.state_dict(), "lstm.pt")     # nn.LSTM itself: no prefix
+ * torch.save(model.state_dict(), "model.pt")   # model.rnn: prefix "rnn."
+ * torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.pth")
+ * np.savez("model.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
  * </pre>
- * then {@code StateDicts.loadLstm(Path.of("model.npz"), "rnn.", null, Engine.REFERENCE)}. Going back, a file from
+ * then {@code StateDicts.loadLstm(Path.of("model.pt"), "rnn.", null, Engine.REFERENCE)}. In a training checkpoint
+ * the state_dict holding the LSTM's parameters is found by itself; a checkpoint key names it where several do
+ * ({@link #load(Path, String, String)}). {@code .pt}/{@code .pth} files are read without running their pickles
+ * ({@link TorchCheckpoint}, as {@code torch.load(..., weights_only=True)}). Going back, a file from
  * {@link #save} loads in PyTorch with {@code safetensors.torch.load_file} (or any safetensors reader) and
  * {@code lstm.load_state_dict(...)}.
  *
@@ -55,17 +63,27 @@ public final class StateDicts {
     }
 
     /**
-     * Reads the tensors of a {@code .safetensors} or {@code .npz} file and keeps those whose key starts with
-     * {@code prefix}, with the prefix removed, in the file's order.
+     * Reads the tensors of a {@code .pt}, {@code .pth}, {@code .safetensors} or {@code .npz} file and keeps those
+     * whose key starts with {@code prefix}, with the prefix removed, in the file's order.
      *
      * @param prefix e.g. {@code "rnn."} for the LSTM {@code self.rnn} of a model saved with
      *               {@code model.state_dict()}; null or empty keeps every key as it is
-     * @throws IllegalArgumentException when the file type is neither, or no LSTM parameter is left (the message
-     *                                  lists the prefixes under which the file does hold LSTM parameters)
+     * @throws IllegalArgumentException when the file type is none of these, or no LSTM parameter is left (the
+     *                                  message lists the prefixes under which the file does hold LSTM parameters)
      */
     public static Map<String, INDArray> load(Path file, String prefix) throws IOException {
-        Map<String, INDArray> all = readAll(file);
+        return load(file, prefix, null);
+    }
+
+    /**
+     * {@link #load(Path, String)} from the state_dict under {@code checkpointKey} of a training checkpoint
+     * ({@code .pt}/{@code .pth} only; dotted for nested ones, e.g. "model" or "ema.module"). With the key null, the
+     * state_dict is the only one in the file, or the only one holding LSTM parameters under {@code prefix}.
+     */
+    public static Map<String, INDArray> load(Path file, String prefix, String checkpointKey) throws IOException {
         String p = prefix == null ? "" : prefix;
+        Map<String, INDArray> all = readAll(file, checkpointKey,
+                key -> key.startsWith(p) && isParameterName(key.substring(p.length())));
         Map<String, INDArray> kept = under(p, all);
         if (kept.keySet().stream().noneMatch(StateDicts::isParameterName)) {
             throw new IllegalArgumentException(noParameters(file, p, all.keySet()));
@@ -92,7 +110,13 @@ public final class StateDicts {
      */
     public static TorchLstm loadLstm(Path file, String prefix, LstmConfig expected, Engine engine)
             throws IOException {
-        Map<String, INDArray> stateDict = load(file, prefix);
+        return loadLstm(file, prefix, null, expected, engine);
+    }
+
+    /** {@link #loadLstm(Path, String, LstmConfig, Engine)} from the state_dict under a checkpoint key. */
+    public static TorchLstm loadLstm(Path file, String prefix, String checkpointKey, LstmConfig expected,
+                                     Engine engine) throws IOException {
+        Map<String, INDArray> stateDict = load(file, prefix, checkpointKey);
         String source = describe(file, prefix);
         LstmConfig config = expected;
         if (config == null) {
@@ -241,23 +265,44 @@ public final class StateDicts {
     }
 
     /**
-     * Every tensor of a .safetensors or .npz file under its own key, prefixes kept (e.g. a whole model's
+     * Every tensor of a .pt, .pth, .safetensors or .npz file under its own key, prefixes kept (e.g. a whole model's
      * {@code rnn.*} and {@code out.*}), in file order.
      *
-     * @throws IllegalArgumentException when the file is neither .safetensors nor .npz
+     * @throws IllegalArgumentException when the file is none of these
      */
     public static Map<String, INDArray> readAll(Path file) throws IOException {
+        return readAll(file, null);
+    }
+
+    /**
+     * {@link #readAll(Path)} from the state_dict under {@code checkpointKey} of a training checkpoint (.pt/.pth
+     * only; null to find it: the only state_dict in the file, or the only one holding LSTM parameters).
+     *
+     * @throws IllegalArgumentException when the file type is unknown, or a key is given for a file that is not a
+     *                                  .pt/.pth checkpoint
+     */
+    public static Map<String, INDArray> readAll(Path file, String checkpointKey) throws IOException {
+        return readAll(file, checkpointKey, key -> PREFIXED_PARAMETER.matcher(key).matches());
+    }
+
+    private static Map<String, INDArray> readAll(Path file, String checkpointKey, Predicate<String> expectedName)
+            throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".pt") || name.endsWith(".pth")) {
+            return TorchCheckpoint.read(file, checkpointKey, expectedName);
+        }
+        if (checkpointKey != null) {
+            throw new IllegalArgumentException("cannot load a state_dict from " + file + " under the checkpoint key '"
+                    + checkpointKey + "': keys name entries of PyTorch .pt/.pth checkpoints only");
+        }
         if (name.endsWith(".safetensors")) {
             return Safetensors.read(file).tensors();
         }
         if (name.endsWith(".npz")) {
             return Npz.read(file);
         }
-        throw new IllegalArgumentException("cannot load a state_dict from " + file + ": a .safetensors or .npz file "
-                + "was expected" + (name.endsWith(".pt") || name.endsWith(".pth")
-                ? " (PyTorch's pickled .pt/.pth cannot be read in Java: save the state_dict with np.savez or "
-                + "safetensors)" : ""));
+        throw new IllegalArgumentException("cannot load a state_dict from " + file + ": a .pt, .pth, .safetensors or "
+                + ".npz file was expected");
     }
 
     private static String noParameters(Path file, String prefix, Set<String> keys) {

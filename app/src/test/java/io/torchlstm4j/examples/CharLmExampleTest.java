@@ -31,9 +31,9 @@ class CharLmExampleTest {
     private static final Path DIR = resource("char_lm");
     private static final double ATOL = 1e-5;
 
-    /** Each file holds the same state_dict ({@code char_lm.pt} joins once StateDicts reads .pt). */
+    /** Each file holds the same state_dict: torch.save's .pt and its safetensors and .npz copies. */
     static Stream<Arguments> filesAndEngines() {
-        return Stream.of("char_lm.safetensors", "char_lm.npz").flatMap(file ->
+        return Stream.of("char_lm.pt", "char_lm.safetensors", "char_lm.npz").flatMap(file ->
                 Stream.of(Engine.values()).map(engine -> Arguments.of(file, engine)));
     }
 

@@ -113,9 +113,10 @@ class SafetensorsCorruptFileTest {
                 arguments("metadata value not a string", file("{\"__metadata__\":{\"k\":1}}", 0),
                         "__metadata__ must map strings to strings, but \"k\" is 1"),
                 arguments("known but unsupported dtypes, all named",
-                        file("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                        file("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
                                 + "\"b\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
-                        "unsupported: tensor 'a' has dtype BF16, tensor 'b' has dtype I32 (this library reads F32, F64 and I64)"));
+                        "unsupported: tensor 'a' has dtype U8, tensor 'b' has dtype I32 (this library reads F32, F64, I64, F16 "
+                                + "and BF16)"));
     }
 
     @ParameterizedTest(name = "{0}")

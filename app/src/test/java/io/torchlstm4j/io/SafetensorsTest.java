@@ -47,6 +47,13 @@ class SafetensorsTest {
         return tensors;
     }
 
+    /** F16 and BF16 (NaN, infinities, subnormals, -0 included) as PyTorch's own .float() of them, bit for bit. */
+    @Test
+    void readsHalfPrecisionAsPyTorchWidensIt() throws IOException {
+        assertSameTensors(Safetensors.read(resource("pt/half.expected.safetensors")).tensors(),
+                Safetensors.read(resource("pt/half.safetensors")).tensors());
+    }
+
     @Test
     void roundTripKeepsDtypesShapesExactValuesOrderAndMetadataAndRewritesByteIdentical() throws IOException {
         Map<String, INDArray> tensors = sampleTensors();

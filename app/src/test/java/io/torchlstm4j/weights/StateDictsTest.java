@@ -81,11 +81,40 @@ class StateDictsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model.pt", "model.bin", "model"})
+    @ValueSource(strings = {"model.bin", "model"})
     void loadNamesTheFileOfAnUnknownType(String name) {
         Path file = dir.resolve(name);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StateDicts.load(file, ""));
-        assertMessage(e, "cannot load a state_dict from " + file + ": a .safetensors or .npz file was expected");
+        assertMessage(e, "cannot load a state_dict from " + file + ": a .pt, .pth, .safetensors or .npz file was "
+                + "expected");
+    }
+
+    /** torch.save(model.state_dict()) in both formats and each dtype: the LSTM as from the same tensors in safetensors. */
+    @ParameterizedTest
+    @ValueSource(strings = {"model_f32_zip", "model_f32_legacy", "model_f64_zip", "model_f16_legacy", "model_bf16_zip",
+            "checkpoint_zip", "checkpoint_legacy"})
+    void loadsTheLstmOfAPyTorchCheckpoint(String name) throws IOException {
+        Path pt = resource("pt/" + name + ".pt");
+        Path expected = resource("pt/" + name + ".expected.safetensors");
+        assertSameTensors(StateDicts.load(expected, "rnn."), StateDicts.load(pt, "rnn."));
+        TorchLstm lstm = StateDicts.loadLstm(pt, "rnn.", null, Engine.REFERENCE);
+        assertEquals(LstmConfig.builder(3, 4).numLayers(2).build(), lstm.config());
+        assertSameTensors(StateDicts.loadLstm(expected, "rnn.", null, Engine.REFERENCE).stateDict(), lstm.stateDict());
+    }
+
+    @Test
+    void aCheckpointKeyChoosesAmongStateDicts() throws IOException {
+        Path file = resource("pt/two_models_zip.pt");
+        Exception e = assertThrows(IOException.class, () -> StateDicts.load(file, "rnn."));
+        assertMessage(e, "holds 2 state_dicts ('student', 'teacher'), 2 with the expected parameter names: name one "
+                + "with the checkpoint key");
+        assertSameTensors(StateDicts.load(resource("pt/two_models_zip.expected.safetensors"), "rnn."),
+                StateDicts.load(file, "rnn.", "teacher"));
+        assertEquals(4, StateDicts.loadLstm(file, "rnn.", "student", null, Engine.REFERENCE).config().hiddenSize());
+        Path npz = resource("weights/lstm_l2.npz");
+        IllegalArgumentException notPt = assertThrows(IllegalArgumentException.class,
+                () -> StateDicts.readAll(npz, "model"));
+        assertMessage(notPt, "keys name entries of PyTorch .pt/.pth checkpoints only");
     }
 
     static Stream<LstmConfig> configurations() {

@@ -56,7 +56,7 @@ final class EvaluateCommand implements Callable<Integer> {
         stdout.flush();
         if (summaryJson != null) {
             new Summary().put("dataset", located.dataset()).put("data_dir", located.source())
-                    .put("model", String.valueOf(model.model != null ? model.model : model.torchWeights))
+                    .put("model", String.valueOf(model.source()))
                     .put("test_examples", test.size()).put("final_test_accuracy", evaluation.accuracy())
                     .put("first10_pred", evaluation.firstPredictions(10))
                     .put("first10_real", evaluation.firstLabels(10)).put("threads", threads)

@@ -190,7 +190,7 @@ class EndToEndTest {
                 "--data", data.toString());
         assertEquals(ExitCode.BAD_INPUT.code(), notWeights.exitCode(), notWeights.err());
         assertTrue(notWeights.err().startsWith("error: --torch-weights " + out.resolve("summary.json")
-                + ": a .safetensors or .npz file was expected\nhint: save the module's state_dict with "), notWeights.err());
+                + ": a .pt, .pth, .safetensors or .npz file was expected\nhint: save the module's state_dict with "), notWeights.err());
 
         Cli notImage = Cli.run("predict", "--model", out.resolve("model.zip").toString(),
                 out.resolve("summary.json").toString());

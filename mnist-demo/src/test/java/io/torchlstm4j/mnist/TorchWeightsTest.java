@@ -27,13 +27,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TorchWeightsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"rnn16.safetensors", "rnn16.npz"})
-    void evaluateWithTorchWeightsGivesPytorchsPredictions(String file) throws IOException {
+    @ValueSource(strings = {"rnn16.safetensors", "rnn16.npz", "rnn16.pt", "rnn16_checkpoint.pth",
+            "rnn16_checkpoint.pth --checkpoint-key model"})
+    void evaluateWithTorchWeightsGivesPytorchsPredictions(String fileAndOptions) throws IOException {
         JsonNode golden = TestData.json("torch-weights/predictions.json");
-        Path json = Path.of(System.getProperty("java.io.tmpdir"), "torch-eval-" + file + ".json");
-        Cli eval = Cli.run("evaluate", "--torch-weights", TestData.resource("torch-weights/" + file).toString(),
-                "--data", TestData.resource("mnist-subset").toString(), "--test-limit", "112",
-                "--summary-json", json.toString());
+        String[] words = fileAndOptions.split(" ");
+        String file = words[0];
+        Path json = Path.of(System.getProperty("java.io.tmpdir"), "torch-eval-" + file + words.length + ".json");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("evaluate", "--torch-weights",
+                TestData.resource("torch-weights/" + file).toString(), "--data",
+                TestData.resource("mnist-subset").toString(), "--test-limit", "112", "--summary-json", json.toString()));
+        args.addAll(java.util.Arrays.asList(words).subList(1, words.length));
+        Cli eval = Cli.run(args.toArray(String[]::new));
         assertEquals(0, eval.exitCode(), eval.err());
         JsonNode summary = new ObjectMapper().readTree(json.toFile());
         assertEquals(golden.get("accuracy").asDouble(), summary.get("final_test_accuracy").asDouble(), 1e-6);
@@ -58,6 +63,16 @@ class TorchWeightsTest {
         for (int i = 0; i < n; i++) {
             assertEquals(golden.get("predictions").get(i).asInt(), probabilities.getRow(i).argMax().getInt(0), "image " + i);
         }
+    }
+
+    @Test
+    void aWrongCheckpointKeyIsAnErrorNamingTheStateDictsFound() {
+        Path file = TestData.resource("torch-weights/rnn16_checkpoint.pth");
+        Cli eval = Cli.run("evaluate", "--torch-weights", file.toString(), "--checkpoint-key", "ema",
+                "--data", TestData.resource("mnist-subset").toString(), "--test-limit", "4");
+        assertEquals(1, eval.exitCode());
+        assertEquals("error: " + file + " has no state_dict (a dict of tensors) under the checkpoint key 'ema' "
+                + "(state_dicts found: 'model')\n", eval.err());
     }
 
     @Test
