@@ -67,9 +67,11 @@ def main():
     both("lstm_bi_nobias_f64_compressed",
          numpy_state_dict(torch.nn.LSTM(3, 4, bidirectional=True, bias=False).double()),
          lstm_metadata(3, 4, bias=False, bidirectional=True), np.savez_compressed)
-    # model.state_dict(): the LSTM under "rnn." (with a projection), a Linear under "out."
-    both("model_rnn_prefix", numpy_state_dict(Model()),
+    # model.state_dict(): the LSTM under "rnn." (with a projection), a Linear under "out."; also as torch.save writes it
+    model = Model()
+    both("model_rnn_prefix", numpy_state_dict(model),
          dict(lstm_metadata(3, 5, batch_first=True, proj=2), prefix="rnn."), np.savez)
+    torch.save(model.state_dict(), os.path.join(out, "model_rnn_prefix.pt"))
     # layouts and dtypes: Fortran order (2-D and 3-D), int64, int32, a 0-d scalar, an empty array
     both("arrays", {
         "fortran_f8": np.asfortranarray(rng.standard_normal((3, 4))),

@@ -41,8 +41,8 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void theExampleRunsOnPyTorchWeightsInBothFormats() throws Exception {
-        for (String file : List.of("model_rnn_prefix.safetensors", "model_rnn_prefix.npz")) {
+    void theExampleRunsOnPyTorchWeightsInEveryFormat() throws Exception {
+        for (String file : List.of("model_rnn_prefix.pt", "model_rnn_prefix.safetensors", "model_rnn_prefix.npz")) {
             Path weights = resource("/weights/" + file);
             Path back = work.resolve(file + ".back.safetensors");
             String printed = run(weights.toString(), back.toString());

@@ -43,7 +43,7 @@ public final class CharLm {
     private final MultiLayerNetwork fc;      // nn.Linear(64, vocab): logits
     private LstmStream stream;
 
-    /** The model of a state_dict file (.safetensors or .npz; sizes read from the tensors). */
+    /** The model of a state_dict file (.pt, .safetensors or .npz; sizes read from the tensors). */
     public static CharLm load(Path file, Engine engine) throws IOException {
         Map<String, INDArray> stateDict = StateDicts.readAll(file);
         INDArray embedWeight = stateDict.get("embed.weight");                         // (vocab, 16)

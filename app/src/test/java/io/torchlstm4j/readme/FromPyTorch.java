@@ -15,7 +15,7 @@ import java.util.Arrays;
 
 public class FromPyTorch {
     public static void main(String[] args) throws Exception {
-        Path weights = Path.of(args[0]);                  // model.safetensors or model.npz
+        Path weights = Path.of(args[0]);                  // model.pt, model.safetensors or model.npz
         // model.rnn = nn.LSTM(3, 5, proj_size=2, batch_first=True): the file's tensors are checked against it
         LstmConfig config = LstmConfig.builder(3, 5).projSize(2).batchFirst(true).build();
         TorchLstm lstm = StateDicts.loadLstm(weights, "rnn.", config, Engine.FAST).eval();
