@@ -98,11 +98,12 @@ final class BenchmarkCommand implements Callable<Integer> {
                     spark.createDataFrame(SyntheticData.rows(sequences, inputSize), SyntheticData.SCHEMA)
                             .repartition(partitions).write().parquet(input);
                 }
+                String outputs = "predictions-" + master.replaceAll("[^A-Za-z0-9]", "") + "-";
                 int[] run = {0};
                 double[] seconds = time(() -> {
                     Dataset<Row> in = spark.read().parquet(input);
                     LstmScorer.Scored scored = LstmScorer.score(in, model, options);
-                    ParquetOutput.write(scored.predictions(), dir.resolve("predictions-" + run[0]++).toString());
+                    ParquetOutput.write(scored.predictions(), dir.resolve(outputs + run[0]++).toString());
                     if (scored.counts().scored() != rows) {
                         throw new IllegalStateException("scored " + scored.counts().scored() + " rows of " + rows);
                     }
