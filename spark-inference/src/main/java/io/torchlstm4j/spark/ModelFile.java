@@ -12,6 +12,8 @@ import java.util.HexFormat;
  * A state_dict file's name (its extension says how {@code StateDicts} reads it) and the SHA-256 of its bytes, which
  * identifies the model in each executor's cache. The bytes themselves travel in a Spark broadcast.
  *
+ * <p>Immutable.
+ *
  * @param fileName the file's name, e.g. {@code model.safetensors}
  * @param sha256   hex digest of the bytes
  */

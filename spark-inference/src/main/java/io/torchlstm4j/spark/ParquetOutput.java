@@ -13,7 +13,8 @@ import java.util.UUID;
  * Writes a Dataset as Parquet all or nothing: Spark writes into a hidden sibling directory (with its own commit
  * protocol: task outputs are moved into place only when the job commits), which is then renamed to the output path.
  * A failed job leaves nothing at the output path. The rename is atomic on HDFS and local file systems; on object
- * stores (S3) it is a copy, as for any Spark output committed by rename.
+ * stores (S3) it is a copy, as for any Spark output committed by rename. Safe for concurrent use with distinct
+ * outputs.
  */
 public final class ParquetOutput {
 

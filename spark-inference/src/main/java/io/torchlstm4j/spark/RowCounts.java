@@ -13,7 +13,7 @@ import java.util.Map;
  * Rows scored and rows skipped (by {@link RowProblem}) by a scoring job, as Spark accumulators: read them after the
  * action that ran the job. Spark applies a task's accumulator updates once per successful task attempt; a task that
  * is re-run after a lost executor may count its rows again (Spark's rule for accumulators updated in
- * transformations).
+ * transformations). Safe for concurrent use (accumulators are).
  */
 public final class RowCounts implements Serializable {
 

@@ -81,6 +81,7 @@ final class ScoreCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        boolean sessionExisted = SparkSession.getDefaultSession().isDefined();
         SparkSession spark = Sessions.start("torchlstm4j-score", master);
         try {
             Dataset<Row> rows = read(spark);
@@ -100,7 +101,9 @@ final class ScoreCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } finally {
-            spark.stop();
+            if (!sessionExisted) {
+                spark.stop(); // a session of the caller's (a notebook, a test) stays up
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import io.torchlstm4j.Engine;
 import java.io.Serializable;
 
 /**
- * How {@link LstmScorer} reads rows and runs the model.
+ * How {@link LstmScorer} reads rows and runs the model. Immutable.
  *
  * @param featuresColumn the sequence: array&lt;array&lt;number&gt;&gt; (steps x input_size), array&lt;number&gt;
  *                       (steps * input_size values, step after step) or a string of such numbers separated by
