@@ -61,6 +61,14 @@ final class TrainCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--no-progress", description = "No progress bar (there is none without a terminal either).")
     boolean noProgress;
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+            description = "Data-parallel training with DL4J's ParallelWrapper: N copies of the model, each training on "
+                    + "its own minibatches, averaged (default ${DEFAULT-VALUE}: one model). Give each worker a core: "
+                    + "--threads 1.")
+    int workers;
+    @Option(names = "--averaging-frequency", paramLabel = "K", defaultValue = "1",
+            description = "With --workers: rounds (one minibatch per worker) between averagings (default ${DEFAULT-VALUE}).")
+    int averagingFrequency;
     @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the summary JSON here.")
     Path summaryJson;
 
@@ -99,12 +107,12 @@ final class TrainCommand implements Callable<Integer> {
         test = test.first(testLimit);
         LstmConfig lstm = TutorialModel.lstmConfig(train.cols(), hiddenSize, numLayers);
         Engine engine = runtime.engineFor(lstm);
-        LOG.info("{}: training on {} images, evaluating on {}, {} with engine {}, {} thread(s)", located.dataset(),
-                train.size(), test.size(), lstm, engine, threads);
+        LOG.info("{}: training on {} images, evaluating on {}, {} with engine {}, {} thread(s), {} worker(s)",
+                located.dataset(), train.size(), test.size(), lstm, engine, threads, workers);
         TutorialModel model = TutorialModel.create(lstm, engine, lr, DataType.FLOAT, seed);
         boolean progress = !noProgress && System.console() != null;
         Training.Result result = Training.run(model, train, test,
-                new Training.Settings(epochs, batchSize, evalEvery, seed, progress), stdout);
+                new Training.Settings(epochs, batchSize, evalEvery, seed, progress, workers, averagingFrequency), stdout);
         Evaluation evaluation = Evaluation.of(model, test);
         stdout.print(evaluation.firstTen());
         stdout.println(evaluation.accuracyLine() + String.format(Locale.ROOT,
@@ -118,7 +126,8 @@ final class TrainCommand implements Callable<Integer> {
                 .put("final_test_accuracy", evaluation.accuracy())
                 .put("final_train_loss", result.losses().get(result.steps() - 1))
                 .put("first10_pred", evaluation.firstPredictions(10)).put("first10_real", evaluation.firstLabels(10))
-                .put("seed", seed).put("threads", threads).put("engine", engine.name().toLowerCase(Locale.ROOT))
+                .put("seed", seed).put("threads", threads).put("workers", workers)
+                .put("averaging_frequency", averagingFrequency).put("engine", engine.name().toLowerCase(Locale.ROOT))
                 .put("epochs", epochs).put("batch_size", batchSize).put("lr", lr).put("hidden_size", hiddenSize)
                 .put("num_layers", numLayers).put("confusion_matrix", evaluation.confusion());
         Path modelFile = out.resolve("model.zip");
@@ -146,6 +155,8 @@ final class TrainCommand implements Callable<Integer> {
         positive("--num-layers", numLayers);
         positive("--eval-every", evalEvery);
         positive("--test-limit", testLimit);
+        positive("--workers", workers);
+        positive("--averaging-frequency", averagingFrequency);
         if (trainLimit != null) {
             positive("--train-limit", trainLimit);
         }
