@@ -1,5 +1,6 @@
 package io.torchlstm4j.mnist;
 
+import io.torchlstm4j.cli.ExitCode;
 import io.torchlstm4j.Engine;
 import io.torchlstm4j.io.Safetensors;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,7 +71,7 @@ class TorchWeightsTest {
         Path file = TestData.resource("torch-weights/rnn16_checkpoint.pth");
         Cli eval = Cli.run("evaluate", "--torch-weights", file.toString(), "--checkpoint-key", "ema",
                 "--data", TestData.resource("mnist-subset").toString(), "--test-limit", "4");
-        assertEquals(1, eval.exitCode());
+        assertEquals(ExitCode.BAD_INPUT.code(), eval.exitCode(), eval.err());
         assertEquals("error: " + file + " has no state_dict (a dict of tensors) under the checkpoint key 'ema' "
                 + "(state_dicts found: 'model')\n", eval.err());
     }
