@@ -11,24 +11,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
  * Feeds a {@link FuzzTarget} mutated inputs and sorts every outcome: a read, a refusal with the target's exception
  * (counted by kind of message), or anything else: another exception, an {@link Error} (stack overflow, out of
  * memory), a refusal whose message is empty or does not name the file, or a read slower than the time limit (a
- * hang). One input in 16 is one of the target's hostile inputs, every other one of those mutated; the rest are
+ * hang; one that never returns halts the JVM, see {@link Watchdog}). One input in 16 is one of the target's hostile inputs, every other one of those mutated; the rest are
  * seeds with one to four {@link Mutator} mutations. Inputs of other outcomes are saved under
  * {@code target/fuzz-failures/} to be replayed.
  *
- * <p>Deterministic for a given seed (apart from timing). Not safe for concurrent use; each read runs on a worker
- * thread so that a hang can be detected (the hung thread is abandoned).
+ * <p>Deterministic for a given seed (apart from timing). Not safe for concurrent use. Reads run on the calling
+ * thread (a hand-off to a worker per input would cost more than most reads).
  */
 public final class FuzzRunner {
 
@@ -69,33 +63,35 @@ public final class FuzzRunner {
         long successes = 0;
         long others = 0;
         long start = System.nanoTime();
-        ExecutorService worker = newWorker();
+        Watchdog watchdog = new Watchdog(target, timeLimit);
         try {
             for (int i = 0; i < count; i++) {
                 byte[] input = input(target, mutator, random, i);
                 String problem;
-                Future<Object> read = worker.submit(() -> target.reader().read(input));
+                long began = System.nanoTime();
+                watchdog.reading(i, input);
                 try {
-                    read.get(timeLimit.toMillis(), TimeUnit.MILLISECONDS);
+                    target.reader().read(input);
+                    problem = null;
+                } catch (Throwable thrown) {
+                    String message = thrown.getMessage();
+                    boolean refused = target.refusal().isInstance(thrown) && message != null && !message.isBlank()
+                            && (target.fileName() == null || message.contains(target.fileName()));
+                    problem = refused ? "" : stackTrace(thrown);
+                    if (refused) {
+                        refusals.merge(kind(message, path), 1L, Long::sum);
+                    }
+                } finally {
+                    watchdog.done();
+                }
+                long millis = (System.nanoTime() - began) / 1_000_000;
+                if (millis > timeLimit.toMillis()) {
+                    problem = "took " + millis + " ms, more than the " + timeLimit.toMillis() + " ms allowed (a hang)";
+                } else if (problem == null) {
                     successes++;
                     continue;
-                } catch (TimeoutException e) {
-                    read.cancel(true);
-                    worker.shutdownNow();
-                    worker = newWorker();
-                    problem = "no result within " + timeLimit.toMillis() + " ms (a hang)";
-                } catch (ExecutionException e) {
-                    Throwable thrown = e.getCause();
-                    String message = thrown.getMessage();
-                    if (target.refusal().isInstance(thrown) && message != null && !message.isBlank()
-                            && (target.fileName() == null || message.contains(target.fileName()))) {
-                        refusals.merge(kind(message, path), 1L, Long::sum);
-                        continue;
-                    }
-                    problem = stackTrace(thrown);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
+                } else if (problem.isEmpty()) {
+                    continue;
                 }
                 others++;
                 if (examples.size() < EXAMPLES) {
@@ -104,7 +100,7 @@ public final class FuzzRunner {
                 }
             }
         } finally {
-            worker.shutdownNow();
+            watchdog.close();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return new FuzzReport(target.name(), count, successes, refusals, others, examples, seconds,
@@ -147,11 +143,54 @@ public final class FuzzRunner {
         }
     }
 
-    private static ExecutorService newWorker() {
-        return Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "fuzz-read");
-            t.setDaemon(true);
-            return t;
-        });
+    /**
+     * Watches the reading thread from a daemon thread: a read still running at three times the time limit never
+     * returns to be counted, so the watchdog saves its input, prints the reading thread's stack and halts the JVM
+     * with status 3 (a hang fails the run, as a surefire fork that died).
+     */
+    private static final class Watchdog implements AutoCloseable {
+        private final Thread reader = Thread.currentThread();
+        private final Thread thread;
+        private volatile long began;
+        private volatile int index;
+        private volatile byte[] input;
+
+        Watchdog(FuzzTarget target, Duration timeLimit) {
+            long limit = timeLimit.toNanos() * 3;
+            thread = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    byte[] current = input;
+                    if (current != null && System.nanoTime() - began > limit) {
+                        System.out.println(target.name() + ": input " + index + " read for more than "
+                                + limit / 1_000_000 + " ms, saved as " + save(target, index, current) + "; stack:");
+                        for (StackTraceElement e : reader.getStackTrace()) System.out.println("    at " + e);
+                        System.out.flush();
+                        Runtime.getRuntime().halt(3);
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "fuzz-watchdog");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void reading(int i, byte[] bytes) {
+            index = i;
+            began = System.nanoTime();
+            input = bytes;
+        }
+
+        void done() {
+            input = null;
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+        }
     }
 }

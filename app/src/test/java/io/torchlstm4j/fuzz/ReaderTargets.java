@@ -27,6 +27,15 @@ public final class ReaderTargets {
     private ReaderTargets() {
     }
 
+    /** Runs the targets named in {@code args} (all when none) as {@link FuzzRunner#runConfigured} does. */
+    public static void main(String[] args) {
+        for (FuzzTarget target : all()) {
+            if (args.length == 0 || List.of(args).contains(target.name())) {
+                FuzzRunner.runConfigured(target);
+            }
+        }
+    }
+
     public static List<FuzzTarget> all() {
         return List.of(
                 FuzzTarget.ofFile("safetensors", safetensorsSeeds(), safetensorsHostile(), "fuzz.safetensors",
