@@ -34,6 +34,12 @@ public final class FuzzRunner {
     private FuzzRunner() {
     }
 
+    /** Whether {@code target} is among the comma-separated names of {@code fuzz.targets} (all when unset). */
+    public static boolean selected(FuzzTarget target) {
+        String names = System.getProperty("fuzz.targets", "");
+        return names.isBlank() || List.of(names.split(",")).contains(target.name());
+    }
+
     /**
      * Runs {@code target} as the system properties say: {@code fuzz.count} inputs (default 300, the suite's
      * count), random seed {@code fuzz.seed} (default 18), time limit {@code fuzz.timeLimitSeconds} per input
