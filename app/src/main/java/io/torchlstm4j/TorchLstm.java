@@ -78,7 +78,19 @@ public final class TorchLstm {
         if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
             throw new IllegalArgumentException("dataType must be FLOAT or DOUBLE, got " + dataType);
         }
+        checkAllocatable(config, dataType);
         return new TorchLstm(config, engine, Engines.create(engine, config, dataType, seed));
+    }
+
+    /** Refuses, before anything is built, parameters that could not be allocated. */
+    private static void checkAllocatable(LstmConfig config, DataType dataType) {
+        MemoryBounds.checkOffHeap(config + "'s parameters", config.parameterCount(), dataType);
+        long gates = 4L * config.hiddenSize();
+        MemoryBounds.checkArray("weight_ih_l0", gates, config.inputSize());
+        MemoryBounds.checkArray("weight_hh_l0", gates, config.outputSize());
+        if (config.numLayers() > 1) {
+            MemoryBounds.checkArray("weight_ih_l1", gates, config.layerInputSize(1));
+        }
     }
 
     /**
@@ -204,7 +216,16 @@ public final class TorchLstm {
                     + lengths.rank() + "-D " + lengths.dataType() + " with shape "
                     + java.util.Arrays.toString(lengths.shape()));
         }
-        return lengths.toIntVector();
+        long[] values = lengths.toLongVector();
+        int[] ints = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != (int) values[i]) {
+                throw new IllegalArgumentException("lengths[" + i + "] = " + values[i] + " is outside the int range "
+                        + "(each length must be in 1..L)");
+            }
+            ints[i] = (int) values[i];
+        }
+        return ints;
     }
 
     @Override

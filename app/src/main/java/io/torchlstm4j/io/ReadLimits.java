@@ -106,9 +106,9 @@ public final class ReadLimits {
         return total + bytes;
     }
 
-    /** How to raise the limit {@code name}: a larger heap or its property. */
+    /** How to raise the limit {@code name}: its property, or a larger heap for the limits that follow the heap. */
     static String hint(String name) {
-        return "raise -Xmx or set -D" + PREFIX + name;
+        return (name.equals("maxNesting") ? "set -D" : "raise -Xmx or set -D") + PREFIX + name;
     }
 
     /** The deepest bracket nesting and the longest run of number characters of a header text. */

@@ -5,6 +5,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,7 +117,8 @@ final class ImageInput {
             inner = inner.getCause();
         }
         String message = inner.getMessage();
-        String what = message == null || message.isBlank() ? inner.getClass().getSimpleName()
+        String what = inner instanceof EOFException && message == null ? "the file ends early"
+                : message == null || message.isBlank() ? inner.getClass().getSimpleName()
                 : inner instanceof IOException ? message : inner.getClass().getSimpleName() + ": " + message;
         return "corrupt image data (" + what + ")";
     }
