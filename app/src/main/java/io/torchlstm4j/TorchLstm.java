@@ -69,6 +69,9 @@ public final class TorchLstm {
      *
      * @param dataType FLOAT or DOUBLE
      * @param seed     seed of the initialisation
+     * @throws IllegalArgumentException before anything is built, when the parameters exceed what ND4J may allocate
+     *                                  (JavaCPP's maxBytes, default -Xmx) or a weight exceeds one Java array; the
+     *                                  message gives the parameter and byte counts
      */
     public static TorchLstm create(LstmConfig config, Engine engine, DataType dataType, long seed) {
         if (config == null || engine == null || dataType == null) {
