@@ -175,7 +175,7 @@ public final class ReadLimits {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalStateException("system property " + PREFIX + name + " is '" + value
+        throw new IllegalArgumentException("system property " + PREFIX + name + " is '" + value
                 + "' but a positive whole number was expected");
     }
 }
