@@ -68,6 +68,7 @@ public final class FuzzRunner {
         List<String> examples = new ArrayList<>();
         long successes = 0;
         long others = 0;
+        warmUp(target);
         long start = System.nanoTime();
         Watchdog watchdog = new Watchdog(target, timeLimit);
         try {
@@ -111,6 +112,20 @@ public final class FuzzRunner {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new FuzzReport(target.name(), count, successes, refusals, others, examples, seconds,
                 Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    /**
+     * Reads every seed once, untimed and uncounted, so that one-time initialisation (ND4J loading its native
+     * backend takes seconds) is not taken for a hang. An Error still fails the run.
+     */
+    private static void warmUp(FuzzTarget target) {
+        for (byte[] seed : target.seeds()) {
+            try {
+                target.reader().read(seed);
+            } catch (Exception e) {
+                // a refused seed warms up the refusal path just as well
+            }
+        }
     }
 
     private static byte[] input(FuzzTarget target, Mutator mutator, Random random, int i) {
