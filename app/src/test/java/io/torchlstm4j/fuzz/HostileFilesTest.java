@@ -9,8 +9,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -94,6 +97,17 @@ class HostileFilesTest {
             Path file = write("cut" + cut + ".npz", ReaderTargets.npzEndRecordCut(cut));
             assertRefused(file, () -> Npz.read(file), file + " is not a valid .npz (zip) file: ");
         }
+    }
+
+    @Test
+    void memberWhoseHeaderLiesPastTheEndSaysSoInsteadOfANullMessage() throws IOException {
+        byte[] zip = Bombs.zip(List.of(Bombs.Member.deflated("a.npy", ReaderTargets.npy("{'descr': '<f4', "
+                + "'fortran_order': False, 'shape': (1,), }", new byte[4]), 0)));
+        ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+        int directory = b.getInt(zip.length - 22 + 16);
+        b.putInt(directory + 42, zip.length - 10); // the member's local header offset: 10 bytes before the end
+        Path file = write("offset.npz", zip);
+        assertRefused(file, () -> Npz.read(file), file + ": array 'a' cannot be decompressed: unexpected end of data");
     }
 
     private Path write(String name, byte[] bytes) throws IOException {
