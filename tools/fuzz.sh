@@ -13,8 +13,10 @@ targets=" ${3:-safetensors npz idx idx.gz image} "
 mvn="mvn -B -q ${MVN_FLAGS:-} -pl app,mnist-demo -am"
 for t in $targets; do rm -f "app/target/fuzz-reports/$t.txt" "mnist-demo/target/fuzz-reports/$t.txt"; done
 $mvn test-compile
-run() { # module test target; without the native profile, so that the parallel builds do not all rerun gcc
-  $mvn -P '!native-gates' test-compile surefire:test -Dtest="$2" -Dsurefire.failIfNoSpecifiedTests=false -Dtest.heap=512m \
+# The runs below only find the classes compiled above up to date (no incremental recompilation, no gcc), so that
+# the parallel builds never rewrite a class another run is loading.
+run() { # module test target
+  $mvn -P '!native-gates' -Dmaven.compiler.useIncrementalCompilation=false test-compile surefire:test -Dtest="$2" -Dsurefire.failIfNoSpecifiedTests=false -Dtest.heap=512m \
     -Dfuzz.count="$count" -Dfuzz.seed="$seed" -Dfuzz.targets="$3" > "$1/target/fuzz-$3.log" 2>&1
 }
 pids=()
