@@ -43,6 +43,37 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
             throw new IllegalArgumentException("proj_size has to be smaller than hidden_size, got projSize="
                     + projSize + " and hiddenSize=" + hiddenSize);
         }
+        if (parameterCount(inputSize, hiddenSize, numLayers, bias, bidirectional, projSize) < 0) {
+            throw new IllegalArgumentException("LSTM(" + inputSize + ", " + hiddenSize + ", num_layers=" + numLayers
+                    + ", proj_size=" + projSize + ", bidirectional=" + bidirectional + ") would have more than 2^63 "
+                    + "parameters");
+        }
+    }
+
+    /**
+     * The number of parameters of all layers and directions: per layer and direction 4 * H_cell * (layer input
+     * + H_out) weights, 8 * H_cell biases when {@code bias}, and P * H_cell projection weights when projSize = P > 0.
+     */
+    public long parameterCount() {
+        return parameterCount(inputSize, hiddenSize, numLayers, bias, bidirectional, projSize);
+    }
+
+    /** As {@link #parameterCount()}, or -1 when it overflows a long. */
+    private static long parameterCount(long inputSize, long hiddenSize, long numLayers, boolean bias,
+                                       boolean bidirectional, long projSize) {
+        try {
+            long d = bidirectional ? 2 : 1;
+            long out = projSize > 0 ? projSize : hiddenSize;
+            long gates = Math.multiplyExact(4, hiddenSize);
+            long fixed = Math.addExact(Math.multiplyExact(gates, out), Math.multiplyExact(projSize, hiddenSize));
+            if (bias) fixed = Math.addExact(fixed, Math.multiplyExact(2, gates));
+            long first = Math.addExact(fixed, Math.multiplyExact(gates, inputSize));
+            long upper = Math.addExact(fixed, Math.multiplyExact(gates, Math.multiplyExact(d, out)));
+            long perDirection = Math.addExact(first, Math.multiplyExact(numLayers - 1, upper));
+            return Math.multiplyExact(d, perDirection);
+        } catch (ArithmeticException overflow) {
+            return -1;
+        }
     }
 
     /** A builder with PyTorch's defaults for everything but the two required sizes. */

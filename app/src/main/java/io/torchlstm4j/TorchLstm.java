@@ -69,6 +69,9 @@ public final class TorchLstm {
      *
      * @param dataType FLOAT or DOUBLE
      * @param seed     seed of the initialisation
+     * @throws IllegalArgumentException before anything is built, when the parameters exceed what ND4J may allocate
+     *                                  (JavaCPP's maxBytes, default -Xmx) or a weight exceeds one Java array; the
+     *                                  message gives the parameter and byte counts
      */
     public static TorchLstm create(LstmConfig config, Engine engine, DataType dataType, long seed) {
         if (config == null || engine == null || dataType == null) {
@@ -78,7 +81,19 @@ public final class TorchLstm {
         if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
             throw new IllegalArgumentException("dataType must be FLOAT or DOUBLE, got " + dataType);
         }
+        checkAllocatable(config, dataType);
         return new TorchLstm(config, engine, Engines.create(engine, config, dataType, seed));
+    }
+
+    /** Refuses, before anything is built, parameters that could not be allocated. */
+    private static void checkAllocatable(LstmConfig config, DataType dataType) {
+        MemoryBounds.checkOffHeap(config + "'s parameters", config.parameterCount(), dataType);
+        long gates = 4L * config.hiddenSize();
+        MemoryBounds.checkArray("weight_ih_l0", gates, config.inputSize());
+        MemoryBounds.checkArray("weight_hh_l0", gates, config.outputSize());
+        if (config.numLayers() > 1) {
+            MemoryBounds.checkArray("weight_ih_l1", gates, config.layerInputSize(1));
+        }
     }
 
     /**
@@ -204,7 +219,16 @@ public final class TorchLstm {
                     + lengths.rank() + "-D " + lengths.dataType() + " with shape "
                     + java.util.Arrays.toString(lengths.shape()));
         }
-        return lengths.toIntVector();
+        long[] values = lengths.toLongVector();
+        int[] ints = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != (int) values[i]) {
+                throw new IllegalArgumentException("lengths[" + i + "] = " + values[i] + " is outside the int range "
+                        + "(each length must be in 1..L)");
+            }
+            ints[i] = (int) values[i];
+        }
+        return ints;
     }
 
     @Override

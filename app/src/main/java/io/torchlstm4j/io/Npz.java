@@ -47,35 +47,67 @@ public final class Npz {
     private Npz() {
     }
 
-    /** Every array of the archive, keyed by entry name without {@code .npy}, in the archive's order. */
+    /**
+     * Every array of the archive, keyed by entry name without {@code .npy}, in the archive's order.
+     *
+     * <p>Bounded by {@link ReadLimits}: each entry's inflated size (from the zip directory and from its dtype and
+     * shape, which must agree) is checked before it is inflated and enforced while it is, and so is the total over
+     * the archive; the header's nesting depth is checked before it is parsed.
+     *
+     * @throws TensorFileException for anything that is not a valid, supported {@code .npz} within the limits
+     */
     public static Map<String, INDArray> read(Path file) throws IOException {
         Map<String, INDArray> arrays = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
-            for (Enumeration<? extends ZipEntry> it = zip.entries(); it.hasMoreElements(); ) {
-                ZipEntry entry = it.nextElement();
+            long total = 0;
+            for (ZipEntry entry : entries(file, zip)) {
                 if (!entry.getName().endsWith(".npy")) {
-                    throw new TensorFileException(file, file + ": entry '" + entry.getName() + "' is not a .npy "
-                            + "array (np.savez writes only <name>.npy entries)");
+                    throw new TensorFileException(file, file + ": entry '" + ReadLimits.abbreviate(entry.getName(), 200)
+                            + "' is not a .npy array (np.savez writes only <name>.npy entries)");
                 }
                 String name = entry.getName().substring(0, entry.getName().length() - 4);
+                String where = file + ": array '" + ReadLimits.abbreviate(name, 200) + "'";
                 if (arrays.containsKey(name)) {
-                    throw new TensorFileException(file, file + ": array '" + name + "' appears twice in the archive");
+                    throw new TensorFileException(file, where + " appears twice in the archive");
                 }
+                total = ReadLimits.addTotal(file, total, Math.max(0, entry.getSize()));
                 try (InputStream in = zip.getInputStream(entry)) {
-                    arrays.put(name, readNpy(file, name, in));
-                } catch (ZipException | EOFException e) {
-                    throw new TensorFileException(file, file + ": array '" + name + "' cannot be decompressed: "
-                            + e.getMessage());
+                    arrays.put(name, readNpy(file, where, entry.getSize(), in));
+                } catch (TensorFileException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw new TensorFileException(file, where + " cannot be decompressed: " + reason(e));
                 }
             }
-        } catch (ZipException e) {
-            throw new TensorFileException(file, file + " is not a valid .npz (zip) file: " + e.getMessage());
+        } catch (TensorFileException e) {
+            throw e;
+        } catch (ZipException | EOFException e) {
+            throw new TensorFileException(file, file + " is not a valid .npz (zip) file: " + reason(e));
         }
         return arrays;
     }
 
-    private static INDArray readNpy(Path file, String name, InputStream in) throws IOException {
-        String where = file + ": array '" + name + "'";
+    /** The archive's entries; a name that is not valid UTF-8 is refused here, where the JDK decodes it. */
+    private static List<ZipEntry> entries(Path file, ZipFile zip) throws TensorFileException {
+        List<ZipEntry> entries = new ArrayList<>();
+        try {
+            for (Enumeration<? extends ZipEntry> it = zip.entries(); it.hasMoreElements(); ) {
+                entries.add(it.nextElement());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new TensorFileException(file, file + " is not a valid .npz (zip) file: entry " + (entries.size() + 1)
+                    + " has a name that is not valid UTF-8 (" + reason(e) + ")");
+        }
+        return entries;
+    }
+
+    /** A JDK exception's message, or what its type means when it has none. */
+    private static String reason(Exception e) {
+        if (e.getMessage() != null) return e.getMessage();
+        return e instanceof EOFException ? "unexpected end of data" : e.getClass().getSimpleName();
+    }
+
+    private static INDArray readNpy(Path file, String where, long entrySize, InputStream in) throws IOException {
         byte[] prefix = in.readNBytes(8);
         if (prefix.length < 8 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC)) {
             throw new TensorFileException(file, where + " does not start with the .npy magic string \\x93NUMPY");
@@ -104,37 +136,39 @@ public final class Npz {
         String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Map<String, Object> dict;
         try {
-            dict = new DictLiteral(header).parse();
+            dict = new DictLiteral(header, ReadLimits.maxNesting()).parse();
         } catch (IllegalArgumentException e) {
-            String shown = header.length() > 200 ? header.substring(0, 200) + "..." : header.strip();
             throw new TensorFileException(file, where + " has a .npy header that is not a Python dict literal ("
-                    + e.getMessage() + "): " + shown);
+                    + e.getMessage() + "): " + ReadLimits.abbreviate(header.strip(), 200));
         }
         if (!dict.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
-            throw new TensorFileException(file, where + " has .npy header keys " + dict.keySet()
-                    + " but exactly [descr, fortran_order, shape] were expected");
+            throw new TensorFileException(file, where + " has .npy header keys "
+                    + ReadLimits.abbreviate(dict.keySet(), 200) + " but exactly [descr, fortran_order, shape] were "
+                    + "expected");
         }
         DataType type = dataType(file, where, dict.get("descr"));
         if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-            throw new TensorFileException(file, where + " has fortran_order " + dict.get("fortran_order")
-                    + " but True or False was expected");
+            throw new TensorFileException(file, where + " has fortran_order "
+                    + ReadLimits.abbreviate(dict.get("fortran_order"), 100) + " but True or False was expected");
         }
         long[] shape = shape(file, where, dict.get("shape"));
-        long count = TensorBytes.elementCount(shape);
-        int size = TensorBytes.elementSize(type);
-        if (count < 0 || count > TensorBytes.MAX_BYTES / size) {
-            throw new TensorFileException(file, where + " has shape " + Arrays.toString(shape) + ", more than "
-                    + TensorBytes.MAX_BYTES + " bytes of " + dict.get("descr") + " (too large for this reader)");
+        String descr = (String) dict.get("descr");
+        int bytes = ReadLimits.tensorBytes(file, where, shape, TensorBytes.elementSize(type), "'" + descr + "'");
+        // the zip directory's size of the entry must be what the header declares, checked before inflating
+        long declared = prefix.length + lengthBytes + headerLength + bytes;
+        if (entrySize >= 0 && entrySize != declared) {
+            throw new TensorFileException(file, where + " has dtype '" + descr + "' and shape "
+                    + Arrays.toString(shape) + ", which needs " + bytes + " bytes of data (a .npy entry of " + declared
+                    + " bytes), but the zip directory says the entry holds " + entrySize + " bytes");
         }
-        int bytes = (int) count * size;
         byte[] data = in.readNBytes(bytes);
         if (data.length < bytes) {
-            throw new TensorFileException(file, where + " has dtype " + dict.get("descr") + " and shape "
+            throw new TensorFileException(file, where + " has dtype '" + descr + "' and shape "
                     + Arrays.toString(shape) + ", which needs " + bytes + " bytes of data, but only " + data.length
                     + " are present");
         }
         if (in.read() >= 0) {
-            throw new TensorFileException(file, where + " has dtype " + dict.get("descr") + " and shape "
+            throw new TensorFileException(file, where + " has dtype '" + descr + "' and shape "
                     + Arrays.toString(shape) + ", which needs " + bytes + " bytes of data, but more are present");
         }
         return TensorBytes.toArray(data, type, shape, fortran ? 'f' : 'c');
@@ -142,8 +176,8 @@ public final class Npz {
 
     private static DataType dataType(Path file, String where, Object descr) throws TensorFileException {
         if (!(descr instanceof String d)) {
-            throw new TensorFileException(file, where + " has the structured dtype " + descr
-                    + ", which is not supported (supported: " + supported() + ")");
+            throw new TensorFileException(file, where + " has the structured dtype "
+                    + ReadLimits.abbreviate(descr, 100) + ", which is not supported (supported: " + supported() + ")");
         }
         DataType type = SUPPORTED.get(d);
         if (type != null) {
@@ -153,7 +187,7 @@ public final class Npz {
         boolean bigEndian = d.startsWith(">");
         String bits = d.length() > 2 && "iufc".indexOf(d.charAt(1)) >= 0 && d.substring(2).matches("\\d{1,2}")
                 ? String.valueOf(8 * Integer.parseInt(d.substring(2))) : "";
-        String what = kind == null ? "dtype '" + d + "'"
+        String what = kind == null ? "dtype '" + ReadLimits.abbreviate(d, 100) + "'"
                 : "dtype '" + d + "' (" + (bigEndian ? "big-endian " : "") + kind + bits
                 + (d.charAt(1) == 'O' ? ": pickled Python objects, not numbers" : "") + ")";
         String hint = bigEndian ? "; save it little-endian, e.g. a.astype('<" + d.substring(1) + "')" : "";
@@ -171,8 +205,8 @@ public final class Npz {
             }
             if (ok) return shape;
         }
-        throw new TensorFileException(file, where + " has shape " + value + " but a tuple of non-negative integers "
-                + "was expected");
+        throw new TensorFileException(file, where + " has shape " + ReadLimits.abbreviate(value, 100)
+                + " but a tuple of non-negative integers was expected");
     }
 
     private static String supported() {
@@ -182,14 +216,18 @@ public final class Npz {
     /**
      * The subset of Python literals that .npy headers use: dicts, tuples, lists, strings, integers, True, False,
      * None. Tuples and lists become {@link List}, integers {@link Long}; anything else is an
-     * {@link IllegalArgumentException} with its position.
+     * {@link IllegalArgumentException} with its position. Nesting deeper than {@code maxDepth} is refused before
+     * the recursion could exhaust the stack.
      */
     private static final class DictLiteral {
         private final String text;
+        private final int maxDepth;
         private int pos;
+        private int depth;
 
-        DictLiteral(String text) {
+        DictLiteral(String text, int maxDepth) {
             this.text = text;
+            this.maxDepth = maxDepth;
         }
 
         Map<String, Object> parse() {
@@ -209,9 +247,15 @@ public final class Npz {
             skipSpace();
             if (pos >= text.length()) throw error("the text ends where a value was expected");
             char c = text.charAt(pos);
-            if (c == '{') return dict();
-            if (c == '(') return sequence(')');
-            if (c == '[') return sequence(']');
+            if (c == '{' || c == '(' || c == '[') {
+                if (depth == maxDepth) {
+                    throw error("nesting deeper than " + maxDepth + " levels (" + ReadLimits.hint("maxNesting") + ")");
+                }
+                depth++;
+                Object nested = c == '{' ? dict() : sequence(c == '(' ? ')' : ']');
+                depth--;
+                return nested;
+            }
             if (c == '\'' || c == '"') return string();
             if (c == '-' || Character.isDigit(c)) return integer();
             for (String word : List.of("True", "False", "None")) {

@@ -106,7 +106,11 @@ public final class Safetensors {
     private Safetensors() {
     }
 
-    /** Reads every tensor and the metadata of a safetensors file. */
+    /**
+     * Reads every tensor and the metadata of a safetensors file, within {@link ReadLimits}: the header size and
+     * nesting depth are checked before the header is read and parsed, each tensor's and the file's byte count
+     * before any tensor is read.
+     */
     public static TensorFile read(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -120,9 +124,10 @@ public final class Safetensors {
                 throw corrupt(file, "the header length " + Long.toUnsignedString(headerLength) + " points past the "
                         + "end of the file (" + size + " bytes, so at most " + (size - 8) + " header bytes)");
             }
-            if (headerLength > MAX_HEADER_BYTES) {
-                throw corrupt(file, "the header length " + headerLength + " is larger than the format's limit of "
-                        + MAX_HEADER_BYTES + " bytes");
+            if (headerLength > ReadLimits.maxHeaderBytes()) {
+                throw corrupt(file, "the header length " + headerLength + " is larger than the "
+                        + ReadLimits.maxHeaderBytes() + " bytes accepted (the format's own limit is " + MAX_HEADER_BYTES
+                        + "; " + ReadLimits.hint("maxHeaderBytes") + ")");
             }
             String json = utf8(file, readFully(file, channel, 8, (int) headerLength));
             long bufferStart = 8 + headerLength;
@@ -131,6 +136,7 @@ public final class Safetensors {
             List<Entry> entries = parseHeader(file, json, bufferLength, metadata);
             checkFullyIndexed(file, entries, bufferLength);
             checkSupported(file, entries);
+            ReadLimits.addTotal(file, 0, bufferLength);
             Map<String, INDArray> tensors = new LinkedHashMap<>();
             List<String> widened = new ArrayList<>();
             for (Entry e : entries) {
@@ -232,6 +238,15 @@ public final class Safetensors {
 
     private static List<Entry> parseHeader(Path file, String json, long bufferLength, Map<String, String> metadata)
             throws TensorFileException {
+        ReadLimits.TextShape text = ReadLimits.measure(json, "[{", "]}", true);
+        if (text.depth() > ReadLimits.maxNesting()) {
+            throw corrupt(file, "the header nests " + text.depth() + " levels deep, more than the "
+                    + ReadLimits.maxNesting() + " accepted (" + ReadLimits.hint("maxNesting") + ")");
+        }
+        if (text.longestNumber() > ReadLimits.MAX_NUMBER_CHARS) {
+            throw corrupt(file, "the header has a number of " + text.longestNumber() + " characters, more than the "
+                    + ReadLimits.MAX_NUMBER_CHARS + " accepted");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -261,8 +276,8 @@ public final class Safetensors {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
-                throw corrupt(file, METADATA + " must map strings to strings, but \"" + e.getKey() + "\" is "
-                        + e.getValue());
+                throw corrupt(file, METADATA + " must map strings to strings, but \""
+                        + ReadLimits.abbreviate(e.getKey(), 100) + "\" is " + ReadLimits.abbreviate(e.getValue(), 100));
             }
             metadata.put(e.getKey(), e.getValue().asText());
         }
@@ -270,7 +285,7 @@ public final class Safetensors {
 
     private static Entry parseEntry(Path file, String name, JsonNode node, long bufferLength)
             throws TensorFileException {
-        String tensor = "tensor '" + name + "'";
+        String tensor = "tensor '" + ReadLimits.abbreviate(name, 200) + "'";
         if (!node.isObject()) {
             throw corrupt(file, tensor + " is " + describe(node) + ", not an object with dtype, shape and "
                     + "data_offsets");
@@ -285,10 +300,14 @@ public final class Safetensors {
         JsonNode dtypeNode = node.get("dtype");
         Dtype dtype = dtypeNode.isTextual() ? Dtype.named(dtypeNode.asText()) : null;
         if (dtype == null) {
-            throw corrupt(file, tensor + " has the unknown dtype " + dtypeNode + " (safetensors dtypes: "
-                    + Arrays.toString(Dtype.values()) + ")");
+            throw corrupt(file, tensor + " has the unknown dtype " + ReadLimits.abbreviate(dtypeNode, 100)
+                    + " (safetensors dtypes: " + Arrays.toString(Dtype.values()) + ")");
         }
         long[] shape = integers(file, tensor + " shape", node.get("shape"));
+        if (shape.length > ReadLimits.MAX_RANK) {
+            throw corrupt(file, tensor + " has rank " + shape.length + " but at most " + ReadLimits.MAX_RANK
+                    + " dimensions are supported (ND4J's limit)");
+        }
         for (long d : shape) {
             if (d < 0) {
                 throw corrupt(file, tensor + " has the negative dimension " + d + " in shape "
@@ -329,7 +348,8 @@ public final class Safetensors {
             }
             if (ok) return values;
         }
-        throw corrupt(file, what + " is " + node + " but an array of 64-bit integers was expected");
+        throw corrupt(file, what + " is " + ReadLimits.abbreviate(node, 100)
+                + " but an array of 64-bit integers was expected");
     }
 
     /** Every byte of the buffer belongs to exactly one tensor: sorted by offsets, each begins where the last ended. */
@@ -363,9 +383,11 @@ public final class Safetensors {
             if (e.dtype().type == null) {
                 problems.add("tensor '" + e.name() + "' has dtype " + e.dtype());
             } else if ((e.end() - e.begin()) / e.dtype().size * TensorBytes.elementSize(e.dtype().type)
-                    > TensorBytes.MAX_BYTES) {
+                    > ReadLimits.maxTensorBytes()) {
+                // as read: F16/BF16 widen to float32, twice their size in the file
                 problems.add("tensor '" + e.name() + "' is " + (e.end() - e.begin()) + " bytes of " + e.dtype()
-                        + ", more than one Java array holds as " + e.dtype().type + " (" + TensorBytes.MAX_BYTES + ")");
+                        + ", more than the " + ReadLimits.maxTensorBytes() + " accepted as " + e.dtype().type + " ("
+                        + ReadLimits.hint("maxTensorBytes") + ")");
             }
         }
         if (!problems.isEmpty()) {

@@ -16,7 +16,7 @@ import java.util.Arrays;
 final class TensorBytes {
 
     /** The largest tensor, in bytes, that fits one Java array. */
-    static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+    static final long MAX_BYTES = ReadLimits.MAX_ARRAY_BYTES;
 
     private TensorBytes() {
     }

@@ -463,6 +463,7 @@ public final class TorchCheckpoint {
         Map<Storage, byte[]> bytes = new HashMap<>();
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         List<String> converted = new ArrayList<>();
+        long total = 0;
         for (Map.Entry<Object, Object> e : stateDict.items.entrySet()) {
             String name = (String) e.getKey();
             TensorRef ref = (TensorRef) e.getValue();
@@ -474,6 +475,12 @@ public final class TorchCheckpoint {
                 throw new TensorFileException(source.file(), source.file() + where + ": tensor '" + name + "' has "
                         + count + " elements, more than one Java array holds as " + type);
             }
+            if (outBytes > ReadLimits.maxTensorBytes()) {
+                throw new TensorFileException(source.file(), source.file() + where + ": tensor '" + name + "' needs "
+                        + outBytes + " bytes as " + type + ", more than the " + ReadLimits.maxTensorBytes()
+                        + " accepted (" + ReadLimits.hint("maxTensorBytes") + ")");
+            }
+            total = ReadLimits.addTotal(source.file(), total, outBytes);
             budget.charge(outBytes, "tensor '" + name + "'" + where);
             byte[] data = bytes.get(storage);
             if (data == null) {

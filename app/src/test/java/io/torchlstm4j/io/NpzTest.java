@@ -153,15 +153,17 @@ class NpzTest {
                 arguments("complex dtype", zip("a.npy", npy(header("'<c8'", "False", "(1,)"), 8)),
                         "array 'a' has dtype '<c8' (complex64), which is not supported"),
                 arguments("too few data bytes", zip("a.npy", npy(header("'<f4'", "False", "(3,)"), 8)),
-                        "array 'a' has dtype <f4 and shape [3], which needs 12 bytes of data, but only 8 are present"),
+                        "array 'a' has dtype '<f4' and shape [3], which needs 12 bytes of data (a .npy entry of 80 bytes), but the zip "
+                                + "directory says the entry holds 76 bytes"),
                 arguments("too many data bytes", zip("a.npy", npy(header("'<i8'", "False", "(1,)"), 16)),
-                        "array 'a' has dtype <i8 and shape [1], which needs 8 bytes of data, but more are present"),
+                        "array 'a' has dtype '<i8' and shape [1], which needs 8 bytes of data (a .npy entry of 76 bytes), but the zip "
+                                + "directory says the entry holds 84 bytes"),
                 arguments("a shape claiming 400 MB over 8 bytes", zip("a.npy", npy(header("'<f4'", "False", "(100000000,)"), 8)),
-                        "needs 400000000 bytes of data, but only 8 are present"),
+                        "needs 400000000 bytes of data (a .npy entry of 400000076 bytes), but the zip directory says the entry holds 84 bytes"),
                 arguments("a shape beyond one Java array", zip("a.npy", npy(header("'<f8'", "True", "(65536, 65536)"), 8)),
-                        "array 'a' has shape [65536, 65536], more than 2147483639 bytes of <f8 (too large for this reader)"),
+                        "array 'a' has dtype '<f8' and shape [65536, 65536], which needs 34359738368 bytes, more than the"),
                 arguments("a shape overflowing 64 bits", zip("a.npy", npy(header("'<f4'", "False", "(4294967296, 4294967296)"), 8)),
-                        "array 'a' has shape [4294967296, 4294967296], more than"));
+                        "array 'a' has dtype '<f4' and shape [4294967296, 4294967296], which needs more than 2^63 bytes"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,19 +1,30 @@
 package io.torchlstm4j.mnist;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Image files as MNIST-like input: greyscale (ITU-R 601 luma, as PIL's {@code convert("L")}; transparency composed
  * over white), resized to size x size by area averaging, and inverted when the border is light (MNIST digits are
  * light on a black background). An 8-bit greyscale image of size x size keeps its pixel values exactly.
+ *
+ * <p>An image is decoded only when its header declares at most {@link #maxPixels()} pixels (system property
+ * {@value #MAX_PIXELS}); anything that cannot be decoded is a {@link DataException} naming the file.
  */
 final class ImageInput {
+
+    /** The system property that bounds the pixels of one input image. */
+    static final String MAX_PIXELS = "torchlstm4j.mnist.maxImagePixels";
 
     private ImageInput() {
     }
@@ -31,11 +42,7 @@ final class ImageInput {
         if (!Files.isRegularFile(file)) {
             throw new DataException(file + ": no such file");
         }
-        BufferedImage source = ImageIO.read(file.toFile());
-        if (source == null) {
-            throw new DataException(file + ": not an image that javax.imageio can read (PNG, JPEG, GIF, BMP were "
-                    + "expected)");
-        }
+        BufferedImage source = decode(file);
         double[][] resized = resize(grey(source), size);
         byte[] pixels = new byte[size * size];
         for (int y = 0; y < size; y++) {
@@ -49,6 +56,71 @@ final class ImageInput {
             }
         }
         return pixels;
+    }
+
+    /**
+     * The image, decoded only after its header's width x height was checked against {@link #maxPixels()}; every
+     * failure of the decoder (which throws unchecked exceptions on some corrupt files) is a {@link DataException}.
+     */
+    private static BufferedImage decode(Path file) {
+        String format = "image";
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new DataException(file + ": not an image that javax.imageio can read (PNG, JPEG, GIF, BMP were "
+                        + "expected)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                format = reader.getFormatName().toUpperCase(Locale.ROOT) + " image";
+                reader.setInput(in, true, true);
+                long width = reader.getWidth(0);
+                long height = reader.getHeight(0);
+                long limit = maxPixels();
+                if (width < 1 || height < 1 || width * height > limit) {
+                    throw new DataException(file + ": the " + format + " declares " + width + " x " + height + " = "
+                            + width * height + " pixels, but 1 to " + limit + " were expected (raise -Xmx or set "
+                            + "-D" + MAX_PIXELS + ")");
+                }
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (DataException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new DataException(file + ": the " + format + " cannot be decoded: " + reason(e), e);
+        }
+    }
+
+    /**
+     * Pixels of one image: the system property {@value #MAX_PIXELS}, default max heap / 32 (decoding and
+     * converting take up to 16 bytes per pixel), at most 100 million.
+     */
+    static long maxPixels() {
+        String value = System.getProperty(MAX_PIXELS);
+        if (value != null && !value.isBlank()) {
+            try {
+                return Long.parseLong(value.strip());
+            } catch (NumberFormatException e) {
+                throw new DataException("system property " + MAX_PIXELS + " is '" + value + "' but a whole number of "
+                        + "pixels was expected");
+            }
+        }
+        return Math.min(100_000_000L, Runtime.getRuntime().maxMemory() / 32);
+    }
+
+    /** The innermost message of a decoder's exception chain ("Caught exception during read:" says nothing). */
+    private static String reason(Throwable e) {
+        Throwable inner = e;
+        while (inner.getCause() != null && inner.getCause() != inner) {
+            inner = inner.getCause();
+        }
+        String message = inner.getMessage();
+        String what = inner instanceof EOFException && message == null ? "the file ends early"
+                : message == null || message.isBlank() ? inner.getClass().getSimpleName()
+                : inner instanceof IOException ? message : inner.getClass().getSimpleName() + ": " + message;
+        return "corrupt image data (" + what + ")";
     }
 
     /** Grey levels 0..255 per pixel [y][x]; 8-bit one-band images are read as stored (no colour conversion). */
