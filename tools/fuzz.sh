@@ -4,12 +4,12 @@
 # own exception. Reports: app/target/fuzz-reports/*.txt, mnist-demo/target/fuzz-reports/*.txt; inputs of any other
 # outcome: */target/fuzz-failures/.
 # Usage: tools/fuzz.sh [COUNT [SEED [TARGETS]]], TARGETS a space-separated subset of
-# "safetensors npz idx idx.gz image" (default all); extra Maven flags in MVN_FLAGS, e.g. -o.
+# "safetensors npz pt.zip pt.legacy idx idx.gz image" (default all); extra Maven flags in MVN_FLAGS, e.g. -o.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-100000}"
 seed="${2:-18}"
-targets=" ${3:-safetensors npz idx idx.gz image} "
+targets=" ${3:-safetensors npz pt.zip pt.legacy idx idx.gz image} "
 mvn="mvn -B -q ${MVN_FLAGS:-} -pl app,mnist-demo -am"
 for t in $targets; do rm -f "app/target/fuzz-reports/$t.txt" "mnist-demo/target/fuzz-reports/$t.txt"; done
 $mvn test-compile
@@ -20,7 +20,7 @@ run() { # module test target
     -Dfuzz.count="$count" -Dfuzz.seed="$seed" -Dfuzz.targets="$3" > "$1/target/fuzz-$3.log" 2>&1
 }
 pids=()
-for target in safetensors npz; do
+for target in safetensors npz pt.zip pt.legacy; do
   if [[ $targets == *" $target "* ]]; then run app ReaderFuzzTest "$target" & pids+=($!); fi
 done
 for target in idx idx.gz image; do

@@ -3,6 +3,7 @@ package io.torchlstm4j.fuzz;
 import io.torchlstm4j.io.Npz;
 import io.torchlstm4j.io.Safetensors;
 import io.torchlstm4j.io.TensorFileException;
+import io.torchlstm4j.io.TorchCheckpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +41,23 @@ public final class ReaderTargets {
         return List.of(
                 FuzzTarget.ofFile("safetensors", safetensorsSeeds(), safetensorsHostile(), "fuzz.safetensors",
                         Safetensors::read, TensorFileException.class),
-                FuzzTarget.ofFile("npz", npzSeeds(), npzHostile(), "fuzz.npz", Npz::read, TensorFileException.class));
+                FuzzTarget.ofFile("npz", npzSeeds(), npzHostile(), "fuzz.npz", Npz::read, TensorFileException.class),
+                torchCheckpoint("pt.zip", "model_f32_zip.pt", "model_f16_zip.pt", "model_f32_zip_protocol4.pt",
+                        "views_zip.pt", "views_zip_big.pt", "checkpoint_zip.pt", "two_models_zip.pt"),
+                torchCheckpoint("pt.legacy", "model_f32_legacy.pt", "model_bf16_legacy.pt", "views_legacy.pt",
+                        "checkpoint_legacy.pt"));
+    }
+
+    /**
+     * torch.save files (one of its two formats) read from memory; their hostile files are the refused fixtures
+     * (whole pickled modules, pickles that name os.system, eval, numpy or a Java class).
+     */
+    static FuzzTarget torchCheckpoint(String name, String... seeds) {
+        List<byte[]> hostile = resources("/pt/", name.endsWith("zip")
+                ? new String[] {"module_zip.pt", "evil_os_system.pt", "evil_eval.pt", "evil_numpy.pt", "evil_java.pt"}
+                : new String[] {"module_legacy.pt", "evil_os_system_legacy.pt"});
+        return new FuzzTarget(name, resources("/pt/", seeds), hostile, bytes -> TorchCheckpoint.read(bytes, "fuzz.pt"),
+                TensorFileException.class, "fuzz.pt");
     }
 
     static List<byte[]> safetensorsSeeds() {
@@ -156,10 +173,15 @@ public final class ReaderTargets {
 
     /** Test resources under {@code weights/}. */
     static List<byte[]> resources(String... names) {
+        return resources("/weights/", names);
+    }
+
+    /** Test resources under {@code folder} (absolute, ending with '/'). */
+    static List<byte[]> resources(String folder, String... names) {
         List<byte[]> files = new ArrayList<>();
         for (String name : names) {
-            try (InputStream in = ReaderTargets.class.getResourceAsStream("/weights/" + name)) {
-                if (in == null) throw new IllegalStateException("no test resource weights/" + name);
+            try (InputStream in = ReaderTargets.class.getResourceAsStream(folder + name)) {
+                if (in == null) throw new IllegalStateException("no test resource " + folder + name);
                 files.add(in.readAllBytes());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
