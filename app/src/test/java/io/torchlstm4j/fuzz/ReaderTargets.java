@@ -53,10 +53,10 @@ public final class ReaderTargets {
      * (whole pickled modules, pickles that name os.system, eval, numpy or a Java class).
      */
     static FuzzTarget torchCheckpoint(String name, String... seeds) {
-        List<byte[]> hostile = resources("/pt/", name.endsWith("zip")
+        List<byte[]> hostile = resourcesIn("/pt/", name.endsWith("zip")
                 ? new String[] {"module_zip.pt", "evil_os_system.pt", "evil_eval.pt", "evil_numpy.pt", "evil_java.pt"}
                 : new String[] {"module_legacy.pt", "evil_os_system_legacy.pt"});
-        return new FuzzTarget(name, resources("/pt/", seeds), hostile, bytes -> TorchCheckpoint.read(bytes, "fuzz.pt"),
+        return new FuzzTarget(name, resourcesIn("/pt/", seeds), hostile, bytes -> TorchCheckpoint.read(bytes, "fuzz.pt"),
                 TensorFileException.class, "fuzz.pt");
     }
 
@@ -173,11 +173,11 @@ public final class ReaderTargets {
 
     /** Test resources under {@code weights/}. */
     static List<byte[]> resources(String... names) {
-        return resources("/weights/", names);
+        return resourcesIn("/weights/", names);
     }
 
     /** Test resources under {@code folder} (absolute, ending with '/'). */
-    static List<byte[]> resources(String folder, String... names) {
+    static List<byte[]> resourcesIn(String folder, String... names) {
         List<byte[]> files = new ArrayList<>();
         for (String name : names) {
             try (InputStream in = ReaderTargets.class.getResourceAsStream(folder + name)) {
