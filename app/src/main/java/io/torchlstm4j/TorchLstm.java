@@ -43,14 +43,21 @@ import java.util.Map;
  * <p>Missing (h_0, c_0) mean zeros. Every shape, dtype and length is checked before any ND4J call; a mismatch
  * is an {@link IllegalArgumentException} that names the tensor, the expected and the actual shape.
  *
- * <p>Instances are not thread-safe (like a PyTorch module: weights and the training flag are mutable).
+ * <p>Safe for concurrent use, as PyTorch inference on a shared module is: {@code forward} and {@code gradients} may be
+ * called from many threads at once on one instance, and each result is bit-identical to the same call made alone
+ * (each call works in memory of its own; the FAST engine keeps one set of buffers per call that ran at the same
+ * time, for reuse). {@link #loadStateDict} waits for the calls in flight, and calls made meanwhile wait for it, so a
+ * call sees either all of the old or all of the new parameters. {@link #train()} and {@link #eval()} take effect for
+ * calls that start after them. The DL4J network of {@link #network()} is used by one thread at a time, like any DL4J
+ * network: do not {@code fit} it while calls on this instance run (an overlap with its forward or backward pass
+ * throws {@link IllegalStateException}; one with its parameter update cannot be detected).
  */
 public final class TorchLstm {
 
     private final LstmConfig config;
     private final Engine engineKind;
     private final LstmEngine engine;
-    private boolean training;
+    private volatile boolean training;
 
     private TorchLstm(LstmConfig config, Engine engineKind, LstmEngine engine) {
         this.config = config;

@@ -14,6 +14,10 @@ import java.util.Map;
  * <p>The adapter validates every shape, dtype and length and translates layouts before it calls an engine;
  * an engine only sees PyTorch's default layout and never has to check its arguments again. A zero initial state
  * is passed as null (h0 and c0 both), so no call allocates zeros it does not need.
+ *
+ * <p>Implementations are safe for concurrent use: forward, gradients, stateDict and loadStateDict may be called from
+ * many threads at once, and each call computes what it would compute alone (a load never mixes with a call in
+ * flight).
  */
 public interface LstmEngine {
 

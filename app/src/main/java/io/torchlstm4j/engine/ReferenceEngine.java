@@ -33,6 +33,8 @@ import java.util.stream.IntStream;
  *
  * <p>What DL4J's stock layers cannot do is refused, never approximated: projections, gradients from a non-zero
  * (h0, c0), and a training-mode forward with dropout (DL4J applies it inside {@code fit} only).
+ *
+ * <p>Safe for concurrent use by serialising: its calls drive one DL4J network's state, so they run one at a time.
  */
 final class ReferenceEngine implements LstmEngine {
 
@@ -73,7 +75,7 @@ final class ReferenceEngine implements LstmEngine {
     }
 
     @Override
-    public LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+    public synchronized LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         if (training && config.dropout() > 0) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot run a training-mode forward with "
                     + "dropout=" + config.dropout() + ": DL4J's stock LSTM applies dropout only inside fit() and "
@@ -144,7 +146,7 @@ final class ReferenceEngine implements LstmEngine {
     }
 
     @Override
-    public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+    public synchronized Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
                                            INDArray outputGradient) {
         if (h0 != null && (h0.amaxNumber().doubleValue() != 0 || c0.amaxNumber().doubleValue() != 0)) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot compute gradients from a non-zero "
@@ -182,12 +184,12 @@ final class ReferenceEngine implements LstmEngine {
     }
 
     @Override
-    public Map<String, INDArray> stateDict() {
+    public synchronized Map<String, INDArray> stateDict() {
         return ReferenceLayers.stateDict(net, PREFIX, config);
     }
 
     @Override
-    public void loadStateDict(Map<String, INDArray> stateDict) {
+    public synchronized void loadStateDict(Map<String, INDArray> stateDict) {
         ReferenceLayers.loadStateDict(net, PREFIX, config, stateDict);
     }
 

@@ -17,6 +17,9 @@ import java.util.Map;
 /**
  * The fast engine: one {@link TorchLstmLayer} (the whole LSTM) in a ComputationGraph with input {@code "input"} and
  * output vertex {@code "lstm"}. Supports every configuration of {@link LstmConfig}, float32 and float64.
+ *
+ * <p>Safe for concurrent use: forward and gradients run on many threads at once, each call in working memory of its
+ * own; loading a state_dict waits for the calls in flight (see {@link TorchLstmLayerImpl}).
  */
 public final class FastEngine implements LstmEngine {
 
@@ -64,8 +67,7 @@ public final class FastEngine implements LstmEngine {
     public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
                                            INDArray outputGradient) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            layer.forward(input, h0, c0, lengths, true);
-            return layer.gradients(outputGradient);
+            return layer.gradients(input, h0, c0, lengths, outputGradient);
         }
     }
 

@@ -42,19 +42,25 @@ public final class FastLstm {
     /**
      * PyTorch's {@code load_state_dict(strict=True)} for the LSTM added with {@code prefix}: every problem (missing,
      * unexpected, shape, dtype) is reported at once before anything changes; values are cast to the network's type.
+     * Waits for the layer's direct calls in flight; calls made meanwhile wait for the load.
      */
     public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config,
                                      Map<String, INDArray> torchParams) {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
         StateDictValidator.validate(config, torchParams, "state_dict");
-        layer.torchParams().forEach((name, param) -> param.assign(torchParams.get(name).castTo(param.dataType())));
+        Map<String, INDArray> cast = new LinkedHashMap<>();
+        layer.torchParams().forEach((name, param) -> cast.put(name, torchParams.get(name).castTo(param.dataType())));
+        layer.writeParameters(() -> layer.torchParams().forEach((name, param) -> param.assign(cast.get(name))));
     }
 
     /** Copies of the LSTM's parameters under PyTorch's names and shapes, in state_dict order. */
     public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config) {
-        Map<String, INDArray> result = new LinkedHashMap<>();
-        layer(net, prefix, config).torchParams().forEach((name, param) -> result.put(name, param.dup('c')));
-        return result;
+        TorchLstmLayerImpl layer = layer(net, prefix, config);
+        return layer.readParameters(() -> {
+            Map<String, INDArray> result = new LinkedHashMap<>();
+            layer.torchParams().forEach((name, param) -> result.put(name, param.dup('c')));
+            return result;
+        });
     }
 
     /**

@@ -37,7 +37,8 @@ import java.util.List;
  * steps are zeroed, so no gradient comes from padding. Dropout follows PyTorch: one mask over each non-last
  * layer's whole output, in training only.
  *
- * <p>Buffers are reused while the batch size and sequence length stay the same. Not thread-safe.
+ * <p>Buffers are reused while the batch size and sequence length stay the same. Not safe for concurrent use: one
+ * call at a time per kernel (the layer gives each concurrent call a kernel of its own).
  *
  * @param <A> {@code float[]} or {@code double[]}
  */
@@ -102,7 +103,12 @@ final class LstmKernel<A> {
         this.hidden = config.hiddenSize();
         this.hOut = config.outputSize();
         this.dirs = config.numDirections();
-        this.fused = dataType == DataType.FLOAT && config.projSize() == 0 && NativeGates.enabled();
+        this.fused = nativeGateMath(config, dataType);
+    }
+
+    /** True when a kernel for {@code config} and {@code dataType} made now runs its gate math in {@link NativeGates}. */
+    static boolean nativeGateMath(LstmConfig config, DataType dataType) {
+        return dataType == DataType.FLOAT && config.projSize() == 0 && NativeGates.enabled();
     }
 
     /**
@@ -129,11 +135,6 @@ final class LstmKernel<A> {
             inputView = layers.get(0).x.view(config.inputSize(), steps, batch);
         }
         inputView.assign(input);
-    }
-
-    /** True when the gate math runs in {@link NativeGates} (decided when the kernel is made). */
-    boolean usesNativeGates() {
-        return fused;
     }
 
     /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
@@ -397,10 +398,15 @@ final class LstmKernel<A> {
     /**
      * Runs a whole forward or backward on one BLAS thread when its largest GEMM (an input projection, a weight
      * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
-     * FLOPs, else as configured.
+     * FLOPs, else on the configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are
+     * split the same way whatever other threads run).
      */
     private void runCall(Runnable call) {
-        onOneBlasThreadIf(largestGemmFlops() < SMALL_CALL_FLOPS, call);
+        if (largestGemmFlops() < SMALL_CALL_FLOPS) {
+            OpenBlasKernels.singleThreaded(call);
+        } else {
+            OpenBlasKernels.configuredThreads(call);
+        }
     }
 
     /** FLOPs of the largest GEMM of a call with the current batch size and length. */
@@ -417,20 +423,16 @@ final class LstmKernel<A> {
      * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured.
      */
     private void stepLoop(Runnable loop) {
-        onOneBlasThreadIf(smallSteps(), loop);
+        if (smallSteps()) {
+            OpenBlasKernels.singleThreaded(loop);
+        } else {
+            loop.run();
+        }
     }
 
     /** True when a step's recurrent GEMM is below {@value #SMALL_GEMM_FLOPS} FLOPs (one BLAS thread does it). */
     private boolean smallSteps() {
         return 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS;
-    }
-
-    private static void onOneBlasThreadIf(boolean small, Runnable task) {
-        if (small) {
-            OpenBlasKernels.singleThreaded(task);
-        } else {
-            task.run();
-        }
     }
 
     private void backward(int layer, int dir, Weights w, Weights grad, OffHeap dy, OffHeap dx) {

@@ -67,8 +67,13 @@ public final class OpenBlasKernels {
     /** OpenBLAS's thread count when {@link #singleThreaded} first ran (-1 before), and its setter. */
     private static volatile int configured = -1;
     private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
-    /** How many {@link #singleThreaded} sections are running (guarded by the class lock). */
-    private static int singleThreadedSections;
+    /** Sections of {@link #withThreads} running, the count they run at, and those waiting per count (class lock). */
+    private static int sectionsRunning;
+    private static int sectionThreads;
+    private static int waitingSingle;
+    private static int waitingConfigured;
+    /** The count of the section this thread is in (0: none). */
+    private static final ThreadLocal<int[]> HELD = ThreadLocal.withInitial(() -> new int[1]);
     /** OpenBLAS's thread count as this class last set it. */
     private static volatile int threadsNow = -1;
     /**
@@ -182,35 +187,121 @@ public final class OpenBlasKernels {
     }
 
     /**
-     * Runs {@code task} with the fast engine's OpenBLAS on one thread, then restores its thread count. For GEMMs too
-     * small to gain from a second thread (an LSTM step's recurrent product; every GEMM of a small call, see
-     * {@link LstmKernel#SMALL_CALL_FLOPS}): splitting a GEMM of a few microseconds across threads costs more in
-     * hand-offs than it gains, and on a busy machine a waiting helper thread stalls every step. The count is
-     * process-wide, so BLAS calls made by other threads meanwhile also run on one thread (slower, never wrong).
-     * Sections nest and may overlap across threads: the count is restored when the last one ends, to the one
-     * OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS).
+     * Runs {@code task} with the fast engine's OpenBLAS on one thread. For GEMMs too small to gain from a second
+     * thread (an LSTM step's recurrent product; every GEMM of a small call, see {@link LstmKernel#SMALL_CALL_FLOPS}):
+     * splitting a GEMM of a few microseconds across threads costs more in hand-offs than it gains. See
+     * {@link #withThreads} for how sections of different thread counts exclude each other.
      */
     static void singleThreaded(Runnable task) {
-        int threads = configuredThreads();
-        if (threads <= 1 || setThreads == null) {
+        withThreads(1, task);
+    }
+
+    /** Runs {@code task} with the fast engine's OpenBLAS on its configured thread count (see {@link #withThreads}). */
+    static void configuredThreads(Runnable task) {
+        withThreads(configuredThreads(), task);
+    }
+
+    /**
+     * Runs {@code task} while the fast engine's OpenBLAS runs {@code threads} threads. The count is process-wide and
+     * OpenBLAS splits a product among its threads so that some elements are summed in another order (for a given
+     * count the bits are always the same): so that a call's results never depend on what other threads do, sections
+     * that need different counts never overlap (a thread waits until the running sections of the other count have
+     * ended; waiting sections of the other count go first, so neither starves), while any number of sections of one
+     * count run together. Sections nest: a section inside another one of this thread gives up the outer one's count
+     * for its duration and takes it back afterwards. When the last section ends the count is restored to the one
+     * OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), for BLAS calls made outside
+     * sections (by other code of the process: they may run at either count meanwhile, never with wrong results).
+     */
+    private static void withThreads(int threads, Runnable task) {
+        int configured = configuredThreads();
+        if (configured <= 1 || setThreads == null) {
             task.run();
             return;
         }
-        synchronized (OpenBlasKernels.class) {
-            if (singleThreadedSections++ == 0) {
-                setThreads.call(1);
-                threadsNow = 1;
-            }
+        int[] held = HELD.get();
+        int outer = held[0];
+        if (outer == threads) {
+            task.run();
+            return;
         }
+        if (outer != 0) {
+            leave(configured);
+        }
+        enter(threads);
+        held[0] = threads;
         try {
             task.run();
         } finally {
-            synchronized (OpenBlasKernels.class) {
-                if (--singleThreadedSections == 0) {
-                    setThreads.call(threads);
-                    threadsNow = threads;
+            held[0] = outer;
+            leave(configured);
+            if (outer != 0) {
+                enter(outer);
+            }
+        }
+    }
+
+    /** Waits until sections of {@code threads} may run, then counts this one in (setting the count if need be). */
+    private static synchronized void enter(int threads) {
+        boolean single = threads == 1;
+        if (single) {
+            waitingSingle++;
+        } else {
+            waitingConfigured++;
+        }
+        boolean interrupted = false;
+        try {
+            while (sectionsRunning > 0 && (sectionThreads != threads
+                    || (single ? waitingConfigured : waitingSingle) > 0)) {
+                try {
+                    OpenBlasKernels.class.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
                 }
             }
+        } finally {
+            if (single) {
+                waitingSingle--;
+            } else {
+                waitingConfigured--;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (sectionsRunning++ == 0 && threadsNow != threads) {
+            setThreads.call(threads);
+            threadsNow = threads;
+        }
+        sectionThreads = threads;
+    }
+
+    /** Counts a section out; the last one restores the configured count and lets the waiting sections in. */
+    private static synchronized void leave(int configured) {
+        if (--sectionsRunning == 0) {
+            if (threadsNow != configured) {
+                setThreads.call(configured);
+                threadsNow = configured;
+            }
+            OpenBlasKernels.class.notifyAll();
+        }
+    }
+
+    /**
+     * OpenBLAS's own thread count ({@code openblas_get_num_threads} of the fast engine's copy), or -1 when that
+     * function is not found in it. The openblas presets map only the setter; the getter, {@code int (void)}, is called
+     * through a FunctionPointer of type {@code int (int)}, whose argument it ignores under the x86-64 calling
+     * convention.
+     */
+    static int openblasThreads() {
+        try {
+            Pointer function = Loader.addressof("openblas_get_num_threads");
+            if (function == null || !insideLibrary(List.of(function.address()))) {
+                return -1;
+            }
+            return new org.bytedeco.openblas.presets.openblas_nolapack.MklSetNumThreadsLocal() {
+            }.put(function).call(0);
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -23,23 +23,47 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * The runtime of {@link TorchLstmLayer}: the DL4J layer contract (activate, backprop, rnnTimeStep, masks) on top of
  * {@link LstmKernel}, plus the direct calls the fast engine uses (explicit initial state and lengths).
+ *
+ * <p>Concurrency: the direct calls ({@link #forward}, {@link #gradients}) are safe to make from many threads at once:
+ * each call works in a kernel of its own (taken from a pool that keeps one per call that ever ran at the same time),
+ * and reads the parameters under a read lock that {@link FastLstm#loadStateDict} takes for writing, so a load waits
+ * for the calls in flight and the calls after it see all of the new parameters. The DL4J contract (used by
+ * {@code output}, {@code fit}, {@code rnnTimeStep} of the network) keeps state in the layer, as every DL4J layer does:
+ * one thread at a time; a contract call that overlaps another one or a direct call throws
+ * {@link IllegalStateException} naming both, instead of computing with another call's buffers. (The network's
+ * parameter update in {@code fit} runs outside the layer's methods and is not detected: do not fit a network while
+ * calls on it run.)
  */
 public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer> {
 
-    private LstmConfig lstmConfig;
-    private LstmKernel<?> kernel;
+    private volatile LstmConfig lstmConfig;
+    /** The DL4J contract's kernel (it keeps a training forward for backpropGradient). */
+    private LstmKernel<?> networkKernel;
     private INDArray storedInput;
-    private final WrappedWeights wrappedParams = new WrappedWeights();
-    private final WrappedWeights wrappedGradients = new WrappedWeights();
-    private Results results;
+    private volatile WrappedWeights wrappedParams;
+    private WrappedWeights wrappedGradients;
     private ReusedShape.Views dl4jViews;
     private ReusedShape.Views kernelViews;
-    private final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.permute(2, 0, 1));
+    /** Idle working memory of the direct calls, most recently used first. */
+    private final ConcurrentLinkedDeque<Scratch> idle = new ConcurrentLinkedDeque<>();
+    /** Parameter reads (every call) against parameter writes (loading a state_dict). */
+    private final ReadWriteLock parameters = new ReentrantReadWriteLock();
+    /** Direct calls in flight, and the DL4J contract call in flight (thread and operation), for the overlap checks. */
+    private final AtomicInteger directCalls = new AtomicInteger();
+    private final AtomicReference<Thread> networkThread = new AtomicReference<>();
+    private volatile String networkOperation;
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -60,11 +84,15 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        return forwardDl4j(null, null, training, workspaceMgr);
+        return asNetworkCall("activate", () -> forwardDl4j(null, null, training, workspaceMgr));
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        return asNetworkCall("backpropGradient", () -> backprop(epsilon, workspaceMgr));
+    }
+
+    private Pair<Gradient, INDArray> backprop(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
         if (!kernel().hasStoredForward() || storedInput != input) {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
@@ -80,7 +108,10 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         fromDl4j(dy).assign(epsilon);
         INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                 dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
-        kernel().backward(weights(paramsFlattened, wrappedParams), weights(gradientsFlattened, wrappedGradients), dy, dx);
+        if (wrappedGradients == null || !wrappedGradients.wraps(gradientsFlattened)) {
+            wrappedGradients = wrap(gradientsFlattened);
+        }
+        kernel().backward(parameterWeights(), wrappedGradients.weights(), dy, dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
         for (String key : layerConf().initializer().paramKeys(layerConf())) {
             gradient.gradientForVariable().put(key, gradientViews.get(key));
@@ -101,15 +132,102 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
-        setInput(input, workspaceMgr);
-        return stream(stateMap, true, false, workspaceMgr);
+        return asNetworkCall("rnnTimeStep", () -> {
+            setInput(input, workspaceMgr);
+            return stream(stateMap, true, false, workspaceMgr);
+        });
     }
 
     @Override
     public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
                                                LayerWorkspaceMgr workspaceMgr) {
-        setInput(input, workspaceMgr);
-        return stream(tBpttStateMap, storeLastForTBPTT, training, workspaceMgr);
+        return asNetworkCall("rnnActivateUsingStoredState", () -> {
+            setInput(input, workspaceMgr);
+            return stream(tBpttStateMap, storeLastForTBPTT, training, workspaceMgr);
+        });
+    }
+
+    /**
+     * Runs a DL4J contract call: one at a time, never beside a direct call (see the class comment), with the
+     * parameters read-locked.
+     */
+    private <T> T asNetworkCall(String operation, Supplier<T> call) {
+        Thread current = Thread.currentThread();
+        Thread other = networkThread.get();
+        if (other == current) {
+            return call.get();
+        }
+        if (!networkThread.compareAndSet(null, current)) {
+            throw overlap(operation, networkOperation + " (DL4J) on thread '" + nameOf(networkThread.get()) + "'");
+        }
+        try {
+            networkOperation = operation;
+            if (directCalls.get() > 0) {
+                throw overlap(operation, "forward or gradients (TorchLstm) on another thread");
+            }
+            parameters.readLock().lock();
+            try {
+                return call.get();
+            } finally {
+                parameters.readLock().unlock();
+            }
+        } finally {
+            networkThread.set(null);
+        }
+    }
+
+    /** Runs a direct call: with working memory of its own, never beside a DL4J contract call. */
+    private <T> T asDirectCall(String operation, Function<Scratch, T> call) {
+        directCalls.incrementAndGet();
+        try {
+            Thread other = networkThread.get();
+            if (other != null) {
+                throw overlap(operation, networkOperation + " (DL4J) on thread '" + nameOf(other) + "'");
+            }
+            Scratch scratch = idle.pollFirst();
+            if (scratch == null) {
+                scratch = new Scratch(newKernel());
+            }
+            parameters.readLock().lock();
+            try {
+                return call.apply(scratch);
+            } finally {
+                parameters.readLock().unlock();
+                idle.offerFirst(scratch);
+            }
+        } finally {
+            directCalls.decrementAndGet();
+        }
+    }
+
+    private IllegalStateException overlap(String operation, String other) {
+        return new IllegalStateException("TorchLstmLayer " + layerId() + ": " + operation + " overlaps " + other
+                + "; a DL4J network is used by one thread at a time (serve it with one copy per thread, e.g. DL4J's "
+                + "ParallelInference), while TorchLstm's forward and gradients may run on many threads at once");
+    }
+
+    private static String nameOf(Thread thread) {
+        return thread == null ? "(ended)" : thread.getName();
+    }
+
+    /** Runs {@code write} on the parameters once no call reads them (calls made meanwhile wait for it). */
+    void writeParameters(Runnable write) {
+        parameters.writeLock().lock();
+        try {
+            write.run();
+        } finally {
+            parameters.writeLock().unlock();
+        }
+    }
+
+    /** Runs {@code read} while no write of {@link #writeParameters} runs. */
+    <T> T readParameters(Supplier<T> read) {
+        parameters.readLock().lock();
+        try {
+            return read.get();
+        } finally {
+            parameters.readLock().unlock();
+        }
     }
 
     /**
@@ -126,21 +244,56 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      */
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training,
                        LongFunction<INDArray> allocate) {
-        int steps = Math.toIntExact(input.size(0));
-        int n = Math.toIntExact(input.size(1));
-        kernel().prepare(canonicalInputs.of(input));
-        if (results == null || results.steps != steps || results.batch != n) {
-            results = new Results(config(), steps, n);
-        }
+        return asDirectCall("forward", scratch -> forward(scratch, input, h0, c0, lengths, training, allocate));
+    }
+
+    private LstmOutput forward(Scratch scratch, INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                               boolean training, LongFunction<INDArray> allocate) {
+        Results results = scratch.results(config(), input);
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here (see NativeGates.uninitialized)
         INDArray all = allocate.apply(results.length);
-        kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, all);
-        storedInput = null;
+        scratch.kernel.forward(parameterWeights(), h0, c0, lengths, training, all);
         OffHeap memory = new OffHeap(all);
-        kernel().writeFinalHidden(memory, results.hOffset);
-        kernel().writeFinalCell(memory, results.cOffset);
+        scratch.kernel.writeFinalHidden(memory, results.hOffset);
+        scratch.kernel.writeFinalCell(memory, results.cOffset);
         return results.on(all);
+    }
+
+    /**
+     * The working memory of one direct call at a time: a kernel, the view caches that go with its shapes, and the
+     * memory that receives the output of {@link #gradients}' forward (which the caller never sees).
+     */
+    private static final class Scratch {
+        final LstmKernel<?> kernel;
+        final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.permute(2, 0, 1));
+        Results results;
+        INDArray discarded;
+
+        Scratch(LstmKernel<?> kernel) {
+            this.kernel = kernel;
+        }
+
+        /** Prepares the kernel for {@code input} (L, N, H_in) and returns where the results of (L, N) go. */
+        Results results(LstmConfig config, INDArray input) {
+            int steps = Math.toIntExact(input.size(0));
+            int n = Math.toIntExact(input.size(1));
+            kernel.prepare(canonicalInputs.of(input));
+            if (results == null || results.steps != steps || results.batch != n) {
+                results = new Results(config, steps, n);
+            }
+            return results;
+        }
+
+        /** Memory for {@code length} elements that this scratch keeps (grown when too small). */
+        INDArray discarded(DataType dataType, long length) {
+            if (discarded == null || discarded.length() < length) {
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    discarded = Nd4j.createUninitializedDetached(dataType, length);
+                }
+            }
+            return discarded;
+        }
     }
 
     /** A c-order view of {@code shape} on {@code buffer}'s memory, starting at element {@code offset}. */
@@ -191,28 +344,37 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * Gradients of {@code sum(output * outputGradient)} for the last training {@link #forward}, outputGradient
-     * (L, N, D * H_out); fresh arrays under PyTorch's names, in state_dict order.
+     * Gradients of {@code sum(output * outputGradient)} after a training forward on (L, N, H_in) input with explicit
+     * state and lengths, outputGradient (L, N, D * H_out); fresh arrays under PyTorch's names, in state_dict order.
+     * Call outside any workspace.
      */
-    Map<String, INDArray> gradients(INDArray outputGradient) {
-        INDArray dy = Nd4j.createUninitialized(dataType, outputGradient.size(2), outputGradient.size(0),
-                outputGradient.size(1));
-        dy.assign(outputGradient.permute(2, 0, 1));
-        INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
-        kernel().backward(weights(paramsFlattened, wrappedParams), weights(flat, new WrappedWeights()), dy, null);
-        return TorchLstmParamInitializer.torchViews(config(), flat);
+    Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths, INDArray outputGradient) {
+        return asDirectCall("gradients", scratch -> {
+            forward(scratch, input, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
+            INDArray dy = Nd4j.createUninitialized(dataType, outputGradient.size(2), outputGradient.size(0),
+                    outputGradient.size(1));
+            dy.assign(outputGradient.permute(2, 0, 1));
+            INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
+            scratch.kernel.backward(parameterWeights(), wrap(flat).weights(), dy, null);
+            return TorchLstmParamInitializer.torchViews(config(), flat);
+        });
     }
 
-    /** The parameters under PyTorch's names and shapes, as views: writes change the network's parameters. */
+    /**
+     * The parameters under PyTorch's names and shapes, as views: writes change the network's parameters (make them
+     * inside {@link #writeParameters}).
+     */
     Map<String, INDArray> torchParams() {
         return TorchLstmParamInitializer.torchViews(config(), params());
     }
 
     LstmConfig config() {
-        if (lstmConfig == null) {
-            lstmConfig = layerConf().lstmConfig();
+        LstmConfig c = lstmConfig;
+        if (c == null) {
+            c = layerConf().lstmConfig();
+            lstmConfig = c;
         }
-        return lstmConfig;
+        return c;
     }
 
     private INDArray stream(Map<String, INDArray> state, boolean store, boolean training,
@@ -265,7 +427,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
         int[] lengths = lengthsFromMask();
         kernel().prepare(toKernelLayout(input));
-        kernel().forward(weights(paramsFlattened, wrappedParams), h0, c0, lengths, training, y);
+        kernel().forward(parameterWeights(), h0, c0, lengths, training, y);
         storedInput = training ? input : null;
     }
 
@@ -335,14 +497,22 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * The kernel's wrappers of {@code flat} (the parameters or their gradients, laid out by
-     * {@link TorchLstmParamInitializer}). The ones from the last call are reused while {@code flat} is the same array
-     * on the same buffer: wrapping costs about a microsecond per tensor, a tenth of a small LSTM's forward.
+     * The kernel's wrappers of the parameters, reused while {@code paramsFlattened} is the same array on the same
+     * buffer: wrapping costs about a microsecond per tensor, a tenth of a small LSTM's forward. The wrappers are
+     * immutable, so calls on several threads may share them.
      */
-    private List<LstmKernel.Weights> weights(INDArray flat, WrappedWeights cache) {
-        if (cache.weights != null && cache.array == flat && cache.buffer == flat.data()) {
-            return cache.weights;
+    private List<LstmKernel.Weights> parameterWeights() {
+        INDArray flat = paramsFlattened;
+        WrappedWeights wrapped = wrappedParams;
+        if (wrapped == null || !wrapped.wraps(flat)) {
+            wrapped = wrap(flat);
+            wrappedParams = wrapped;
         }
+        return wrapped.weights();
+    }
+
+    /** The kernel's wrappers of {@code flat} (the parameters or their gradients, laid out by TorchLstmParamInitializer). */
+    private WrappedWeights wrap(INDArray flat) {
         LstmConfig c = config();
         Map<String, INDArray> views = TorchLstmParamInitializer.torchViews(c, flat);
         List<LstmKernel.Weights> result = new ArrayList<>();
@@ -356,10 +526,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
                         offHeap(views, c.projSize() > 0 ? TorchParameterNames.weightHr(layer, dir) : null)));
             }
         }
-        cache.array = flat;
-        cache.buffer = flat.data();
-        cache.weights = result;
-        return result;
+        return new WrappedWeights(flat, flat.data(), List.copyOf(result));
     }
 
     /** The tensor of a PyTorch name as kernel memory, or null for a null name. */
@@ -367,23 +534,28 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return torchName == null ? null : new OffHeap(views.get(torchName));
     }
 
-    /** The last wrappers {@link #weights} made, with the array and buffer they wrap. */
-    private static final class WrappedWeights {
-        private INDArray array;
-        private DataBuffer buffer;
-        private List<LstmKernel.Weights> weights;
-    }
-
-    /** True when this layer's kernel runs the gate math in {@link NativeGates} (makes the kernel if need be). */
-    boolean nativeGateMath() {
-        return kernel().usesNativeGates();
-    }
-
-    private LstmKernel<?> kernel() {
-        if (kernel == null) {
-            kernel = new LstmKernel<>(config(), Precision.of(dataType), dataType);
+    /** Wrappers {@link #wrap} made, with the array and buffer they wrap. */
+    private record WrappedWeights(INDArray array, DataBuffer buffer, List<LstmKernel.Weights> weights) {
+        boolean wraps(INDArray flat) {
+            return array == flat && buffer == flat.data();
         }
-        return kernel;
+    }
+
+    /** True when this layer's kernels run the gate math in {@link NativeGates}. */
+    boolean nativeGateMath() {
+        return LstmKernel.nativeGateMath(config(), dataType);
+    }
+
+    /** The DL4J contract's kernel. */
+    private LstmKernel<?> kernel() {
+        if (networkKernel == null) {
+            networkKernel = newKernel();
+        }
+        return networkKernel;
+    }
+
+    private LstmKernel<?> newKernel() {
+        return new LstmKernel<>(config(), Precision.of(dataType), dataType);
     }
 
     private long[] outputShape() {
