@@ -7,7 +7,8 @@
  * also passes -ffp-contract=off), a true division, and a clamp by vminps/vmaxps that keeps NaN as Java's
  * Math.min/Math.max do. So the results are bit-identical to the Java path. (Plain C loops let gcc turn the clamp
  * into masked blends that evaluate the rational function twice: twice as slow.) Callers check every buffer's
- * bounds before calling; nothing here allocates.
+ * bounds before calling. Besides the step functions, the file has a strided copy, the recurrent product and
+ * the allocator of the engine's result memory (allocate/release, see NativeGates.onOwnedMemory).
  */
 #include <immintrin.h>
 #include <jni.h>

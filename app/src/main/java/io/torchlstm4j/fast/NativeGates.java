@@ -9,7 +9,6 @@ import org.bytedeco.javacpp.indexer.FloatIndexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.pointers.PagedPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -17,12 +16,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 
 /**
  * The float32 gate math of one LSTM step, forward or backward, in native code ({@code app/src/main/c/lstm_gates.c},
@@ -60,9 +59,7 @@ public final class NativeGates {
     private static volatile String status = "not loaded yet";
     /** From this size {@link #uninitialized} allocates the memory itself. */
     static final long OWN_MEMORY_BYTES = 64 * 1024;
-    /** Frees the memory of {@link #uninitialized} arrays once their data buffer is unreachable. */
-    private static final Cleaner RELEASER = Cleaner.create();
-    /** The addresses of {@link #uninitialized} memory not freed yet (for tests). */
+    /** The addresses of {@link #onOwnedMemory} memory not freed yet (for tests). */
     private static final Set<Long> LIVE = ConcurrentHashMap.newKeySet();
 
     private NativeGates() {
@@ -236,9 +233,9 @@ public final class NativeGates {
 
     /**
      * A new c-order vector of {@code length} elements, not initialised, in memory whose pages are faulted in by one
-     * system call ({@code madvise(MADV_POPULATE_WRITE)}, Linux 5.14+) rather than one page fault per 4 KiB page; freed
-     * when its data buffer (which every view of it references) is garbage collected, as ND4J's own memory is. For
-     * results that are written whole at once, such as the fast engine's output, h_n and c_n.
+     * system call ({@code madvise(MADV_POPULATE_WRITE)}, Linux 5.14+) rather than one page fault per 4 KiB page;
+     * counted against JavaCPP's limits and freed when unreachable ({@link #onOwnedMemory}), as ND4J's own memory is.
+     * For results that are written whole at once, such as the fast engine's output, h_n and c_n.
      *
      * <p>Why: ND4J's {@code createUninitialized} zeroes its memory, which page-faults in every page of a fresh
      * allocation, and the fast engine's forward returns fresh memory on every call (ND4J frees the last call's only
@@ -248,7 +245,7 @@ public final class NativeGates {
      *
      * <p>Below {@value #OWN_MEMORY_BYTES} bytes, where the library is not {@link #enabled()}, or for data types other
      * than float32 and float64, this is {@code Nd4j.createUninitialized}: for the tutorial's LSTM (6 KiB of results)
-     * the system call and the Cleaner cost more than they save (its adapter overhead went from +2.8% to +6.4-6.7% in
+     * the system call and the deallocator cost more than they save (its adapter overhead went from +2.8% to +6.4-6.7% in
      * benchmark runs with them).
      */
     static INDArray uninitialized(DataType dataType, long length) {
@@ -259,29 +256,83 @@ public final class NativeGates {
         if (address == 0) {
             return Nd4j.createUninitialized(dataType, length);
         }
+        return onOwnedMemory(dataType, length, address, NativeGates::release);
+    }
+
+    /**
+     * A c-order vector of {@code length} float32 or float64 elements on the memory at {@code address}, which it
+     * owns: the memory is counted in JavaCPP's {@code Pointer.totalBytes()} (so an allocation that would pass
+     * {@code Pointer.maxBytes()}, by default the maximum heap size, first runs the garbage collector and waits for
+     * memory to come back, as for ND4J's own arrays) and {@code free} is called once the array and every view of
+     * it are unreachable (by JavaCPP's deallocator thread, or at the latest by {@code Pointer.deallocateReferences}).
+     */
+    static INDArray onOwnedMemory(DataType dataType, long length, long address, LongConsumer free) {
         LIVE.add(address);
+        Pointer owner;
         try {
-            DataBuffer buffer;
-            if (dataType == DataType.FLOAT) {
-                FloatPointer pointer = new FloatPointer(new PagedPointer(address)).capacity(length).limit(length);
-                buffer = Nd4j.createBuffer(pointer, dataType, length, FloatIndexer.create(pointer));
-            } else {
-                DoublePointer pointer = new DoublePointer(new PagedPointer(address)).capacity(length).limit(length);
-                buffer = Nd4j.createBuffer(pointer, dataType, length, DoubleIndexer.create(pointer));
-            }
-            INDArray array = Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
-            // registered last: a failure before this point frees the memory below, and only once
-            RELEASER.register(buffer, () -> free(address));
-            return array;
+            owner = dataType == DataType.FLOAT ? new OwnedFloats(address, length, free)
+                    : new OwnedDoubles(address, length, free);
         } catch (RuntimeException | Error e) {
-            free(address);
+            // JavaCPP's deallocator(...) frees the memory itself when it throws (an OutOfMemoryError past maxBytes)
+            LIVE.remove(address);
             throw e;
+        }
+        // the indexer holds the pointer and the buffer holds the indexer, so the memory lives as long as the buffer
+        // (which every view of the array references)
+        DataBuffer buffer = owner instanceof FloatPointer floats
+                ? Nd4j.createBuffer(floats, dataType, length, FloatIndexer.create(floats))
+                : Nd4j.createBuffer(owner, dataType, length, DoubleIndexer.create((DoublePointer) owner));
+        return Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
+    }
+
+    /** float32 memory owned through JavaCPP's accounting ({@link #onOwnedMemory}). */
+    private static final class OwnedFloats extends FloatPointer {
+        OwnedFloats(long address, long length, LongConsumer free) {
+            this.address = address;
+            this.capacity = length;
+            this.limit = length;
+            deallocator(new Release(address, free));
+        }
+
+        @Override
+        public int sizeof() {
+            return Float.BYTES;
+        }
+
+        /**
+         * Frees owned memory (after removing it from {@link #LIVE}, so tests never see freed memory as live). Static:
+         * a deallocator that referenced its pointer would keep it reachable for ever.
+         */
+        static final class Release implements Deallocator {
+            private final long address;
+            private final LongConsumer free;
+
+            Release(long address, LongConsumer free) {
+                this.address = address;
+                this.free = free;
+            }
+
+            @Override
+            public void deallocate() {
+                LIVE.remove(address);
+                free.accept(address);
+            }
         }
     }
 
-    private static void free(long address) {
-        LIVE.remove(address);
-        release(address);
+    /** float64 memory owned through JavaCPP's accounting ({@link #onOwnedMemory}). */
+    private static final class OwnedDoubles extends DoublePointer {
+        OwnedDoubles(long address, long length, LongConsumer free) {
+            this.address = address;
+            this.capacity = length;
+            this.limit = length;
+            deallocator(new OwnedFloats.Release(address, free));
+        }
+
+        @Override
+        public int sizeof() {
+            return Double.BYTES;
+        }
     }
 
     /** True when {@code address} starts memory of {@link #uninitialized} that is not freed yet (for tests). */

@@ -1,5 +1,6 @@
 package io.torchlstm4j.fast;
 
+import org.bytedeco.javacpp.Pointer;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmOutput;
 import org.junit.jupiter.api.Test;
@@ -256,6 +257,39 @@ class NativeGatesTest {
             Thread.sleep(20);
         }
         assertFalse(NativeGates.isLive(aAddress), "the first array's memory was freed with its last view");
+    }
+
+    /**
+     * The result memory's ownership without the native library (memory from JavaCPP's malloc): counted in JavaCPP's
+     * totalBytes while the array or a view of it is reachable, freed (and no longer counted) once none is.
+     */
+    @Test
+    void ownedMemoryIsCountedByJavaCppAndFreedWithTheLastViewOfItsArray() throws InterruptedException {
+        long length = 1 << 20;
+        long bytes = length * Float.BYTES;
+        long before = Pointer.totalBytes();
+        long address = Pointer.malloc(bytes).address();
+        INDArray a = NativeGates.onOwnedMemory(DataType.FLOAT, length, address,
+                freed -> Pointer.free(OpenBlasKernels.at(freed)));
+        assertTrue(NativeGates.isLive(address));
+        assertTrue(Pointer.totalBytes() - before >= bytes, "JavaCPP counts the " + bytes + " bytes: totalBytes went "
+                + "from " + before + " to " + Pointer.totalBytes());
+        a.assign(7f);
+        INDArray view = a.reshape(1024, 1024).get(NDArrayIndex.point(5), NDArrayIndex.interval(0, 3));
+        a = null;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(NativeGates.isLive(address), "the view keeps the memory");
+        assertEquals(21f, view.sumNumber().floatValue());
+        view = null;
+        while (NativeGates.isLive(address) && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertFalse(NativeGates.isLive(address), "freed once no view is reachable");
     }
 
     /** An engine with the same seed each time, with the native gate math allowed or turned off. */
