@@ -96,14 +96,16 @@ final class LstmKernel<A> {
     private boolean stored;
     private boolean dropped;
 
-    LstmKernel(LstmConfig config, Precision<A> num, DataType dataType) {
+    /** @param fused whether the gate math runs in {@link NativeGates} (see {@link #nativeGateMath}) */
+    LstmKernel(LstmConfig config, Precision<A> num, DataType dataType, boolean fused) {
         this.config = config;
         this.num = num;
         this.dataType = dataType;
         this.hidden = config.hiddenSize();
         this.hOut = config.outputSize();
         this.dirs = config.numDirections();
-        this.fused = nativeGateMath(config, dataType);
+        this.fused = fused;
+        OpenBlasKernels.ensure();
     }
 
     /** True when a kernel for {@code config} and {@code dataType} made now runs its gate math in {@link NativeGates}. */

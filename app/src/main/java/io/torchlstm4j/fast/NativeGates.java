@@ -49,14 +49,18 @@ import java.util.function.LongConsumer;
  */
 public final class NativeGates {
 
-    /** System property: {@code auto} (default) or {@code off} (always the Java gate math). */
-    static final String PROPERTY = "torchlstm4j.native";
+    /**
+     * System property: {@code auto} (default) or {@code off}. Off when the platform initialises: the library is never
+     * loaded ({@link NativePlatform}); set later: layers that decide afterwards run the Java gate math.
+     */
+    static final String PROPERTY = NativePlatform.Effect.NATIVE_LIBRARY.property();
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeGates.class);
     /** The library, next to this class; the build leaves it out where gcc is missing. */
     static final String RESOURCE = "libtorchlstm4j-linux-x86_64.so";
-    private static volatile Boolean loaded;
-    private static volatile String status = "not loaded yet";
+    /** Whether {@link #load} loaded and checked the library (false before it ran or when it was not allowed). */
+    private static volatile boolean loaded;
+    private static volatile String status = "not loaded";
     /** From this size {@link #uninitialized} allocates the memory itself. */
     static final long OWN_MEMORY_BYTES = 64 * 1024;
     /** The addresses of {@link #onOwnedMemory} memory not freed yet (for tests). */
@@ -66,39 +70,32 @@ public final class NativeGates {
     }
 
     /**
-     * True when the native gate math is loaded and checked, and the system property does not turn it off.
+     * True when the native library is loaded and checked ({@link NativePlatform}, which this initialises) and the
+     * system property {@value #PROPERTY} is not {@code off} now.
      *
-     * @return whether a float32 layer without projections made now runs its gate math natively
+     * @return whether a float32 layer without projections that decides now runs its gate math natively
      */
     public static boolean enabled() {
-        return !"off".equalsIgnoreCase(System.getProperty(PROPERTY, "auto").trim()) && loaded();
+        return NativePlatform.allowed(NativePlatform.Effect.NATIVE_LIBRARY) && loaded
+                && !"off".equalsIgnoreCase(System.getProperty(PROPERTY, "auto").trim());
     }
 
     /**
      * What loading found, for logs and reports: {@code "loaded (AVX-512)"}, or why the Java loops run instead.
      *
-     * @return the status; loads the library first if the fast engine has not run yet
+     * @return the status; does not load anything ({@link NativePlatform#initialize()} does)
      */
     public static String status() {
-        loaded();
         return status;
     }
 
-    private static boolean loaded() {
-        Boolean result = loaded;
-        if (result == null) {
-            synchronized (NativeGates.class) {
-                result = loaded;
-                if (result == null) {
-                    result = load();
-                    loaded = result;
-                }
-            }
-        }
-        return result;
+    /** Loads and checks the library (once, from {@link NativePlatform#initialize()}); returns the status. */
+    static synchronized String load() {
+        loaded = tryLoad();
+        return status;
     }
 
-    private static boolean load() {
+    private static boolean tryLoad() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         try {
@@ -125,7 +122,6 @@ public final class NativeGates {
                 return false;
             }
             status = "loaded (AVX-512)";
-            LOG.debug("fast LSTM: native gate math {}", status);
             return true;
         } catch (IOException | RuntimeException | LinkageError e) {
             status = "could not be loaded (" + e + "): Java gate math";
@@ -213,10 +209,12 @@ public final class NativeGates {
      * kernels, whose summation order differs (with k = 512 it splits the sum). In a C probe (one thread, median of
      * best times): 256 x 64 x 64 (the MNIST model's forward) 9.3-9.8 against 11.4-12.2 us, 64 x 64 x 256 (its
      * backward) 9.6 against 14.0, 256 x 128 x 64 20.1 against 23.0; from n = 192, or with W of 1 MiB, OpenBLAS is as
-     * fast or faster. Every product of these shapes in the probe was bit-identical.
+     * fast or faster. Every product of these shapes in the probe was bit-identical. Only while OpenBLAS runs those
+     * kernels (not where they were kept, {@code -Dtorchlstm4j.openblas.kernels=keep}, on weaker ones).
      */
     static boolean recurrentFits(int m, int n, int k) {
-        return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6;
+        return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6
+                && OpenBlasKernels.avx512KernelsInUse();
     }
 
     /**
@@ -250,7 +248,8 @@ public final class NativeGates {
      */
     static INDArray uninitialized(DataType dataType, long length) {
         long bytes = length * dataType.width();
-        boolean own = enabled() && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
+        boolean own = NativePlatform.allowed(NativePlatform.Effect.RESULT_ALLOCATOR) && loaded
+                && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
                 && bytes >= OWN_MEMORY_BYTES;
         long address = own ? allocate(bytes) : 0;
         if (address == 0) {

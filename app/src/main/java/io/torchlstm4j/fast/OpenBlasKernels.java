@@ -17,10 +17,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * Makes the OpenBLAS that the fast engine calls use the best kernels for this CPU's vector units.
@@ -40,12 +40,13 @@ import java.util.Set;
  * is {@code keep}. A weaker {@code OPENBLAS_CORETYPE} from the environment is overridden, and the log says so.
  * After the switch an sgemm and a dgemm are checked against a plain Java product; on any mismatch the previous
  * kernels are restored. Results stay within float rounding of the old kernels (the summation order differs).
- * DL4J's own BLAS calls (another copy of OpenBLAS) are not changed.
+ * DL4J's own BLAS calls (another copy of OpenBLAS) are not changed. The switch runs when {@link NativePlatform}
+ * initialises, which also owns the thread-count policy here ({@link #withThreads}).
  */
 public final class OpenBlasKernels {
 
     /** System property: {@code auto} (default) or {@code keep} (never switch kernels). */
-    static final String PROPERTY = "torchlstm4j.openblas.kernels";
+    static final String PROPERTY = NativePlatform.Effect.OPENBLAS_KERNELS.property();
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenBlasKernels.class);
     /** The flags the SkylakeX kernels need. */
@@ -82,6 +83,8 @@ public final class OpenBlasKernels {
      */
     private static LongPointer switchedEnvironment;
     private static BytePointer coreTypeSetting;
+    /** {@link #avx512Tables()}'s answer once read. */
+    private static volatile long[] avx512Tables;
     /** {@link #libraryImage()}'s answer once read; guarded by the class lock. */
     private static long[] libraryImage;
 
@@ -99,14 +102,24 @@ public final class OpenBlasKernels {
         return result + (detail.isEmpty() ? "" : ": " + detail);
     }
 
-    /** Runs the check (and the switch) once per process; later calls return the first outcome. */
+    /** What {@link #decideAndSwitch} found: the outcome and the kernels in use. */
+    record Decision(Outcome outcome, String detail) {
+    }
+
+    /**
+     * Runs the check (and the switch) once per process, when the platform initialises ({@link NativePlatform});
+     * later calls return the first outcome.
+     */
     static Outcome ensure() {
         Outcome result = outcome;
         if (result == null) {
+            boolean allowed = NativePlatform.allowed(NativePlatform.Effect.OPENBLAS_KERNELS);
             synchronized (OpenBlasKernels.class) {
                 result = outcome;
                 if (result == null) {
-                    result = decideAndSwitch();
+                    Decision decision = decideAndSwitch(allowed, OpenBlasKernels::gemmsAgree);
+                    detail = decision.detail();
+                    result = decision.outcome();
                     outcome = result;
                 }
             }
@@ -114,18 +127,20 @@ public final class OpenBlasKernels {
         return result;
     }
 
-    private static Outcome decideAndSwitch() {
+    /**
+     * The check and the switch: {@code allowed} false keeps the kernels; {@code check} says whether the kernels
+     * after a switch compute correctly (false restores the previous ones). Package-private so that tests can run
+     * each path; {@link #ensure()} runs it once with the platform's setting and {@link #gemmsAgree}.
+     */
+    static Decision decideAndSwitch(boolean allowed, BooleanSupplier check) {
+        String[] note = {""};
         try {
-            String setting = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
-            if (setting.equals("keep")) {
-                return Outcome.KEPT_BY_USER;
-            }
-            if (!setting.equals("auto")) {
-                LOG.warn("system property {}: expected auto or keep, found '{}'; using auto", PROPERTY, setting);
+            if (!allowed) {
+                return new Decision(Outcome.KEPT_BY_USER, "");
             }
             if (!System.getProperty("os.name", "").startsWith("Linux")
                     || !System.getProperty("os.arch", "").equals("amd64")) {
-                return Outcome.NOT_APPLICABLE;
+                return new Decision(Outcome.NOT_APPLICABLE, note[0]);
             }
             Loader.load(openblas_nolapack.class);
             Loader.load(openblas.class);
@@ -141,44 +156,42 @@ public final class OpenBlasKernels {
             }
             if (table == 0 || init == 0 || environ == 0 || !cores.containsValue("SKYLAKEX")
                     || !cores.containsValue("HASWELL")) {
-                return Outcome.NOT_APPLICABLE;
+                return new Decision(Outcome.NOT_APPLICABLE, note[0]);
             }
             List<Long> addresses = new ArrayList<>(cores.keySet());
             addresses.add(table);
             addresses.add(init);
             if (!insideLibrary(addresses)) {
-                return Outcome.NOT_APPLICABLE;
+                return new Decision(Outcome.NOT_APPLICABLE, note[0]);
             }
             Set<String> flags = cpuFlags();
             String target = flags.containsAll(AVX512) ? "SKYLAKEX" : flags.containsAll(AVX2) ? "HASWELL" : null;
             LongPointer tablePointer = new LongPointer(at(table));
             long chosen = tablePointer.get(0);
             String before = cores.getOrDefault(chosen, "an unnamed core");
-            detail = before + " kernels";
+            note[0] = before + " kernels";
             if (target == null || CLASS_OF_CORE.getOrDefault(before, 0) >= CLASS_OF_CORE.get(target)) {
-                return Outcome.ALREADY_BEST;
+                return new Decision(Outcome.ALREADY_BEST, note[0]);
             }
             String coreType = target.equals("SKYLAKEX") ? "SkylakeX" : "Haswell";
             reinitialise(tablePointer, init, environ, coreType);
             long now = tablePointer.get(0);
-            if (!target.equals(cores.get(now)) || !gemmsAgree()) {
+            if (!target.equals(cores.get(now)) || !check.getAsBoolean()) {
                 tablePointer.put(0, chosen);
                 LOG.warn("OpenBLAS: switching from the {} kernels to {} failed its check; kept {}", before, coreType,
                         before);
-                detail = before + " kernels (the switch to " + coreType + " failed its check)";
-                return Outcome.FAILED;
+                note[0] = before + " kernels (the switch to " + coreType + " failed its check)";
+                return new Decision(Outcome.FAILED, note[0]);
             }
-            detail = coreType + " kernels (OpenBLAS had chosen " + before + ")";
             String environment = System.getenv("OPENBLAS_CORETYPE");
-            LOG.info("OpenBLAS {}: the fast LSTM engine switched its kernels from {}{} to {}, the best this CPU "
-                    + "supports (-D{}=keep keeps them)", openblasVersion(), before,
-                    environment == null ? "" : " (OPENBLAS_CORETYPE=" + environment + " in the environment)",
-                    coreType, PROPERTY);
-            return Outcome.SWITCHED;
+            note[0] = coreType + " kernels (OpenBLAS " + openblasVersion() + " had chosen " + before
+                    + (environment == null ? "" : ", OPENBLAS_CORETYPE=" + environment + " in the environment")
+                    + "; -D" + PROPERTY + "=keep keeps them)";
+            return new Decision(Outcome.SWITCHED, note[0]);
         } catch (RuntimeException | LinkageError | IOException e) {
-            detail = e.toString();
+            note[0] = e.toString();
             LOG.debug("OpenBLAS kernel check skipped: {}", e.toString());
-            return Outcome.FAILED;
+            return new Decision(Outcome.FAILED, note[0]);
         }
     }
 
@@ -214,7 +227,7 @@ public final class OpenBlasKernels {
      */
     private static void withThreads(int threads, Runnable task) {
         int configured = configuredThreads();
-        if (configured <= 1 || setThreads == null) {
+        if (configured <= 1 || setThreads == null || !NativePlatform.allowed(NativePlatform.Effect.BLAS_THREADS)) {
             task.run();
             return;
         }
@@ -303,6 +316,49 @@ public final class OpenBlasKernels {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * True when the fast engine's OpenBLAS runs its SkylakeX (or Cooperlake) kernels now, whose summation order
+     * {@link NativeGates#recurrent} reproduces; read from OpenBLAS's core table on each call.
+     */
+    static boolean avx512KernelsInUse() {
+        long[] tables = avx512Tables();
+        if (tables.length == 0) {
+            return false;
+        }
+        long now = new LongPointer(at(tables[0])).get(0);
+        return now != 0 && (now == tables[1] || now == tables[2]);
+    }
+
+    /** {gotoblas, gotoblas_SKYLAKEX, gotoblas_COOPERLAKE} addresses, or {} where they are not all found. */
+    private static long[] avx512Tables() {
+        long[] tables = avx512Tables;
+        if (tables == null) {
+            long table = symbol("gotoblas");
+            long skylakeX = symbol("gotoblas_SKYLAKEX");
+            long cooperlake = symbol("gotoblas_COOPERLAKE");
+            tables = table == 0 || skylakeX == 0 ? new long[0] : new long[] {table, skylakeX, cooperlake};
+            avx512Tables = tables;
+        }
+        return tables;
+    }
+
+    /** True when sections change OpenBLAS's thread count (allowed, a setter found, more than one thread). */
+    static boolean threadPolicyActive() {
+        return configuredThreads() > 1 && setThreads != null
+                && NativePlatform.allowed(NativePlatform.Effect.BLAS_THREADS);
+    }
+
+    /** The thread policy in words, for the platform's log line. */
+    static String threadPolicy() {
+        int configured = configuredThreads();
+        if (threadPolicyActive()) {
+            return "small calls and step loops run on 1 of " + configured + " threads (the count is set for their "
+                    + "duration; -D" + NativePlatform.Effect.BLAS_THREADS.property() + "=keep leaves it alone)";
+        }
+        return configured + (configured == 1 ? " thread" : " threads") + ", never changed"
+                + (setThreads == null && configured > 1 ? " (openblas_set_num_threads not found in its copy)" : "");
     }
 
     /** The fast engine's OpenBLAS thread count as this class last set it (its configured count before that). */

@@ -13,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 abstract class Precision<A> {
 
     static Precision<?> of(DataType dataType) {
-        OpenBlasKernels.ensure();
         return switch (dataType) {
             case FLOAT -> new FloatPrecision();
             case DOUBLE -> new DoublePrecision();

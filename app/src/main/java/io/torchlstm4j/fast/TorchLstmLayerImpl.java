@@ -53,6 +53,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private LstmKernel<?> networkKernel;
     private INDArray storedInput;
     private volatile WrappedWeights wrappedParams;
+    private volatile Boolean nativeGates;
     private WrappedWeights wrappedGradients;
     private ReusedShape.Views dl4jViews;
     private ReusedShape.Views kernelViews;
@@ -541,9 +542,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         }
     }
 
-    /** True when this layer's kernels run the gate math in {@link NativeGates}. */
+    /**
+     * True when this layer's kernels run the gate math in {@link NativeGates}: decided when first asked or when the
+     * first kernel is made (the platform initialises then, see {@link NativePlatform}), then fixed.
+     */
     boolean nativeGateMath() {
-        return LstmKernel.nativeGateMath(config(), dataType);
+        Boolean decided = nativeGates;
+        if (decided == null) {
+            decided = LstmKernel.nativeGateMath(config(), dataType);
+            nativeGates = decided;
+        }
+        return decided;
     }
 
     /** The DL4J contract's kernel. */
@@ -555,7 +564,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     private LstmKernel<?> newKernel() {
-        return new LstmKernel<>(config(), Precision.of(dataType), dataType);
+        return new LstmKernel<>(config(), Precision.of(dataType), dataType, nativeGateMath());
     }
 
     private long[] outputShape() {

@@ -170,6 +170,35 @@ class NativeGatesTest {
                 () -> NativeGates.copy(offset, new OffHeap(Nd4j.zeros(DataType.FLOAT, 59))), "a target too small");
     }
 
+    /**
+     * With weaker OpenBLAS kernels in use (the Haswell ones put in its table here, as where the switch is kept),
+     * the native recurrent product, which reproduces the SkylakeX kernels' sums, is not used: the native gate math
+     * still gives the Java gate math's bits on the MNIST model's shapes.
+     */
+    @Test
+    void withOtherKernelsKeptTheNativeRecurrentProductIsNotUsedAndTheBitsStillAgree() {
+        assumeTrue(NativeGates.enabled(), "native library not available: " + NativeGates.status());
+        LstmConfig config = LstmConfig.builder(28, 64).numLayers(2).build();
+        FastEngine nativeEngine = engine(config, DataType.FLOAT, true);
+        FastEngine javaEngine = engine(config, DataType.FLOAT, false);
+        Random r = new Random(8);
+        INDArray input = random(r, 28, 64, 28);
+        org.bytedeco.javacpp.LongPointer table = new org.bytedeco.javacpp.LongPointer(OpenBlasKernels.at(
+                org.bytedeco.javacpp.Loader.addressof("gotoblas").address()));
+        long original = table.get(0);
+        try {
+            table.put(0, org.bytedeco.javacpp.Loader.addressof("gotoblas_HASWELL").address());
+            assertFalse(OpenBlasKernels.avx512KernelsInUse());
+            assertFalse(NativeGates.recurrentFits(256, 64, 64), "the MNIST forward's shape, on Haswell kernels");
+            LstmOutput expected = javaEngine.forward(input, null, null, null, false);
+            LstmOutput actual = nativeEngine.forward(input, null, null, null, false);
+            assertBits(expected.output(), actual.output(), "output on Haswell kernels: ");
+            assertBits(expected.cN(), actual.cN(), "c_n on Haswell kernels: ");
+        } finally {
+            table.put(0, original);
+        }
+    }
+
     static Stream<Arguments> resultMemory() {
         return Stream.of(
                 // the MNIST model at batch 64: 523 KiB of results, in NativeGates.uninitialized's own memory

@@ -24,7 +24,7 @@ class OpenBlasKernelsTest {
         Assumptions.assumeTrue(System.getProperty("os.name", "").startsWith("Linux")
                 && System.getProperty("os.arch", "").equals("amd64"), "Linux x86-64 only");
         Nd4j.create(DataType.FLOAT, 1);
-        Precision.of(DataType.FLOAT);
+        NativePlatform.initialize();
         String status = OpenBlasKernels.status();
         long table = new LongPointer(OpenBlasKernels.at(Loader.addressof("gotoblas").address())).get(0);
         long skylakeX = Loader.addressof("gotoblas_SKYLAKEX").address();
@@ -38,6 +38,74 @@ class OpenBlasKernelsTest {
         }
         assertEquals(System.getenv("OPENBLAS_CORETYPE"), cEnvironment("OPENBLAS_CORETYPE"),
                 "the C environment's OPENBLAS_CORETYPE differs from the one the JVM started with");
+    }
+
+    @Test
+    void keptKernelsAreLeftAlone() {
+        linuxX86();
+        long before = table();
+        OpenBlasKernels.Decision decision = OpenBlasKernels.decideAndSwitch(false, () -> true);
+        assertEquals(OpenBlasKernels.Outcome.KEPT_BY_USER, decision.outcome());
+        assertEquals(before, table());
+    }
+
+    @Test
+    void elsewhereTheSwitchIsNotApplicableAndChangesNothing() {
+        linuxX86();
+        long before = table();
+        String os = System.getProperty("os.name");
+        System.setProperty("os.name", "Mac OS X");
+        try {
+            assertEquals(OpenBlasKernels.Outcome.NOT_APPLICABLE,
+                    OpenBlasKernels.decideAndSwitch(true, () -> true).outcome());
+        } finally {
+            System.setProperty("os.name", os);
+        }
+        assertEquals(before, table());
+    }
+
+    /**
+     * From weaker kernels (SandyBridge's, put in OpenBLAS's table here) the switch goes to the best this CPU
+     * supports, with the C environment restored; when the check after the switch fails, the weaker kernels are
+     * restored. The table is put back as it was at the end.
+     */
+    @Test
+    void fromWeakerKernelsTheSwitchReachesTheBestOnesOrRestoresThePreviousWhenItsCheckFails() throws IOException {
+        linuxX86();
+        NativePlatform.initialize();
+        boolean avx512 = OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512);
+        Assumptions.assumeTrue(avx512 || OpenBlasKernels.cpuFlags().containsAll(java.util.Set.of("avx2", "fma")),
+                "needs AVX2 or AVX-512 (a better class than SandyBridge's kernels)");
+        long original = table();
+        long weaker = Loader.addressof("gotoblas_SANDYBRIDGE").address();
+        long best = Loader.addressof(avx512 ? "gotoblas_SKYLAKEX" : "gotoblas_HASWELL").address();
+        LongPointer table = new LongPointer(OpenBlasKernels.at(Loader.addressof("gotoblas").address()));
+        try {
+            table.put(0, weaker);
+            OpenBlasKernels.Decision failed = OpenBlasKernels.decideAndSwitch(true, () -> false);
+            assertEquals(OpenBlasKernels.Outcome.FAILED, failed.outcome(), failed.detail());
+            assertEquals(weaker, table(), "the previous kernels are restored: " + failed.detail());
+            assertTrue(failed.detail().contains("failed its check"), failed.detail());
+            OpenBlasKernels.Decision switched = OpenBlasKernels.decideAndSwitch(true, () -> true);
+            assertEquals(OpenBlasKernels.Outcome.SWITCHED, switched.outcome(), switched.detail());
+            assertEquals(best, table(), switched.detail());
+            assertEquals(System.getenv("OPENBLAS_CORETYPE"), cEnvironment("OPENBLAS_CORETYPE"));
+            assertEquals(avx512, OpenBlasKernels.avx512KernelsInUse());
+        } finally {
+            table.put(0, original);
+        }
+        assertEquals(original, table());
+    }
+
+    private static void linuxX86() {
+        Assumptions.assumeTrue(System.getProperty("os.name", "").startsWith("Linux")
+                && System.getProperty("os.arch", "").equals("amd64"), "Linux x86-64 only");
+        Nd4j.create(DataType.FLOAT, 1);
+    }
+
+    /** OpenBLAS's current core table (the address in its gotoblas pointer). */
+    private static long table() {
+        return new LongPointer(OpenBlasKernels.at(Loader.addressof("gotoblas").address())).get(0);
     }
 
     /** getenv over glibc's environ array (the first match, as getenv does), or null. */

@@ -34,7 +34,7 @@ class TwoThreadsKernelTest {
     void twoThreads() {
         assumeTrue("2".equals(System.getenv("OMP_NUM_THREADS")),
                 "runs in the surefire execution 'two-threads' (OMP_NUM_THREADS=2)");
-        Precision.of(DataType.FLOAT);
+        NativePlatform.initialize();
         assumeTrue(OpenBlasKernels.currentThreads() == 2, "OpenBLAS runs " + OpenBlasKernels.currentThreads()
                 + " threads");
     }

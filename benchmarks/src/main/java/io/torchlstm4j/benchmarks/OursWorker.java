@@ -5,8 +5,7 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
 import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
-import io.torchlstm4j.fast.NativeGates;
-import io.torchlstm4j.fast.OpenBlasKernels;
+import io.torchlstm4j.fast.NativePlatform;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
@@ -147,9 +146,10 @@ public final class OursWorker {
                 + mavenVersion("org.nd4j", "nd4j-native") + "), BLAS " + Nd4j.factory().blas().getBlasVendor());
         info.put("nd4j.maxThreads", Integer.toString(Nd4j.getEnvironment().maxThreads()));
         info.put("nd4j.maxMasterThreads", Integer.toString(Nd4j.getEnvironment().maxMasterThreads()));
-        info.put("OpenBLAS kernels (FAST engine)", OpenBlasKernels.status());
-        info.put("gate math (FAST engine, float32)", (NativeGates.enabled() ? "native" : "Java loops")
-                + " (library: " + NativeGates.status() + ")");
+        NativePlatform.Status platform = NativePlatform.initialize();
+        info.put("OpenBLAS kernels (FAST engine)", platform.openblasKernels());
+        info.put("gate math (FAST engine, float32)", (platform.nativeGateMath() ? "native" : "Java loops")
+                + " (library: " + platform.nativeLibrary() + ")");
         info.put("measured sgemm 1024^3 through those kernels", String.format(Locale.ROOT,
                 "%.0f GFLOP/s (best of 5; a practical peak, since the reported clock omits boost)", sgemmGflops()));
         return info;

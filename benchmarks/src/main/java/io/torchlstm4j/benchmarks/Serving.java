@@ -1,0 +1,243 @@
+package io.torchlstm4j.benchmarks;
+
+import io.torchlstm4j.Engine;
+import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.LstmState;
+import io.torchlstm4j.TorchLstm;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * How the FAST engine serves: inference throughput of one shared instance against one instance per calling
+ * thread, the latency of one-step streaming calls with the state carried, and resident memory over a long run of
+ * forwards and of gradients. Our engine only (the other frameworks' workers have no such modes); every case uses the
+ * MNIST model's LSTM, {@code LSTM(28, 64, num_layers=2)}, float32, eval mode. Tables on stdout (Markdown), progress
+ * on stderr. Run it with {@code benchmarks/serving.sh} (see there); the thread settings come from the environment
+ * (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS).
+ */
+@Command(name = "serving", mixinStandardHelpOptions = true, subcommands = {Serving.Throughput.class,
+        Serving.Streaming.class, Serving.LongRun.class},
+        description = "Serving benchmarks of the FAST engine: throughput, streaming latency, long-run memory.")
+public final class Serving {
+
+    static final LstmConfig MNIST = LstmConfig.builder(28, 64).numLayers(2).build();
+    static final int STEPS = 28;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Serving()).execute(args));
+    }
+
+    static TorchLstm model(long seed) {
+        return TorchLstm.create(MNIST, Engine.FAST, DataType.FLOAT, seed).eval();
+    }
+
+    static INDArray input(long seed, int steps, int batch) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(DataType.FLOAT, steps, batch, MNIST.inputSize());
+    }
+
+    @Command(name = "throughput", description = "Forwards per second (MNIST size: batch 64, 28 steps) of one "
+            + "shared instance and of one instance per thread, at each number of calling threads.")
+    static final class Throughput implements Callable<Integer> {
+        @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "calling threads (default 1,2)")
+        int[] threads;
+        @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per row (default 5)")
+        double seconds;
+        @Option(names = "--rounds", defaultValue = "3", description = "rounds, rows interleaved (default 3)")
+        int rounds;
+
+        @Override
+        public Integer call() throws Exception {
+            INDArray x = input(1, STEPS, 64);
+            TorchLstm shared = model(7);
+            List<String> rows = new ArrayList<>();
+            List<double[]> rates = new ArrayList<>();
+            for (int callers : threads) {
+                for (boolean isShared : new boolean[] {true, false}) {
+                    rows.add(callers + " | " + (isShared ? "one shared instance" : "one instance per thread"));
+                    rates.add(new double[rounds]);
+                }
+            }
+            for (int round = -1; round < rounds; round++) {
+                int row = 0;
+                for (int callers : threads) {
+                    for (boolean isShared : new boolean[] {true, false}) {
+                        List<TorchLstm> instances = new ArrayList<>();
+                        for (int t = 0; t < callers; t++) {
+                            instances.add(isShared ? shared : TorchLstm.fromStateDict(MNIST, Engine.FAST,
+                                    shared.stateDict()).eval());
+                        }
+                        double rate = rate(instances, x, round < 0 ? 1 : seconds);
+                        if (round >= 0) {
+                            rates.get(row)[round] = rate;
+                            System.err.printf(Locale.ROOT, "round %d: %s: %.1f forwards/s%n", round, rows.get(row),
+                                    rate);
+                        }
+                        row++;
+                    }
+                }
+            }
+            System.out.println("| calling threads | instances | forwards/s (median of " + rounds + " rounds) | "
+                    + "rounds |");
+            System.out.println("|---|---|---|---|");
+            for (int i = 0; i < rows.size(); i++) {
+                double[] r = rates.get(i).clone();
+                Arrays.sort(r);
+                System.out.printf(Locale.ROOT, "| %s | %.1f | %s |%n", rows.get(i), r[r.length / 2],
+                        Arrays.toString(Arrays.stream(rates.get(i)).mapToLong(Math::round).toArray()));
+            }
+            return 0;
+        }
+
+        /** Forwards per second of {@code instances.size()} threads, thread t calling instance t, for a while. */
+        private static double rate(List<TorchLstm> instances, INDArray x, double seconds) throws InterruptedException {
+            AtomicBoolean stop = new AtomicBoolean();
+            LongAdder done = new LongAdder();
+            List<Thread> callers = new ArrayList<>();
+            for (TorchLstm lstm : instances) {
+                Thread caller = new Thread(() -> {
+                    while (!stop.get()) {
+                        lstm.forward(x);
+                        done.increment();
+                    }
+                });
+                callers.add(caller);
+                caller.start();
+            }
+            long start = System.nanoTime();
+            Thread.sleep(Math.round(seconds * 1000));
+            long forwards = done.sum();
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            stop.set(true);
+            for (Thread caller : callers) {
+                caller.join();
+            }
+            return forwards / elapsed;
+        }
+    }
+
+    @Command(name = "streaming", description = "Latency of one-step calls with the state carried (batch 1 and 64): "
+            + "median, p90, p99, max, and the garbage collections during the measured calls.")
+    static final class Streaming implements Callable<Integer> {
+        @Option(names = "--calls", defaultValue = "20000", description = "measured calls per batch size (default 20000)")
+        int calls;
+        @Option(names = "--warmup", defaultValue = "5000", description = "calls before measuring (default 5000)")
+        int warmup;
+        @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "batch sizes (default 1,64)")
+        int[] batches;
+
+        @Override
+        public Integer call() {
+            System.out.println("| batch | calls | median us | p90 us | p99 us | p99 / median | max us | GCs | GC ms |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
+            for (int batch : batches) {
+                TorchLstm lstm = model(7);
+                INDArray x = input(2, 1, batch);
+                LstmState state = null;
+                long[] times = new long[calls];
+                long gcCount = 0;
+                long gcMillis = 0;
+                for (int i = -warmup; i < calls; i++) {
+                    if (i == 0) {
+                        gcCount = gcCount();
+                        gcMillis = gcMillis();
+                    }
+                    long start = System.nanoTime();
+                    LstmOutput out = lstm.forward(x, state);
+                    state = new LstmState(out.hN(), out.cN());
+                    if (i >= 0) {
+                        times[i] = System.nanoTime() - start;
+                    }
+                }
+                gcCount = gcCount() - gcCount;
+                gcMillis = gcMillis() - gcMillis;
+                Arrays.sort(times);
+                double median = times[calls / 2] / 1e3;
+                double p99 = times[(int) (calls * 0.99)] / 1e3;
+                System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %d | %d |%n", batch,
+                        calls, median, times[(int) (calls * 0.9)] / 1e3, p99, p99 / median,
+                        times[calls - 1] / 1e3, gcCount, gcMillis);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "longrun", description = "Resident memory (VmRSS) over a long run of MNIST-size forwards, then "
+            + "of gradients calls: flat after warm-up when native memory is bounded.")
+    static final class LongRun implements Callable<Integer> {
+        @Option(names = "--forwards", defaultValue = "200000", description = "forward calls (default 200000)")
+        int forwards;
+        @Option(names = "--gradients", defaultValue = "20000", description = "gradients calls (default 20000)")
+        int gradients;
+        @Option(names = "--samples", defaultValue = "10", description = "rows per phase (default 10)")
+        int samples;
+
+        @Override
+        public Integer call() throws IOException {
+            TorchLstm lstm = model(7);
+            INDArray x = input(3, STEPS, 64);
+            Nd4j.getRandom().setSeed(4);
+            INDArray outputGradient = Nd4j.randn(DataType.FLOAT, STEPS, 64, MNIST.outputSize());
+            System.out.printf(Locale.ROOT, "JVM max heap %d MiB, JavaCPP maxBytes %d MiB, maxPhysicalBytes %d MiB%n%n",
+                    Runtime.getRuntime().maxMemory() >> 20, Pointer.maxBytes() >> 20, Pointer.maxPhysicalBytes() >> 20);
+            System.out.println("| phase | calls | VmRSS MiB | heap used MiB | JavaCPP totalBytes MiB | GCs |");
+            System.out.println("|---|---|---|---|---|---|");
+            run("forward", forwards, () -> lstm.forward(x));
+            run("gradients", gradients, () -> lstm.gradients(x, null, null, outputGradient));
+            return 0;
+        }
+
+        private void run(String phase, int calls, Runnable call) throws IOException {
+            int every = Math.max(1, calls / samples);
+            long start = System.nanoTime();
+            for (int i = 1; i <= calls; i++) {
+                call.run();
+                if (i % every == 0 || i == calls) {
+                    Runtime rt = Runtime.getRuntime();
+                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", phase, i, rssMiB(),
+                            (rt.totalMemory() - rt.freeMemory()) >> 20, Pointer.totalBytes() >> 20, gcCount());
+                    System.err.printf(Locale.ROOT, "%s: %d calls, %.0f s%n", phase, i,
+                            (System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+    }
+
+    static long rssMiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+            }
+        }
+        return -1;
+    }
+
+    static long gcCount() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionCount)
+                .sum();
+    }
+
+    static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionTime)
+                .sum();
+    }
+}
