@@ -87,7 +87,7 @@ static inline void prefetch_row(const float *row, int n) {
  * The forward step's math on V vectors of 16 lanes from lane s of row j (masked by k when V == 1). The V vectors'
  * gate activations are computed first, then their cell states, then tanh(c): with V = 4 that gives the CPU 16 and
  * then 4 independent rational functions at a time, where one vector at a time left it waiting on each function's
- * chain of dependent multiplies and adds (5.8 against 5.1 us per step of the MNIST model, measured in a C probe).
+ * chain of dependent multiplies and adds (slower per step; figures in docs/design.md).
  * Each lane's arithmetic is the same either way.
  */
 static inline __attribute__((always_inline)) void forward_block(const int V, __mmask16 k, int s,
@@ -169,7 +169,7 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_forwardStep(JNIEnv *
  * the recurrent gradient from the later step, rows of n, when carry != 0) (* mask); dc (H rows of n, carried
  * between steps) becomes the gradient for the earlier step's cell state. When next != 0, the next step's columns
  * (next elements away) are prefetched: the forward wrote them long ago, and reading them one strided row at a time
- * cost a cache miss per row (30 instead of 3 us per step for the MNIST model).
+ * cost a cache miss per row.
  */
 JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_backwardStep(JNIEnv *env, jclass cls,
         jlong gates, jlong ldGates, jlong dy, jlong ldY, jlong carry, jlong c, jlong cPrev, jlong ldState,
@@ -301,9 +301,8 @@ static inline __attribute__((always_inline)) void recurrent_rows(const int R, co
 /*
  * A step's recurrent product, C (m x n, row stride ldc) = W (m x K, row-major, ldw) times H (K x n, row stride ldh),
  * plus C when accumulate (the forward's W_hh h into the gate columns; the backward's W_hh^T times the gate gradients
- * into a scratch buffer), without OpenBLAS's packing of W and H on every call. In a C probe (OpenBLAS's SkylakeX
- * kernels, one thread): the MNIST model's 256 x 64 x 64 in 9.3 against 11.4 us, its backward's 64 x 64 x 256 in 9.6
- * against 14.0 us, bit-identical.
+ * into a scratch buffer), without OpenBLAS's packing of W and H on every call, and with the bits of OpenBLAS's
+ * SkylakeX kernels (figures in docs/design.md).
  */
 JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_recurrent(JNIEnv *env, jclass cls, jlong w, jlong ldw,
         jlong h, jlong ldh, jlong c, jlong ldc, jint m, jint n, jint K, jboolean accumulate) {

@@ -19,6 +19,11 @@ import java.util.Map;
  * {@link #addTo} holds PyTorch's {@code output} as [N, D * H_out, L]. Per-sample lengths are DL4J feature masks
  * of a network input (the input vertex itself when it is one, else the graph's first input). Vertex names
  * start with {@code prefix}, so several LSTMs can live in one graph.
+ *
+ * <p>Safe for concurrent use: stateless. A network built with it is a DL4J network, used by one thread at a time
+ * (the FAST layer throws {@link IllegalStateException} when its calls overlap): to serve one from many threads, give
+ * each thread its own copy (DL4J's {@code ParallelInference} does), or use {@link TorchLstm}, whose forward is safe
+ * on a shared instance.
  */
 public final class LstmLayers {
 

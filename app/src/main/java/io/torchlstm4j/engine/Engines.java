@@ -5,7 +5,11 @@ import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.fast.FastEngine;
 import org.nd4j.linalg.api.buffer.DataType;
 
-/** Creates engines and decides which one serves a configuration by default. */
+/**
+ * Creates engines and decides which one serves a configuration by default.
+ *
+ * <p>Safe for concurrent use: stateless.
+ */
 public final class Engines {
 
     private Engines() {

@@ -29,6 +29,8 @@ import java.util.Map;
  * a network input, so the backward direction starts at each sample's last valid step.
  *
  * <p>DL4J's LSTM has no bias switch: with {@code bias=false} its bias is zero and frozen (updater NoOp).
+ *
+ * <p>Safe for concurrent use: stateless; the networks it builds are DL4J networks, used by one thread at a time.
  */
 public final class ReferenceLayers {
 

@@ -18,6 +18,9 @@ import java.util.Map;
  * Composition helpers for the fast engine: put a {@code torch.nn.LSTM} into a DL4J ComputationGraph as one
  * {@link TorchLstmLayer} vertex named {@code prefix + "lstm"}, and move its parameters in and out under PyTorch's
  * names.
+ *
+ * <p>Safe for concurrent use: stateless; {@link #loadStateDict} waits for the layer's direct calls in flight, and
+ * a network built with it is used by one thread at a time, as any DL4J network (see {@link TorchLstmLayerImpl}).
  */
 public final class FastLstm {
 

@@ -149,8 +149,8 @@ final class FloatPrecision extends Precision<float[]> {
     }
 
     // The element-wise loops below clamp in a first pass and evaluate the rational function in a second: C2
-    // vectorises both either way, but the two short loops run about 20% faster than one with the clamp inside
-    // (measured on AVX-512, JDK 17). The results are bit-identical.
+    // vectorises both either way, but the two short loops run faster than one with the clamp inside
+    // (docs/design.md). The results are bit-identical.
 
     @Override
     void sigmoid(float[] x, float[] bias, int n) {

@@ -53,10 +53,9 @@ final class LstmKernel<A> {
 
     /**
      * A whole call (forward or backward) whose largest GEMM is below this many FLOPs runs on one BLAS thread (the
-     * MNIST model's largest is 59 M, the large case's 27 G). At 2 threads on this project's 2-vCPU machine, ND4J's
-     * OpenMP worker spins after each DL4J op, so a second OpenBLAS thread for a GEMM of a few hundred microseconds
-     * mostly waits for a CPU: in one process, alternating, the MNIST forward's median went from 6.0-7.6 to 3.9 ms and
-     * the training step's from 15.3-17.0 to 13.1-13.7 ms with the call on one thread.
+     * MNIST model's largest is 59 M, the large case's 27 G): with ND4J's OpenMP worker spinning after each DL4J op, a
+     * second OpenBLAS thread for a GEMM of a few hundred microseconds mostly waits for a CPU (figures in
+     * docs/design.md).
      */
     static final double SMALL_CALL_FLOPS = 1 << 28;
 
@@ -272,10 +271,8 @@ final class LstmKernel<A> {
      * recurrent GEMM, instead of in one GEMM over all steps: when the input is narrower than 64 features and a step's
      * projection is at least {@value #STEP_PROJECTION_FLOPS} FLOPs. With few input features the one large GEMM does
      * little arithmetic per element of its output, the whole gate buffer, which it zeroes and writes out of cache;
-     * a step's block, written just before its recurrent GEMM and gate math, stays in cache. In one process,
-     * alternating (1 thread): the MNIST model's forward (layer 0: 28 features) 2.7% faster and its training step 1%;
-     * with 64 features (its layer 1) 4% slower, and for the tutorial's LSTM (10 features, a 4.8 kFLOP projection per
-     * step) also 4% slower, from the extra calls.
+     * a step's block, written just before its recurrent GEMM and gate math, stays in cache. Wider inputs and
+     * smaller projections lose more to the extra calls than they gain (figures in docs/design.md).
      */
     private boolean projectsPerStep(int in) {
         return in < 64 && 2.0 * 4 * hidden * batch * in >= STEP_PROJECTION_FLOPS;
@@ -548,9 +545,8 @@ final class LstmKernel<A> {
     }
 
     /**
-     * W_hh^T [H_out, 4H], so that backward's per-step product dh = W_hh^T dgates is a plain (not transposed) GEMM:
-     * OpenBLAS runs the MNIST model's 64 x 256 x 64 one in 17 us instead of 20. One buffer serves every layer and
-     * direction in turn.
+     * W_hh^T [H_out, 4H], so that backward's per-step product dh = W_hh^T dgates is a plain (not transposed) GEMM,
+     * which OpenBLAS runs faster. One buffer serves every layer and direction in turn.
      */
     private OffHeap transposedRecurrentWeight(Weights w) {
         int size = 4 * hidden * hOut;

@@ -28,9 +28,8 @@ import java.util.function.LongConsumer;
  * AVX-512 intrinsics, built with the library for Linux x86-64), working in place on the kernel's native buffers.
  *
  * <p>Why: in Java the gate math of a step needs the GEMM's output copied into Java arrays and the new states copied
- * back, and several passes over them; one fused native loop does it in one pass without copies. On the MNIST
- * model (2 layers, H=64, batch 64, 28 steps) the forward took 2.02-2.17 ms with it against 2.71-2.76 ms with the
- * Java loops, in one process, alternating.
+ * back, and several passes over them; one fused native loop does it in one pass without copies (figures in
+ * docs/design.md).
  *
  * <p>The C code computes the same IEEE float expressions in the same order as {@link FloatPrecision}'s loops
  * (separate multiplies and adds, a true division, a NaN-keeping clamp), so both paths give bit-identical results; a
@@ -113,7 +112,7 @@ public final class NativeGates {
                 return false;
             }
             // JavaCPP's cache (~/.javacpp/cache, as for ND4J's own libraries): extracted once, reused while the jar's
-            // entry keeps its size and time. A fresh temporary file per process cost 20-30 ms of start-up.
+            // entry keeps its size and time, where a fresh temporary file per process costs start-up time.
             File file = Loader.cacheResource(NativeGates.class, RESOURCE);
             System.load(file.getAbsolutePath());
             if (!agreesWithJava()) {
@@ -168,9 +167,8 @@ public final class NativeGates {
 
     /**
      * Copies {@code source}, a 3-d float32 array or view with non-negative strides, into the first elements of
-     * {@code dst} in c order (see {@code lstm_gates.c}). ND4J's assign of a permuted view took about 45 us for the
-     * MNIST model's input, 2.4% of its forward in {@code perf}; with this loop instead the forward was about 2.5%
-     * faster (alternating processes).
+     * {@code dst} in c order (see {@code lstm_gates.c}): faster than ND4J's assign of a permuted view (figures in
+     * docs/design.md).
      *
      * @return false (nothing copied) when the source is not such an array, or its memory is not laid out as expected
      */
@@ -206,11 +204,9 @@ public final class NativeGates {
      * True when {@link #recurrent} computes a step's recurrent product (forward: 4H x N x H; backward: H x N x 4H)
      * faster than OpenBLAS and with its bits: n is 64 or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at
      * most 256 KiB, and over 10^6 multiply-adds, where OpenBLAS (0.3.19, SkylakeX kernels) leaves its small-matrix
-     * kernels, whose summation order differs (with k = 512 it splits the sum). In a C probe (one thread, median of
-     * best times): 256 x 64 x 64 (the MNIST model's forward) 9.3-9.8 against 11.4-12.2 us, 64 x 64 x 256 (its
-     * backward) 9.6 against 14.0, 256 x 128 x 64 20.1 against 23.0; from n = 192, or with W of 1 MiB, OpenBLAS is as
-     * fast or faster. Every product of these shapes in the probe was bit-identical. Only while OpenBLAS runs those
-     * kernels (not where they were kept, {@code -Dtorchlstm4j.openblas.kernels=keep}, on weaker ones).
+     * kernels, whose summation order differs (with k = 512 it splits the sum). Outside these shapes OpenBLAS is as fast
+     * or faster (figures in docs/design.md). Only while OpenBLAS runs those kernels (not where weaker ones were kept,
+     * {@code -Dtorchlstm4j.openblas.kernels=keep}).
      */
     static boolean recurrentFits(int m, int n, int k) {
         return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6
@@ -236,15 +232,12 @@ public final class NativeGates {
      * For results that are written whole at once, such as the fast engine's output, h_n and c_n.
      *
      * <p>Why: ND4J's {@code createUninitialized} zeroes its memory, which page-faults in every page of a fresh
-     * allocation, and the fast engine's forward returns fresh memory on every call (ND4J frees the last call's only
-     * when the garbage collector runs). On this project's benchmark machine (a virtual machine), for the MNIST
-     * model's 523 KiB (C probe): 1365 us of writes that fault page by page, against 91 us to populate and 579 us for
-     * the first writes; about 0.7 ms of a 2-3 ms forward. On memory already faulted in, the call costs about 8 us.
+     * allocation, and the fast engine's forward returns fresh memory on every call; populating the pages at once
+     * costs a fraction of that (figures in docs/design.md).
      *
-     * <p>Below {@value #OWN_MEMORY_BYTES} bytes, where the library is not {@link #enabled()}, or for data types other
-     * than float32 and float64, this is {@code Nd4j.createUninitialized}: for the tutorial's LSTM (6 KiB of results)
-     * the system call and the deallocator cost more than they save (its adapter overhead went from +2.8% to +6.4-6.7% in
-     * benchmark runs with them).
+     * <p>Below {@value #OWN_MEMORY_BYTES} bytes (where the system call and the deallocator cost more than they save),
+     * where the library is not loaded or the allocator is turned off ({@link NativePlatform}), or for data types other
+     * than float32 and float64, this is {@code Nd4j.createUninitialized}.
      */
     static INDArray uninitialized(DataType dataType, long length) {
         long bytes = length * dataType.width();

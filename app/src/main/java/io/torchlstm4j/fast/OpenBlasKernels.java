@@ -28,8 +28,7 @@ import java.util.function.BooleanSupplier;
  * <p>OpenBLAS 0.3.19 (the version DL4J M2.1 ships) predates AMD Zen 4 and Zen 5: on a Zen 5 its run-time CPU
  * detection picks the SSE3-era "Barcelona" kernels, and machines work around that by setting
  * {@code OPENBLAS_CORETYPE=Haswell} (AVX2), which still leaves AVX-512 unused. The fast engine's float32 GEMMs then
- * run at about half their speed (on a Zen 5: the MNIST training step 14.0 ms with Haswell kernels, 8.9 ms with
- * SkylakeX). OpenBLAS reads {@code OPENBLAS_CORETYPE} only when it is loaded, which ND4J has done before this
+ * run at about half their speed (figures in docs/design.md). OpenBLAS reads {@code OPENBLAS_CORETYPE} only when it is loaded, which ND4J has done before this
  * library runs, so this class re-runs OpenBLAS's own {@code gotoblas_dynamic_init} with {@code OPENBLAS_CORETYPE}
  * set to the best core the CPU supports in the C environment, then restores the environment.
  *
@@ -42,6 +41,8 @@ import java.util.function.BooleanSupplier;
  * kernels are restored. Results stay within float rounding of the old kernels (the summation order differs).
  * DL4J's own BLAS calls (another copy of OpenBLAS) are not changed. The switch runs when {@link NativePlatform}
  * initialises, which also owns the thread-count policy here ({@link #withThreads}).
+ *
+ * <p>Safe for concurrent use: the check runs once under a lock; thread-count sections coordinate across threads.
  */
 public final class OpenBlasKernels {
 
@@ -448,7 +449,7 @@ public final class OpenBlasKernels {
     /**
      * [start, end) of libopenblas_nolapack's image in /proc/self/maps, or {} when it is not mapped; read once (the
      * library stays loaded). Each line is "start-end perms offset device inode [path]"; parsed by hand, since a
-     * regular-expression split of its 1,500-odd lines cost about 10 ms of start-up.
+     * regular-expression split of its 1,500-odd lines costs noticeable start-up time.
      */
     private static long[] libraryImage() throws IOException {
         if (libraryImage != null) {

@@ -15,8 +15,8 @@ import java.util.function.UnaryOperator;
  * The shape information (shape, strides, order, dtype) of one array, to make more arrays like it on other memory
  * without building it again.
  *
- * <p>ND4J builds a native shape info for every array it creates, views included: about 8 us each on this
- * project's machine, as long as a small LSTM's whole step loop. The CPU backend's
+ * <p>ND4J builds a native shape info for every array it creates, views included: each costs about as
+ * much as a small LSTM's whole step loop (figures in docs/design.md). The CPU backend's
  * {@code NDArray(DataBuffer, LongBuffer, long[])} constructor takes an existing one instead, which is what ND4J's
  * own arrays share too (its shape infos are cached constants). Arrays made here are indistinguishable from the
  * prototype's kind: same shape, strides, order, offset and view flag.

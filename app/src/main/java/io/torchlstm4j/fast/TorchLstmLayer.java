@@ -37,6 +37,9 @@ import java.util.Objects;
  * U(-1/sqrt(H), 1/sqrt(H)), whatever {@code weightInit} says. Initial state is zero in {@code output} and {@code fit};
  * {@code rnnTimeStep} (unidirectional only) carries (h, c) between calls under the state keys {@link #STATE_H} and
  * {@link #STATE_C}, shaped like PyTorch's (numLayers, N, H_out) and (numLayers, N, H).
+ *
+ * <p>A layer configuration: safe to share once built (its runtime, {@link TorchLstmLayerImpl}, says what is safe
+ * for concurrent calls).
  */
 public final class TorchLstmLayer extends BaseRecurrentLayer {
 
