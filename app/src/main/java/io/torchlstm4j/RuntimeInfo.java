@@ -1,7 +1,6 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.fast.NativeGates;
-import io.torchlstm4j.fast.OpenBlasKernels;
+import io.torchlstm4j.fast.NativePlatform;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,27 +17,29 @@ import java.util.List;
  * @param backend          ND4J's backend class, e.g. {@code org.nd4j.linalg.cpu.nativecpu.CpuBackend}
  * @param blas             ND4J's BLAS: for OpenBLAS (the vendor ND4J reports on CPU) its version, e.g.
  *                         {@code OpenBLAS 0.3.19}; else the vendor ND4J reports
- * @param nativeGateMath   whether the fast engine's float32 gate math runs natively ({@link NativeGates#enabled()})
- * @param nativeGateStatus why it does or does not ({@link NativeGates#status()})
+ * @param nativeGateMath   whether the fast engine's float32 gate math runs natively
+ *                         ({@link NativePlatform.Status#nativeGateMath()})
+ * @param nativeGateStatus why it does or does not ({@link NativePlatform.Status#nativeLibrary()})
  * @param kernelSwitch     whether the fast engine switched OpenBLAS to better kernels for this CPU
- * @param kernelStatus     what the switch found or did ({@link OpenBlasKernels#status()})
+ * @param kernelStatus     what the switch found or did ({@link NativePlatform.Status#openblasKernels()})
  */
 public record RuntimeInfo(String version, String backend, String blas, boolean nativeGateMath,
                           String nativeGateStatus, boolean kernelSwitch, String kernelStatus) {
 
     /**
-     * The information for this process. Loads ND4J, and runs the fast engine's native-library load and OpenBLAS
-     * kernel check if the fast engine has not run yet (both happen once per process).
+     * The information for this process. Loads ND4J, and initialises the fast engine's process-wide effects if the
+     * fast engine has not run yet ({@link NativePlatform#initialize()}: once per process).
      *
      * @return the current runtime information
      */
     public static RuntimeInfo current() {
         Blas.Vendor vendor = Nd4j.factory().blas().getBlasVendor();
-        String kernels = OpenBlasKernels.status();
+        NativePlatform.Status platform = NativePlatform.initialize();
         return new RuntimeInfo(versionOf(RuntimeInfo.class), Nd4j.getBackend().getClass().getName(),
                 // ND4J reports the vendor but version 0.0.0; the version is OpenBLAS's own
                 vendor == Blas.Vendor.OPENBLAS ? openblas_nolapack.OPENBLAS_VERSION.trim() : vendor.toString(),
-                NativeGates.enabled(), NativeGates.status(), kernels.startsWith("SWITCHED"), kernels);
+                platform.nativeGateMath(), platform.nativeLibrary(), platform.kernelSwitch(),
+                platform.openblasKernels());
     }
 
     /**

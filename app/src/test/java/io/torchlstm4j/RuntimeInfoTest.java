@@ -1,6 +1,7 @@
 package io.torchlstm4j;
 
 import io.torchlstm4j.fast.NativeGates;
+import io.torchlstm4j.fast.NativePlatform;
 import io.torchlstm4j.fast.OpenBlasKernels;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,7 @@ class RuntimeInfoTest {
         assertEquals(NativeGates.status(), info.nativeGateStatus());
         assertEquals(OpenBlasKernels.status(), info.kernelStatus());
         assertEquals(info.kernelStatus().startsWith("SWITCHED"), info.kernelSwitch());
+        assertTrue(NativePlatform.status().initialized(), "asking initialises the platform");
         assertEquals("unknown", info.version(), "the tests run from target/classes, which has no manifest");
     }
 }
