@@ -91,23 +91,26 @@ final class LstmKernel<A> {
     /** With native gate math and lengths: per step, 1 where the step is valid for the sample, as [L, N]. */
     private OffHeap stepMask;
     /** The float32 gate math runs in {@link NativeGates} on the native buffers, not in Java arrays. */
-    private final boolean fused;
+    private final boolean nativeGateMath;
     private boolean stored;
     private boolean dropped;
 
-    /** @param fused whether the gate math runs in {@link NativeGates} (see {@link #nativeGateMath}) */
-    LstmKernel(LstmConfig config, Precision<A> num, DataType dataType, boolean fused) {
+    /**
+     * @param nativeGateMath whether the gate math runs in {@link NativeGates} (see
+     *                       {@link #nativeGateMath(LstmConfig, DataType)})
+     */
+    LstmKernel(LstmConfig config, Precision<A> num, DataType dataType, boolean nativeGateMath) {
         this.config = config;
         this.num = num;
         this.dataType = dataType;
         this.hidden = config.hiddenSize();
         this.hOut = config.outputSize();
         this.dirs = config.numDirections();
-        this.fused = fused;
+        this.nativeGateMath = nativeGateMath;
         OpenBlasKernels.ensure();
     }
 
-    /** True when a kernel for {@code config} and {@code dataType} made now runs its gate math in {@link NativeGates}. */
+    /** True when a kernel for {@code config} and {@code dataType} made now runs the gate math in NativeGates. */
     static boolean nativeGateMath(LstmConfig config, DataType dataType) {
         return dataType == DataType.FLOAT && config.projSize() == 0 && NativeGates.enabled();
     }
@@ -129,7 +132,7 @@ final class LstmKernel<A> {
         this.cells = Math.toIntExact((long) hidden * batch);
         this.outs = Math.toIntExact((long) hOut * batch);
         stored = false;
-        if (fused && NativeGates.copy(input, layers.get(0).x)) {
+        if (nativeGateMath && NativeGates.copy(input, layers.get(0).x)) {
             return;
         }
         if (inputView == null || inputView.size(1) != steps || inputView.size(2) != batch) {
@@ -160,8 +163,8 @@ final class LstmKernel<A> {
 
     private void forwardLayers(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training,
                                INDArray output) {
-        masks = lengths == null || fused ? null : masks(lengths);
-        stepMask = lengths == null || !fused ? null : stepMask(lengths);
+        masks = lengths == null || nativeGateMath ? null : masks(lengths);
+        stepMask = lengths == null || !nativeGateMath ? null : stepMask(lengths);
         dropped = training && config.dropout() > 0 && config.numLayers() > 1;
         if (training) {
             allocateActivations();
@@ -259,7 +262,7 @@ final class LstmKernel<A> {
             num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.gates, 0, columns);
         }
         initialState(layer, dir, h0, c0);
-        if (fused) {
+        if (nativeGateMath) {
             nativeForwardSteps(dir, w, d, x, in, y);
         } else {
             forwardSteps(dir, w, d, x, in, training, y);
@@ -441,7 +444,7 @@ final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         num.fill(d.dc, 0);
         OffHeap wHhT = transposedRecurrentWeight(w);
-        if (fused) {
+        if (nativeGateMath) {
             num.put(d.dc, 0, d.dcBuffer, 0, cells);
             nativeBackwardSteps(dir, d, wHhT, dy);
         } else {
@@ -590,7 +593,7 @@ final class LstmKernel<A> {
         for (int j = 0; j < hOut; j++) {
             num.put(d.hState, j * n, d.states, (long) j * stateLd + (long) slot * n, n);
         }
-        if (fused) {
+        if (nativeGateMath) {
             for (int j = 0; j < hidden; j++) {
                 num.put(d.c[slot], j * n, d.cStates, (long) j * stateLd + (long) slot * n, n);
             }
@@ -663,7 +666,7 @@ final class LstmKernel<A> {
     }
 
     private void allocateActivations() {
-        if (fused) {
+        if (nativeGateMath) {
             return;
         }
         for (Layer l : layers) {
@@ -735,10 +738,10 @@ final class LstmKernel<A> {
             projected = proj ? buffer(hidden, maxColumns) : null;
             projectedGrad = proj ? buffer(hOut, maxColumns) : null;
             scratch = buffer(Math.max(hidden, hOut), capacityBatch);
-            cStates = fused ? buffer(hidden, (long) (capacitySteps + 1) * capacityBatch) : null;
-            biasSum = fused ? buffer(4L * hidden, 1) : null;
-            dcBuffer = fused ? buffer(hidden, capacityBatch) : null;
-            if (fused) {
+            cStates = nativeGateMath ? buffer(hidden, (long) (capacitySteps + 1) * capacityBatch) : null;
+            biasSum = nativeGateMath ? buffer(4L * hidden, 1) : null;
+            dcBuffer = nativeGateMath ? buffer(hidden, capacityBatch) : null;
+            if (nativeGateMath) {
                 // c lives in cStates; every slot here is one array that only carries the initial state in and
                 // the final state out (initialState and nativeForwardSteps use it one after the other).
                 c = num.allocMany(capacitySteps + 1, 0);
@@ -747,8 +750,8 @@ final class LstmKernel<A> {
                 c = num.allocMany(capacitySteps + 1, maxCells);
             }
             // the Java gate math's bias and per-step gate arrays: the native gate math has its own in native memory
-            bias = fused ? null : num.allocMany(4, maxCells);
-            work = fused ? null : num.allocMany(4, maxCells);
+            bias = nativeGateMath ? null : num.allocMany(4, maxCells);
+            work = nativeGateMath ? null : num.allocMany(4, maxCells);
             r = proj ? num.alloc(maxCells) : null;
             h = num.alloc(maxOuts);
             hState = num.alloc(maxOuts);
