@@ -138,7 +138,8 @@ public final class Serving {
     @Command(name = "streaming", description = "Latency of one-step calls with the state carried (batch 1 and 64): "
             + "median, p90, p99, max, and the garbage collections during the measured calls.")
     static final class Streaming implements Callable<Integer> {
-        @Option(names = "--calls", defaultValue = "20000", description = "measured calls per batch size (default 20000)")
+        @Option(names = "--calls", defaultValue = "20000",
+                description = "measured calls per batch size (default 20000)")
         int calls;
         @Option(names = "--warmup", defaultValue = "5000", description = "calls before measuring (default 5000)")
         int warmup;
@@ -147,8 +148,9 @@ public final class Serving {
 
         @Override
         public Integer call() {
-            System.out.println("| batch | calls | median us | p90 us | p99 us | p99 / median | max us | GCs | GC ms |");
-            System.out.println("|---|---|---|---|---|---|---|---|---|");
+            System.out.println("| batch | calls | median us | p90 us | p99 us | p99 / median | max us | GCs | GC ms "
+                    + "| heap KiB per call |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|---|");
             for (int batch : batches) {
                 TorchLstm lstm = model(7);
                 INDArray x = input(2, 1, batch);
@@ -156,10 +158,12 @@ public final class Serving {
                 long[] times = new long[calls];
                 long gcCount = 0;
                 long gcMillis = 0;
+                long allocated = 0;
                 for (int i = -warmup; i < calls; i++) {
                     if (i == 0) {
                         gcCount = gcCount();
                         gcMillis = gcMillis();
+                        allocated = allocatedBytes();
                     }
                     long start = System.nanoTime();
                     LstmOutput out = lstm.forward(x, state);
@@ -168,14 +172,15 @@ public final class Serving {
                         times[i] = System.nanoTime() - start;
                     }
                 }
+                allocated = allocatedBytes() - allocated;
                 gcCount = gcCount() - gcCount;
                 gcMillis = gcMillis() - gcMillis;
                 Arrays.sort(times);
                 double median = times[calls / 2] / 1e3;
                 double p99 = times[(int) (calls * 0.99)] / 1e3;
-                System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %d | %d |%n", batch,
-                        calls, median, times[(int) (calls * 0.9)] / 1e3, p99, p99 / median,
-                        times[calls - 1] / 1e3, gcCount, gcMillis);
+                System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %d | %d | %.1f |%n",
+                        batch, calls, median, times[(int) (calls * 0.9)] / 1e3, p99, p99 / median,
+                        times[calls - 1] / 1e3, gcCount, gcMillis, allocated / 1024.0 / calls);
             }
             return 0;
         }
@@ -231,13 +236,18 @@ public final class Serving {
         return -1;
     }
 
+    /** Heap bytes this thread has allocated so far (HotSpot's ThreadMXBean extension). */
+    static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
     static long gcCount() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionCount)
-                .sum();
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(GarbageCollectorMXBean::getCollectionCount).sum();
     }
 
     static long gcMillis() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(GarbageCollectorMXBean::getCollectionTime)
-                .sum();
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(GarbageCollectorMXBean::getCollectionTime).sum();
     }
 }
