@@ -43,8 +43,9 @@ import java.util.function.LongConsumer;
  * bit-identical to them (NativeGatesTest runs the MNIST model both ways).
  *
  * <p>Used where {@link #enabled()}: on Linux x86-64 with AVX-512F/CD/BW/DQ/VL, when the library loads and passes
- * its check, unless the system property {@value #PROPERTY} is {@code off} (read when a layer's kernel is made).
- * Elsewhere the Java loops run. float64 and LSTMs with projections ({@code proj_size > 0}) always use the Java loops.
+ * its check, unless the system property {@code torchlstm4j.native} is {@code off} (the library is loaded, or not,
+ * when {@link NativePlatform} initialises; a layer reads the property again when it decides). Elsewhere the Java
+ * loops run. float64 and LSTMs with projections ({@code proj_size > 0}) always use the Java loops.
  */
 public final class NativeGates {
 
@@ -70,7 +71,7 @@ public final class NativeGates {
 
     /**
      * True when the native library is loaded and checked ({@link NativePlatform}, which this initialises) and the
-     * system property {@value #PROPERTY} is not {@code off} now.
+     * system property {@code torchlstm4j.native} is not {@code off} now.
      *
      * @return whether a float32 layer without projections that decides now runs its gate math natively
      */

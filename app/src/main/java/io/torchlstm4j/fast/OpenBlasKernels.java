@@ -35,7 +35,7 @@ import java.util.function.BooleanSupplier;
  * <p>The target is SkylakeX when {@code /proc/cpuinfo} lists avx512f, avx512cd, avx512bw, avx512dq and avx512vl,
  * else Haswell when it lists avx2 and fma. It switches only to a better class of kernels than the one running
  * (SSE &lt; AVX2 &lt; AVX-512), on Linux x86-64, when OpenBLAS's symbols resolve inside {@code libopenblas_nolapack}
- * (the copy that {@link openblas_nolapack#cblas_sgemm} calls), and unless the system property {@value #PROPERTY}
+ * (the copy that {@link openblas_nolapack#cblas_sgemm} calls), and unless the system property {@code torchlstm4j.openblas.kernels}
  * is {@code keep}. A weaker {@code OPENBLAS_CORETYPE} from the environment is overridden, and the log says so.
  * After the switch an sgemm and a dgemm are checked against a plain Java product; on any mismatch the previous
  * kernels are restored. Results stay within float rounding of the old kernels (the summation order differs).

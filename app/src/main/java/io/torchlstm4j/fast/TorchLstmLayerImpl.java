@@ -189,13 +189,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             if (scratch == null) {
                 scratch = new Scratch(newKernel());
             }
+            T result;
             parameters.readLock().lock();
             try {
-                return call.apply(scratch);
+                result = call.apply(scratch);
             } finally {
                 parameters.readLock().unlock();
-                idle.offerFirst(scratch);
             }
+            // back to the pool only after a call that completed: a failed one may have left its buffers half-grown
+            idle.offerFirst(scratch);
+            return result;
         } finally {
             directCalls.decrementAndGet();
         }
