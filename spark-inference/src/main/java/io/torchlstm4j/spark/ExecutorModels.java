@@ -17,8 +17,9 @@ import java.util.function.Supplier;
  * The models of this JVM (one executor), kept for its lifetime: a state_dict's tensors are read once per model
  * file digest, and {@link SequenceClassifier}s built from them are reused by every later task and partition.
  *
- * <p>A {@link SequenceClassifier} is not safe for concurrent use, so each running task borrows one of its own
- * (one instance per concurrently running task, at most the executor's cores) and returns it when the task ends.
+ * <p>Each running task borrows a {@link SequenceClassifier} of its own (one instance per concurrently running task, at
+ * most the executor's cores) and returns it when the task ends: a classifier could be shared, but one per task keeps
+ * each task's working memory its own and warm from task to task.
  * Safe for concurrent use.
  */
 final class ExecutorModels {

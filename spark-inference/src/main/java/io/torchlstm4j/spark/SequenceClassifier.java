@@ -22,7 +22,7 @@ import java.util.Map;
  * sequence's output at its last valid step; for the tutorial's MNIST model that is
  * {@code self.out(r_out[:, -1, :])} with {@code rnn.*} and {@code out.*} in one state_dict.
  *
- * <p>Not safe for concurrent use (it holds a {@link TorchLstm}, which is not): use one instance per thread.
+ * <p>Safe for concurrent use: {@link TorchLstm#forward} in eval mode is, and the head only reads its weights.
  */
 public final class SequenceClassifier {
 
