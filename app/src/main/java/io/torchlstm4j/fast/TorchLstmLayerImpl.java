@@ -60,11 +60,13 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        OpenMpThreads.forCallingThread();
         return forwardDl4j(null, null, training, workspaceMgr);
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        OpenMpThreads.forCallingThread();
         assertInputSet(true);
         if (!kernel().hasStoredForward() || storedInput != input) {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
