@@ -25,6 +25,10 @@ import java.util.Set;
  * <tr><td>{@link Effect#BLAS_THREADS}</td><td>runs small calls and step loops on one OpenBLAS thread by setting that
  * copy's process-wide thread count for their duration, restored afterwards</td>
  * <td>{@code -Dtorchlstm4j.blas.threads=keep}</td></tr>
+ * <tr><td>{@link Effect#OPENMP_THREADS}</td><td>where OpenMP's idle threads spin ({@code OMP_WAIT_POLICY} not
+ * {@code PASSIVE}, {@code GOMP_SPINCOUNT} not 0), ND4J's OpenMP loops run on one thread in each thread that runs a
+ * fast layer's DL4J calls (a per-thread OpenMP setting; see {@link OpenMpThreads})</td>
+ * <td>{@code -Dtorchlstm4j.openmp.threads=keep}</td></tr>
  * </table>
  * or by {@link #disable} before the first use. The effects run once per process, at a defined moment: at
  * {@link #initialize()}, or else when the fast engine first computes (its first forward, gradients or DL4J layer
@@ -42,7 +46,8 @@ public final class NativePlatform {
         NATIVE_LIBRARY("torchlstm4j.native", "off"),
         RESULT_ALLOCATOR("torchlstm4j.native.allocator", "off"),
         OPENBLAS_KERNELS("torchlstm4j.openblas.kernels", "keep"),
-        BLAS_THREADS("torchlstm4j.blas.threads", "keep");
+        BLAS_THREADS("torchlstm4j.blas.threads", "keep"),
+        OPENMP_THREADS("torchlstm4j.openmp.threads", "keep");
 
         private final String property;
         private final String offValue;
@@ -74,9 +79,11 @@ public final class NativePlatform {
      * @param threadPolicy    small calls run on one OpenBLAS thread (the count is changed for their duration)
      * @param blasThreads     the OpenBLAS copy's configured thread count (-1 before initialisation)
      * @param ownResultMemory results of 64 KiB and more are allocated by the native library
+     * @param openMpOneThread ND4J's OpenMP loops run on one thread in the threads that run a fast layer
      */
     public record Status(boolean initialized, boolean nativeGateMath, String nativeLibrary, boolean kernelSwitch,
-                         String openblasKernels, boolean threadPolicy, int blasThreads, boolean ownResultMemory) {
+                         String openblasKernels, boolean threadPolicy, int blasThreads, boolean ownResultMemory,
+                         boolean openMpOneThread) {
     }
 
     private static final Set<Effect> DISABLED = EnumSet.noneOf(Effect.class);
@@ -128,6 +135,7 @@ public final class NativePlatform {
                             + "JavaCPP)" : "ND4J's");
                     LOG.info("torchlstm4j OpenBLAS kernels: {}", OpenBlasKernels.status());
                     LOG.info("torchlstm4j OpenBLAS threads: {}", OpenBlasKernels.threadPolicy());
+                    LOG.info("torchlstm4j OpenMP threads: {}", OpenMpThreads.describe(now.contains(Effect.OPENMP_THREADS)));
                 }
             }
         }
@@ -138,11 +146,13 @@ public final class NativePlatform {
     public static Status status() {
         Set<Effect> now = allowed;
         if (now == null) {
-            return new Status(false, false, "not initialized yet", false, "not initialized yet", false, -1, false);
+            return new Status(false, false, "not initialized yet", false, "not initialized yet", false, -1, false,
+                    false);
         }
         String kernels = OpenBlasKernels.status();
         return new Status(true, NativeGates.enabled(), NativeGates.status(), kernels.startsWith("SWITCHED"),
-                kernels, OpenBlasKernels.threadPolicyActive(), OpenBlasKernels.currentThreads(), ownResultMemory());
+                kernels, OpenBlasKernels.threadPolicyActive(), OpenBlasKernels.currentThreads(), ownResultMemory(),
+                now.contains(Effect.OPENMP_THREADS) && OpenMpThreads.spinning());
     }
 
     /** Whether an effect is allowed; initialises first (every caller is about to compute). */

@@ -85,11 +85,13 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        OpenMpThreads.forCallingThread();
         return asNetworkCall("activate", () -> forwardDl4j(null, null, training, workspaceMgr));
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        OpenMpThreads.forCallingThread();
         return asNetworkCall("backpropGradient", () -> backprop(epsilon, workspaceMgr));
     }
 

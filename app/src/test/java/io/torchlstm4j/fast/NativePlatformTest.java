@@ -56,7 +56,8 @@ class NativePlatformTest {
     private static void assertAllOff(List<String> lines) {
         String all = String.join("\n", lines);
         assertEquals("after forward: initialized=true, nativeGateMath=false, kernelSwitch=false, threadPolicy=false, "
-                + "ownResultMemory=false, kernels=KEPT_BY_USER, same OpenBLAS table=true", lines.get(2), all);
+                + "ownResultMemory=false, openMpOneThread=false, kernels=KEPT_BY_USER, same OpenBLAS table=true",
+                lines.get(2), all);
     }
 
     /** Runs {@link Probe} in a fresh JVM with this test's class path; its stdout lines. */
@@ -108,7 +109,8 @@ class NativePlatformTest {
             NativePlatform.Status s = NativePlatform.status();
             System.out.println("after forward: initialized=" + s.initialized() + ", nativeGateMath="
                     + s.nativeGateMath() + ", kernelSwitch=" + s.kernelSwitch() + ", threadPolicy=" + s.threadPolicy()
-                    + ", ownResultMemory=" + s.ownResultMemory() + ", kernels=" + s.openblasKernels()
+                    + ", ownResultMemory=" + s.ownResultMemory() + ", openMpOneThread=" + s.openMpOneThread()
+                    + ", kernels=" + s.openblasKernels()
                     + ", same OpenBLAS table=" + (table == table()));
             if (args[0].equals("api")) {
                 try {

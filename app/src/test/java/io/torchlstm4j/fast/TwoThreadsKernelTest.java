@@ -1,11 +1,16 @@
 package io.torchlstm4j.fast;
 
+import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.TorchLstm;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOps;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 import java.util.Map;
 import java.util.Random;
@@ -26,7 +31,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The fast engine's BLAS thread policy, in the surefire execution 'two-threads' (OMP_NUM_THREADS=2), checked against
  * OpenBLAS's own {@code openblas_get_num_threads}: nested sections, sections of different counts never overlapping,
- * and a call too big for {@link LstmKernel#SMALL_CALL_FLOPS} (run on both threads) giving the same bits every time.
+ * and a call too big for {@link LstmKernel#SMALL_CALL_FLOPS} (run on both threads) giving the same bits every time;
+ * the fast layer's DL4J calls keeping OpenMP on one thread in their thread only.
  */
 class TwoThreadsKernelTest {
 
@@ -133,4 +139,26 @@ class TwoThreadsKernelTest {
         FastEngineTest.assertClose(expected, actual, 1e-6 * scale, name);
     }
 
+    @Test
+    void theFastLayerKeepsOpenMpOnOneThreadInTheThreadThatRunsItOnly() throws Exception {
+        assumeTrue(OpenMpThreads.active(), "OpenMP waits passively here (OMP_WAIT_POLICY or GOMP_SPINCOUNT)");
+        TorchLstm lstm = TorchLstm.create(LstmConfig.builder(3, 4).build(), Engine.FAST, DataType.FLOAT, 1);
+        INDArray input = Nd4j.rand(DataType.FLOAT, 2, 3, 5);
+        // NativeOpsHolder reads a property ND4J's backend sets: look it up after ND4J is initialised
+        NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
+        AtomicReference<String> seen = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            int before = ops.ompGetMaxThreads();
+            lstm.network().output(input);
+            seen.set(before + " -> " + ops.ompGetMaxThreads());
+        });
+        caller.start();
+        caller.join();
+        AtomicReference<Integer> other = new AtomicReference<>();
+        Thread bystander = new Thread(() -> other.set(ops.ompGetMaxThreads()));
+        bystander.start();
+        bystander.join();
+        assertEquals("2 -> 1", seen.get());
+        assertEquals(2, other.get());
+    }
 }

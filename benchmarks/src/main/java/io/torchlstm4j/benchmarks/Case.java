@@ -22,12 +22,21 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
     record Column(String label, String worker, String kind, String variant) {
     }
 
-    static final String OURS = "ours";
     static final String TORCH = "pytorch";
     static final String DJL = "djl";
     static final List<String> ENGINES = List.of("FAST", "REFERENCE");
+    /** The worker processes: each engine of this project in its own JVM, then PyTorch and DJL. */
+    static final List<String> WORKERS = List.of(ours("FAST"), ours("REFERENCE"), TORCH, DJL);
     private static final int ALL_ROUNDS = Integer.MAX_VALUE;
     private static final int LARGE_ROUNDS = 3;
+
+    /**
+     * The worker process of one of this project's engines: each engine runs in a JVM of its own, so that the
+     * OpenMP team DL4J's ops leave spinning in one engine's process never competes with the other engine.
+     */
+    static String ours(String engine) {
+        return "ours-" + engine;
+    }
 
     /** The MNIST tutorial classifier: LSTM(28, 64, 2 layers, batch_first), last step, Linear(64, 10). */
     static Spec mnist(String kind) {
@@ -64,14 +73,14 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
     List<Column> columns() {
         if (adapter) {
             return List.of(
-                    new Column("FAST adapter", OURS, "lstm_forward", "FAST"),
-                    new Column("FAST raw", OURS, "lstm_forward_raw", "FAST"),
-                    new Column("REFERENCE adapter", OURS, "lstm_forward", "REFERENCE"),
-                    new Column("REFERENCE raw", OURS, "lstm_forward_raw", "REFERENCE"));
+                    new Column("FAST adapter", ours("FAST"), "lstm_forward", "FAST"),
+                    new Column("FAST raw", ours("FAST"), "lstm_forward_raw", "FAST"),
+                    new Column("REFERENCE adapter", ours("REFERENCE"), "lstm_forward", "REFERENCE"),
+                    new Column("REFERENCE raw", ours("REFERENCE"), "lstm_forward_raw", "REFERENCE"));
         }
         return List.of(
-                new Column("FAST", OURS, spec.kind(), "FAST"),
-                new Column("REFERENCE", OURS, spec.kind(), "REFERENCE"),
+                new Column("FAST", ours("FAST"), spec.kind(), "FAST"),
+                new Column("REFERENCE", ours("REFERENCE"), spec.kind(), "REFERENCE"),
                 new Column("PyTorch", TORCH, spec.kind(), "pytorch"),
                 new Column("DJL", DJL, spec.kind(), "djl"));
     }

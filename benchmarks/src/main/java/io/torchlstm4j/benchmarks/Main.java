@@ -19,9 +19,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The benchmark coordinator: for each thread count it starts one worker process per framework (this project,
- * PyTorch, DJL) with the same thread settings, then runs interleaved rounds (every case, every implementation,
- * in a rotating order) after a warm-up round, and finally launches each framework fresh to time its start-up and
+ * The benchmark coordinator: for each thread count it starts one worker process per implementation (this project's
+ * FAST and REFERENCE engines, PyTorch, DJL) with the same thread settings, then runs interleaved rounds (every case,
+ * every implementation, in a rotating order) after a warm-up round, with only the worker being timed running (the
+ * others are paused), and finally launches each framework fresh to time its start-up and
  * peak memory. Results go to stdout and to BENCHMARKS.md. Progress goes to stderr; worker logs to
  * benchmarks/target/logs.
  */
@@ -107,11 +108,13 @@ public final class Main implements Callable<Integer> {
             throws IOException {
         Map<String, WorkerProcess> workers = new LinkedHashMap<>();
         try {
-            workers.put(Case.OURS, WorkerProcess.start(Case.OURS, oursCommand(), env(t), logs.resolve("ours-t" + t + ".log")));
-            workers.put(Case.TORCH, WorkerProcess.start(Case.TORCH, torchCommand(), env(t), logs.resolve("pytorch-t" + t + ".log")));
-            workers.put(Case.DJL, WorkerProcess.start(Case.DJL, djlCommand(t), env(t), logs.resolve("djl-t" + t + ".log")));
+            for (String name : Case.WORKERS) {
+                List<String> command = name.equals(Case.TORCH) ? torchCommand()
+                        : name.equals(Case.DJL) ? djlCommand(t) : oursCommand();
+                workers.put(name, WorkerProcess.start(name, command, env(t), logs.resolve(name + "-t" + t + ".log")));
+            }
             for (Map.Entry<String, WorkerProcess> w : workers.entrySet()) {
-                WorkerProcess.Reply info = w.getValue().request("info");
+                WorkerProcess.Reply info = exclusive(t, workers, w.getValue(), "info", results);
                 results.putWorkerInfo(w.getKey() + " (" + t + " thread" + (t == 1 ? "" : "s") + ")", parseInfo(info));
             }
             for (int round = -1; round < measuredRounds; round++) {
@@ -129,7 +132,7 @@ public final class Main implements Callable<Integer> {
                         List<String> engines = new ArrayList<>(Case.ENGINES);
                         Collections.rotate(engines, round + 1);
                         for (String engine : engines) {
-                            runPair(t, c, engine, workers.get(Case.OURS), round >= 0, results);
+                            runPair(t, c, engine, workers, round >= 0, results);
                         }
                         continue;
                     }
@@ -137,7 +140,7 @@ public final class Main implements Callable<Integer> {
                     Collections.rotate(columns, round + 1);
                     for (Case.Column column : columns) {
                         if (!results.isMissing(t, c, column)) {
-                            runColumn(t, c, column, workers.get(column.worker()), round >= 0, results);
+                            runColumn(t, c, column, workers, round >= 0, results);
                         }
                     }
                 }
@@ -147,11 +150,37 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private void runColumn(int t, Case c, Case.Column column, WorkerProcess worker, boolean record, Results results)
-            throws IOException {
+    /**
+     * Sends {@code command} to {@code worker} with every other worker paused (SIGSTOP): the one being timed has the
+     * cores to itself, as in a program that runs one implementation. The CPU time the others used meanwhile (zero
+     * when pausing works) goes into the report.
+     */
+    private static WorkerProcess.Reply exclusive(int t, Map<String, WorkerProcess> workers, WorkerProcess worker,
+                                                 String command, Results results) throws IOException {
+        worker.resume();
+        double othersBefore = 0;
+        for (WorkerProcess other : workers.values()) {
+            if (other != worker) {
+                other.pause();
+                othersBefore += other.cpuSeconds();
+            }
+        }
+        WorkerProcess.Reply reply = worker.request(command);
+        double othersAfter = 0;
+        for (WorkerProcess other : workers.values()) {
+            if (other != worker) {
+                othersAfter += other.cpuSeconds();
+            }
+        }
+        results.noteOthersCpu(t, othersAfter - othersBefore);
+        return reply;
+    }
+
+    private void runColumn(int t, Case c, Case.Column column, Map<String, WorkerProcess> workers, boolean record,
+                           Results results) throws IOException {
         String command = "run " + String.join(" ", c.spec().with(column.kind(), column.variant()).words())
                 + " iters=" + c.iterations(quick);
-        WorkerProcess.Reply reply = worker.request(command);
+        WorkerProcess.Reply reply = exclusive(t, workers, workers.get(column.worker()), command, results);
         if (accepted(t, c, List.of(column), column.label(), reply, results) && record) {
             results.add(t, c, column, WorkerProcess.times(reply));
         }
@@ -177,8 +206,8 @@ public final class Main implements Callable<Integer> {
     }
 
     /** An adapter case: the engine's adapter and raw-network columns, timed in alternating pairs. */
-    private void runPair(int t, Case c, String engine, WorkerProcess worker, boolean record, Results results)
-            throws IOException {
+    private void runPair(int t, Case c, String engine, Map<String, WorkerProcess> workers, boolean record,
+                         Results results) throws IOException {
         Case.Column adapter = c.adapterColumn(engine);
         Case.Column raw = c.rawColumn(engine);
         if (results.isMissing(t, c, adapter) || results.isMissing(t, c, raw)) {
@@ -186,7 +215,7 @@ public final class Main implements Callable<Integer> {
         }
         String command = "runpair " + String.join(" ", c.spec().with(adapter.kind(), engine).words()) + " | "
                 + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick);
-        WorkerProcess.Reply reply = worker.request(command);
+        WorkerProcess.Reply reply = exclusive(t, workers, workers.get(adapter.worker()), command, results);
         if (accepted(t, c, List.of(adapter, raw), engine + " adapter and raw", reply, results) && record) {
             List<Long> times = WorkerProcess.times(reply);
             List<Long> a = new ArrayList<>();

@@ -73,13 +73,21 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "DJL 0.36.0's own `LSTM` block fails on bidirectional configurations on the PyTorch engine).\n"
                 + "- All float32, the same shapes everywhere, random inputs (timing does not depend on the values). "
                 + "Training step = forward + backward + Adam update (lr 0.01) on one batch.\n"
-                + "- Interleaved: for each thread count, one long-lived worker process per framework; a warm-up round "
+                + "- Interleaved: for each thread count, one long-lived worker process per implementation (FAST and "
+                + "REFERENCE each in a JVM of their own); a warm-up round "
                 + "(not recorded), then " + rounds + " rounds, each running every case on every implementation "
                 + "(order rotated each round) for a few iterations (the large cases, seconds per iteration: one "
                 + "iteration in each of the first " + cases.stream().mapToInt(Case::maxRounds).min().orElse(rounds)
                 + " rounds at most). Each iteration is timed on its own (wall clock "
                 + "inside the worker); tables give the median over all recorded iterations and, in parentheses, the "
                 + "25th-75th percentiles. Ratios are medians divided: below 1 means this project is faster.\n"
+                + "- Isolation: while one worker is measured, every other worker process is paused (SIGSTOP, resumed "
+                + "with SIGCONT when its turn comes), so no other implementation's idle threads (an OpenMP team "
+                + "spinning after a DL4J or libtorch op, OpenBLAS's worker threads) can take a core from it: a 2-thread "
+                + "figure is what a program running that implementation alone sees. The CPU time the paused workers "
+                + "used while another was measured: " + othersCpuText() + ". What an implementation's own idle "
+                + "threads cost it inside its own process (DL4J's OpenMP team spinning after the classifier's DL4J "
+                + "layers, in a FAST classifier) is part of its figure, as in a user's program.\n"
                 + "- Adapter overhead: `TorchLstm.forward` and the same instance's DL4J network (`network().output`) "
                 + "are timed in pairs, back to back in the same worker, alternating which goes first; the overhead is "
                 + "the median over pairs of adapter/raw - 1 (in parentheses the 25th-75th percentiles of that ratio). "
@@ -95,6 +103,16 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + WITHOUT_LSTM_ROW + "\" is the same classifier with its LSTM taken out (the input's last step straight "
                 + "into the softmax layer, in our worker): what DL4J and ND4J cost before any LSTM.\n"
                 + "- n/a: the implementation does not exist (yet), with the reason it gave.\n";
+    }
+
+    private String othersCpuText() {
+        if (results.othersCpu().isEmpty()) {
+            return "not measured";
+        }
+        List<String> parts = new ArrayList<>();
+        results.othersCpu().forEach((t, seconds) -> parts.add(String.format(Locale.ROOT, "%.2f s at %d thread%s",
+                seconds, t, t == 1 ? "" : "s")));
+        return String.join(", ", parts);
     }
 
     /** The result tables and the goal check (also printed on stdout). */
@@ -351,7 +369,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         s.append(" at the reported (base) clock");
         results.workerInfo().forEach((worker, info) -> {
             String measured = info.get("measured sgemm 1024^3 through those kernels");
-            if (worker.startsWith("ours (" + t + " thread") && measured != null) {
+            if (worker.startsWith(Case.ours("FAST") + " (" + t + " thread") && measured != null) {
                 s.append("; measured sgemm 1024^3: ").append(measured.replaceAll(" \\(.*", ""));
             }
         });

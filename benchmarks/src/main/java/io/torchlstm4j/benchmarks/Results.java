@@ -20,6 +20,7 @@ final class Results {
     private final List<Launch> launches = new ArrayList<>();
     private final Map<String, String> launchMissing = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> workerInfo = new LinkedHashMap<>();
+    private final Map<Integer, Double> othersCpu = new LinkedHashMap<>();
     private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
     private boolean failed;
 
@@ -122,6 +123,18 @@ final class Results {
 
     Map<String, String> launchMissing() {
         return launchMissing;
+    }
+
+    /** Adds CPU seconds that paused workers used while another worker was measured at {@code threads}. */
+    void noteOthersCpu(int threads, double seconds) {
+        if (seconds >= 0) {
+            othersCpu.merge(threads, seconds, Double::sum);
+        }
+    }
+
+    /** CPU seconds used by paused workers while another was measured, per thread count. */
+    Map<Integer, Double> othersCpu() {
+        return othersCpu;
     }
 
     void putWorkerInfo(String worker, Map<String, String> info) {

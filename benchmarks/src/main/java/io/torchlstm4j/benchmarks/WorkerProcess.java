@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +20,14 @@ final class WorkerProcess implements AutoCloseable {
     record Reply(String status, String payload) {
     }
 
+    /** USER_HZ: clock ticks per second in /proc/PID/stat (100 on every Linux architecture in use). */
+    private static final int CLOCK_TICKS = 100;
+
     private final String name;
     private final Process process;
     private final BufferedReader out;
     private final BufferedWriter in;
+    private boolean paused;
 
     private WorkerProcess(String name, Process process) {
         this.name = name;
@@ -66,6 +71,55 @@ final class WorkerProcess implements AutoCloseable {
                 + (process.isAlive() ? "-" : Integer.toString(waitExit())) + "); see its log");
     }
 
+    /**
+     * Stops the whole process (SIGSTOP, every thread of it) until {@link #resume}: a paused worker's threads cannot
+     * run, so nothing its framework left spinning (an OpenMP team after an op, OpenBLAS's worker threads) competes
+     * with the worker being timed.
+     */
+    void pause() throws IOException {
+        if (!paused && process.isAlive()) {
+            signal("STOP");
+            paused = true;
+        }
+    }
+
+    /** Lets a paused process run again (SIGCONT). */
+    void resume() throws IOException {
+        if (paused) {
+            signal("CONT");
+            paused = false;
+        }
+    }
+
+    private void signal(String signal) throws IOException {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                    .redirectErrorStream(true).start();
+            String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (kill.waitFor() != 0) {
+                throw new IOException("kill -" + signal + " " + process.pid() + " (worker " + name + ") failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while signalling worker " + name, e);
+        }
+    }
+
+    /**
+     * CPU time (user + system, all threads) the process has used so far, from /proc/PID/stat; -1 when it cannot be
+     * read (not Linux, or the process is gone).
+     */
+    double cpuSeconds() {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15, in clock ticks
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Nanosecond timings of an ok reply to {@code run}. */
     static List<Long> times(Reply reply) {
         List<Long> times = new ArrayList<>();
@@ -93,6 +147,12 @@ final class WorkerProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            resume();
+        } catch (IOException e) {
+            System.err.println(e.getMessage() + "; killing it");
+            process.destroyForcibly();
+        }
         if (process.isAlive()) {
             try {
                 in.write("quit");

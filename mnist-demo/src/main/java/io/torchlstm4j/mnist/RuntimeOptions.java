@@ -4,15 +4,18 @@ import io.torchlstm4j.Engine;
 import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.engine.Engines;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import picocli.CommandLine.Option;
 
 /** {@code --threads} and {@code --engine}, shared by the commands. */
 final class RuntimeOptions {
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads for ND4J's loops and its BLAS (default: OMP_NUM_THREADS when set, else 1: this "
-                    + "model's matrices are too small for more threads to pay). Applied at start-up through ND4J's "
-                    + "API; no environment variable is needed.")
+            description = "Threads for the BLAS (default: OMP_NUM_THREADS when set, else 1: this model's matrices are "
+                    + "too small for more threads to pay). ND4J's OpenMP loops get them too only when "
+                    + "OMP_WAIT_POLICY=PASSIVE is set; otherwise they stay on one thread, since OpenMP's idle threads "
+                    + "spin after every DL4J op and take the second core from the LSTM. Applied at start-up through "
+                    + "ND4J's API; no environment variable is needed.")
     Integer threads;
 
     @Option(names = "--engine", paramLabel = "fast|reference",
@@ -21,21 +24,36 @@ final class RuntimeOptions {
     Engine engine;
 
     /**
-     * Applies --threads (or its default); returns the number of threads ND4J's loops now use
-     * ({@code maxMasterThreads}: in M2.1 {@code Environment.maxThreads()} keeps reporting the start-up value even
-     * after {@code setMaxThreads}).
+     * Applies --threads (or its default) on the calling thread, which must be the one that trains or evaluates;
+     * returns the number of threads the BLAS now uses.
+     *
+     * <p>ND4J's loops run in libgomp, whose idle threads spin (busy-wait) after each parallel region unless
+     * OMP_WAIT_POLICY=PASSIVE was set before the JVM started; a DL4J training step runs dozens of small ops, so a
+     * second OpenMP thread spins most of the step and takes the core the LSTM's BLAS would use (measured in
+     * docs/performance.md). Both ND4J's own count ({@code maxMasterThreads}) and OpenMP's count for this thread
+     * ({@code omp_set_num_threads}, through {@code setOmpNumThreads}) are set: ND4J's alone leaves OpenMP's
+     * default team of one thread per core.
      */
     int applyThreads() {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
-        Integer n = threads != null ? threads : System.getenv("OMP_NUM_THREADS") == null ? Integer.valueOf(1) : null;
-        if (n != null) {
-            Nd4j.getEnvironment().setMaxThreads(n);
-            Nd4j.getEnvironment().setMaxMasterThreads(n);
-            Nd4j.factory().blas().setMaxThreads(n);
+        int n = threads != null ? threads : threadsFromEnvironment();
+        int loops = "PASSIVE".equalsIgnoreCase(String.valueOf(System.getenv("OMP_WAIT_POLICY")).trim()) ? n : 1;
+        Nd4j.getEnvironment().setMaxThreads(loops);
+        Nd4j.getEnvironment().setMaxMasterThreads(loops);
+        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(loops);
+        Nd4j.factory().blas().setMaxThreads(n);
+        return n;
+    }
+
+    /** OMP_NUM_THREADS when it is a positive number, else 1. */
+    private static int threadsFromEnvironment() {
+        try {
+            return Math.max(1, Integer.parseInt(String.valueOf(System.getenv("OMP_NUM_THREADS")).trim()));
+        } catch (NumberFormatException e) {
+            return 1;
         }
-        return Nd4j.getEnvironment().maxMasterThreads();
     }
 
     /** The engine asked for, or the library's default for this configuration. */
