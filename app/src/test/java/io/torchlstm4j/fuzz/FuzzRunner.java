@@ -13,6 +13,10 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 /**
  * Feeds a {@link FuzzTarget} mutated inputs and sorts every outcome: a read, a refusal with the target's exception
  * (counted by kind of message), or anything else: another exception, an {@link Error} (stack overflow, out of
@@ -45,6 +49,18 @@ public final class FuzzRunner {
      * count), random seed {@code fuzz.seed} (default 18), time limit {@code fuzz.timeLimitSeconds} per input
      * (default 10); prints the summary to stdout and writes it to {@code target/fuzz-reports/<name>.txt}.
      */
+    /**
+     * The suite's check of a target (skipped when not in {@code fuzz.targets}): every input read or refused with the
+     * target's exception, nothing else, and the mutations reaching both outcomes.
+     */
+    public static void assertReadOrRefused(FuzzTarget target) {
+        assumeTrue(selected(target), "not in fuzz.targets");
+        FuzzReport report = runConfigured(target);
+        assertEquals(0, report.others(), report.summary(20));
+        assertTrue(report.successes() > 0 && report.refused() > 0,
+                "the mutations reach both outcomes: " + report.summary(5));
+    }
+
     public static FuzzReport runConfigured(FuzzTarget target) {
         FuzzReport report = run(target, Integer.getInteger("fuzz.count", 300), Long.getLong("fuzz.seed", 18),
                 Duration.ofSeconds(Long.getLong("fuzz.timeLimitSeconds", 10)));

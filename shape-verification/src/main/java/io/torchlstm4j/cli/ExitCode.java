@@ -7,6 +7,8 @@ import java.util.Map;
  * The exit codes of TorchLSTM4j's programs ({@code shape-verification}, {@code mnist-demo}): the same code for the
  * same kind of failure in every program and command. A program that has no check to fail never returns
  * {@link #FAILED}, but the numbers keep their meaning.
+ *
+ * <p>Immutable; safe for concurrent use.
  */
 public enum ExitCode {
 

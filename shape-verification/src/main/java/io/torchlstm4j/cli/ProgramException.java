@@ -4,6 +4,8 @@ package io.torchlstm4j.cli;
  * An expected failure of a program: what went wrong (naming the option, file or tensor), an optional hint on what
  * to do, and the {@link ExitCode} it ends with. {@link Programs} prints it as {@code error: ...} and
  * {@code hint: ...} without a stack trace.
+ *
+ * <p>Immutable; safe for concurrent use.
  */
 public class ProgramException extends RuntimeException {
 

@@ -27,6 +27,8 @@ import java.io.UncheckedIOException;
  *
  * <p>This lives in {@code shape-verification}, the module that already is a library with picocli, so that both
  * programs share it without putting picocli into the TorchLSTM4j library itself.
+ *
+ * <p>Stateless; safe for concurrent use (each configured {@code CommandLine} belongs to its caller).
  */
 public final class Programs {
 

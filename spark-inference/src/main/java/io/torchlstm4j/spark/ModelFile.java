@@ -16,6 +16,8 @@ import java.util.HexFormat;
  *
  * @param fileName the file's name, e.g. {@code model.safetensors}
  * @param sha256   hex digest of the bytes
+ *
+ * <p>Immutable; safe for concurrent use.
  */
 public record ModelFile(String fileName, String sha256) implements Serializable {
 

@@ -1,6 +1,6 @@
 package io.torchlstm4j.spark;
 
-/** Why a row cannot be scored. Each kind is counted separately when rows are skipped. */
+/** Why a row cannot be scored. Each kind is counted separately when rows are skipped. Safe for concurrent use. */
 public enum RowProblem {
     /** The features are null, or hold a null value. */
     NULL,

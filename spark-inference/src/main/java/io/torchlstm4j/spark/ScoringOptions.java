@@ -19,6 +19,8 @@ import java.io.Serializable;
  * @param maxLength      longest sequence accepted (steps); longer rows are {@link RowProblem#TOO_LONG}
  * @param onError        what a row that cannot be scored does
  * @param finalState     whether to write h_n and c_n of each sequence
+ *
+ * <p>Immutable; safe for concurrent use.
  */
 public record ScoringOptions(String featuresColumn, String idColumn, String lstmPrefix, String headPrefix,
                              Engine engine, int batchSize, int maxLength, ErrorPolicy onError, boolean finalState)

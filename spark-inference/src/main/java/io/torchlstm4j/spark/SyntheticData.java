@@ -21,6 +21,8 @@ import java.util.SplittableRandom;
 /**
  * A model and sequences of a given shape, for the benchmark and the tests: the tutorial module's state_dict
  * ({@code rnn.*} and {@code out.*}, initialised as PyTorch initialises a new module) and random float32 sequences.
+ *
+ * <p>Stateless; safe for concurrent use.
  */
 public final class SyntheticData {
 
