@@ -1,7 +1,7 @@
 /**
  * Tensor files: PyTorch's own checkpoints, {@code torch.save} .pt/.pth ({@link io.torchlstm4j.io.TorchCheckpoint},
  * read without running their pickles), safetensors ({@link io.torchlstm4j.io.Safetensors}), NumPy {@code .npz}
- * ({@link io.torchlstm4j.io.Npz}), the PyTorch parity fixture format ({@link io.torchlstm4j.io.ParityFixture}),
+ * ({@link io.torchlstm4j.io.Npz}), the PyTorch parity fixture format ({@link io.torchlstm4j.weights.ParityFixture}),
  * and atomic file writing ({@link io.torchlstm4j.io.AtomicFiles}).
  *
  * <p>Readers check every header value before they use it: a corrupt or unsupported file is a
