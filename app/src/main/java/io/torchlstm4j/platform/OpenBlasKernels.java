@@ -202,7 +202,7 @@ public final class OpenBlasKernels {
 
     /**
      * Runs {@code task} with the fast engine's OpenBLAS on one thread. For GEMMs too small to gain from a second
-     * thread (an LSTM step's recurrent product; every GEMM of a small call, see {@link LstmKernel#SMALL_CALL_FLOPS}):
+     * thread (an LSTM step's recurrent product; every GEMM of a small call, see {@code LstmKernel.SMALL_CALL_FLOPS}):
      * splitting a GEMM of a few microseconds across threads costs more in hand-offs than it gains. See
      * {@link #withThreads} for how sections of different thread counts exclude each other.
      */

@@ -53,7 +53,7 @@ public abstract class Precision<A> {
     /** Row-major {@code y = A x}, A m x n. */
     public abstract void gemv(int m, int n, OffHeap a, int lda, OffHeap x, OffHeap y);
 
-    /** {@code out[j * n + s] = source[offset + j]} for every column s < n: a bias broadcast over the batch. */
+    /** {@code out[j * n + s] = source[offset + j]} for every column s &lt; n: a bias broadcast over the batch. */
     public abstract void broadcastRows(A out, A source, int offset, int rows, int n);
 
     /** {@code x = sigmoid(x + bias)}. */
