@@ -1,14 +1,15 @@
 /*
- * The fast engine's float32 gate math, one LSTM step at a time, on the kernel's native buffers (see
- * io.torchlstm4j.platform.NativeGates), in AVX-512 intrinsics, 16 lanes at a time (masked for the last lanes of a row).
+ * The native library of io.torchlstm4j.platform: for NativeGates, the float32 gate math of one LSTM step (forward and
+ * backward) on the kernel's native buffers, a strided copy and the recurrent product; for NativeLibrary, the allocator
+ * of the fast engine's result memory (allocate/release, see NativeLibrary.onOwnedMemory). The gate math is in AVX-512
+ * intrinsics, 16 lanes at a time (masked for the last lanes of a row).
  *
  * Every expression is the same IEEE single-precision computation, in the same order, as
  * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds; the build
  * also passes -ffp-contract=off), a true division, and a clamp by vminps/vmaxps that keeps NaN as Java's
  * Math.min/Math.max do. So the results are bit-identical to the Java path. (Plain C loops let gcc turn the clamp
  * into masked blends that evaluate the rational function twice: twice as slow.) Callers check every buffer's
- * bounds before calling. Besides the step functions, the file has a strided copy, the recurrent product and
- * the allocator of the engine's result memory (allocate/release, see NativeLibrary.onOwnedMemory).
+ * bounds before calling; only allocate allocates.
  */
 #include <immintrin.h>
 #include <jni.h>
