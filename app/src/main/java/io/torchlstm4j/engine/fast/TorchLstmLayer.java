@@ -1,7 +1,7 @@
 package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.weights.TorchParameterNames;
+import io.torchlstm4j.kernel.ParameterTable;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -174,17 +174,9 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
         return "TorchLstmLayer(" + lstmConfig() + ", name=" + getLayerName() + ", format=" + getRnnDataFormat() + ")";
     }
 
-    /** Number of parameters under PyTorch's names, in state_dict order. */
+    /** Number of parameters: the elements of {@code W} and {@code b} ({@link ParameterTable}). */
     static long numParams(LstmConfig config) {
-        long total = 0;
-        for (long[] shape : TorchParameterNames.expectedShapes(config).values()) {
-            long size = 1;
-            for (long s : shape) {
-                size *= s;
-            }
-            total += size;
-        }
-        return total;
+        return ParameterTable.of(config).parameterCount();
     }
 
     /**

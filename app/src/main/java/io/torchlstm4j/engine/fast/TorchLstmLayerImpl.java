@@ -3,13 +3,13 @@ package io.torchlstm4j.engine.fast;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.kernel.LstmKernel;
+import io.torchlstm4j.kernel.ParameterTable;
 import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.NativeLibrary;
 import io.torchlstm4j.platform.OffHeap;
 import io.torchlstm4j.platform.OpenMpThreads;
 import io.torchlstm4j.platform.Precision;
 import io.torchlstm4j.platform.ReusedShape;
-import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,6 +57,7 @@ import java.util.function.Supplier;
 public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer> {
 
     private volatile LstmConfig lstmConfig;
+    private volatile ParameterTable table;
     /** The DL4J contract's kernel (it keeps a training forward for backpropGradient). */
     private LstmKernel<?> networkKernel;
     private INDArray storedInput;
@@ -390,6 +392,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return c;
     }
 
+    /** Where each layer's and direction's parameters sit in the flat parameters (made once, immutable). */
+    private ParameterTable parameterTable() {
+        ParameterTable t = table;
+        if (t == null) {
+            t = ParameterTable.of(config());
+            table = t;
+        }
+        return t;
+    }
+
     private INDArray stream(Map<String, INDArray> state, boolean store, boolean training,
                             LayerWorkspaceMgr workspaceMgr) {
         LstmConfig c = config();
@@ -524,27 +536,31 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return wrapped.weights();
     }
 
-    /** The kernel's wrappers of {@code flat} (the parameters or their gradients, laid out by TorchLstmParamInitializer). */
+    /**
+     * The kernel's wrappers of {@code flat} (the parameters or their gradients, laid out by TorchLstmParamInitializer):
+     * the blocks of the {@link ParameterTable}, by offset, without PyTorch's names.
+     */
     private WrappedWeights wrap(INDArray flat) {
-        LstmConfig c = config();
-        Map<String, INDArray> views = TorchLstmParamInitializer.torchViews(c, flat);
+        INDArray vector = flat.reshape(flat.length());
+        ParameterTable layout = parameterTable();
+        long biases = layout.weightCount();
         List<LstmKernel.Weights> result = new ArrayList<>();
-        for (int layer = 0; layer < c.numLayers(); layer++) {
-            for (int dir = 0; dir < c.numDirections(); dir++) {
-                result.add(new LstmKernel.Weights(
-                        offHeap(views, TorchParameterNames.weightIh(layer, dir)),
-                        offHeap(views, TorchParameterNames.weightHh(layer, dir)),
-                        offHeap(views, c.bias() ? TorchParameterNames.biasIh(layer, dir) : null),
-                        offHeap(views, c.bias() ? TorchParameterNames.biasHh(layer, dir) : null),
-                        offHeap(views, c.projSize() > 0 ? TorchParameterNames.weightHr(layer, dir) : null)));
-            }
+        for (ParameterTable.Slot slot : layout.slots()) {
+            result.add(new LstmKernel.Weights(offHeap(vector, 0, slot.wIh()), offHeap(vector, 0, slot.wHh()),
+                    offHeap(vector, biases, slot.bIh()), offHeap(vector, biases, slot.bHh()),
+                    offHeap(vector, 0, slot.wHr())));
         }
         return new WrappedWeights(flat, flat.data(), List.copyOf(result));
     }
 
-    /** The tensor of a PyTorch name as kernel memory, or null for a null name. */
-    private static OffHeap offHeap(Map<String, INDArray> views, String torchName) {
-        return torchName == null ? null : new OffHeap(views.get(torchName));
+    /** A block of the parameter vector (its group starting at {@code base}) as kernel memory, or null for none. */
+    private static OffHeap offHeap(INDArray vector, long base, ParameterTable.Block block) {
+        if (block == null) {
+            return null;
+        }
+        long start = base + block.offset();
+        return new OffHeap(vector.get(NDArrayIndex.interval(start, start + block.size()))
+                .reshape('c', block.rows(), block.columns()));
     }
 
     /** Wrappers {@link #wrap} made, with the array and buffer they wrap. */

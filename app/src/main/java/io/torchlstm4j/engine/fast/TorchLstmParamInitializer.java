@@ -1,6 +1,7 @@
 package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.kernel.ParameterTable;
 import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -97,12 +98,7 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
     /** The two variables' views of {@code flat} (any shape with numParams elements, contiguous), as 1-D arrays. */
     static Map<String, INDArray> views(LstmConfig config, INDArray flat) {
         INDArray vector = vector(config, flat);
-        long weights = 0;
-        for (Map.Entry<String, long[]> e : TorchParameterNames.expectedShapes(config).entrySet()) {
-            if (e.getKey().startsWith("weight")) {
-                weights += ArrayUtil.prodLong(e.getValue());
-            }
-        }
+        long weights = ParameterTable.of(config).weightCount();
         Map<String, INDArray> views = new LinkedHashMap<>();
         views.put(WEIGHTS_KEY, vector.get(NDArrayIndex.interval(0, weights)));
         if (config.bias()) {
@@ -113,26 +109,30 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
 
     /**
      * Views of {@code flat} (the layer's parameters or their gradients, numParams elements, contiguous) under
-     * PyTorch's names and shapes, in state_dict order.
+     * PyTorch's names and shapes, in state_dict order: each name's block of the {@link ParameterTable}.
      */
     static Map<String, INDArray> torchViews(LstmConfig config, INDArray flat) {
         INDArray vector = vector(config, flat);
-        Map<String, long[]> shapes = TorchParameterNames.expectedShapes(config);
-        Map<String, INDArray> byOffset = new LinkedHashMap<>();
-        long offset = 0;
-        for (String group : List.of("weight", "bias")) {
-            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-                if (e.getKey().startsWith(group)) {
-                    long size = ArrayUtil.prodLong(e.getValue());
-                    byOffset.put(e.getKey(), vector.get(NDArrayIndex.interval(offset, offset + size))
-                            .reshape('c', e.getValue()));
-                    offset += size;
-                }
-            }
-        }
+        ParameterTable table = ParameterTable.of(config);
         Map<String, INDArray> views = new LinkedHashMap<>();
-        shapes.keySet().forEach(name -> views.put(name, byOffset.get(name)));
+        for (TorchParameterNames.Parameter p : TorchParameterNames.parameters(config)) {
+            long start = start(table, p.layer(), p.direction(), p.kind());
+            long size = ArrayUtil.prodLong(p.shape());
+            views.put(p.name(), vector.get(NDArrayIndex.interval(start, start + size)).reshape('c', p.shape()));
+        }
         return views;
+    }
+
+    /** Where a parameter starts in the layer's flat vector ({@code W}, then {@code b}). */
+    private static long start(ParameterTable table, int layer, int direction, TorchParameterNames.Kind kind) {
+        ParameterTable.Slot slot = table.slot(layer, direction);
+        return switch (kind) {
+            case WEIGHT_IH -> slot.wIh().offset();
+            case WEIGHT_HH -> slot.wHh().offset();
+            case WEIGHT_HR -> slot.wHr().offset();
+            case BIAS_IH -> table.weightCount() + slot.bIh().offset();
+            case BIAS_HH -> table.weightCount() + slot.bHh().offset();
+        };
     }
 
     private static INDArray vector(LstmConfig config, INDArray flat) {
