@@ -35,7 +35,7 @@ public interface LstmEngineProvider {
     String addTo(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex, String maskInput,
                  LstmConfig config, String prefix);
 
-    /** Copies PyTorch parameters (validated by the caller: names, shapes) into the vertices added with {@code prefix}. */
+    /** Copies PyTorch parameters (validated by the caller: names, shapes) into the vertices of {@code prefix}. */
     void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Map<String, INDArray> stateDict);
 
     /** The parameters of the vertices added with {@code prefix}, under PyTorch's names and shapes. */

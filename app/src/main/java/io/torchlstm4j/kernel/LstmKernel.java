@@ -27,8 +27,8 @@ import java.util.List;
  *       OpenBLAS, or by {@link NativeGates#recurrent} for the shapes where that is faster and gives the same bits);
  *       a layer with few input features projects its input step by step too ({@link #projectsPerStep});</li>
  *   <li>the gate math runs over four separate Java arrays (i, f, g, o), each {@code [H, N]}, in plain loops the
- *       JIT vectorises; or, in float32 without projections where {@link NativeLibrary#nativeGateMath()}, in one native call
- *       per step on the gate buffer itself (the activations stay there for backward, c sits in native slots like
+ *       JIT vectorises; or, in float32 without projections where {@link NativeLibrary#nativeGateMath()}, in one native
+ *       call per step on the gate buffer itself (the activations stay there for backward, c sits in native slots like
  *       h), with bit-identical results;</li>
  *   <li>backward computes the gate gradients step by step (one GEMM per step for the recurrent part), then every
  *       weight gradient and the input gradient in one GEMM over all steps.</li>

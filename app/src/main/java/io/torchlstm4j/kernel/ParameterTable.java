@@ -12,8 +12,8 @@ import java.util.List;
  *
  * <p>Order, with H = hiddenSize, P = projSize, H_out = P if P &gt; 0 else H and I_k the input size of layer k: in
  * {@code W}, for each layer, for each direction, w_ih (4H x I_k), w_hh (4H x H_out), then w_hr (P x H) when P &gt; 0;
- * in {@code b}, for each layer, for each direction, b_ih (4H), then b_hh (4H). Gate rows in the order i, f, g, o. This is
- * PyTorch's state_dict order within each of the two groups, so its tensors map onto the blocks one to one.
+ * in {@code b}, for each layer, for each direction, b_ih (4H), then b_hh (4H). Gate rows in the order i, f, g, o.
+ * This is PyTorch's state_dict order within each of the two groups, so its tensors map onto the blocks one to one.
  *
  * <p>An immutable value; safe for concurrent use.
  *

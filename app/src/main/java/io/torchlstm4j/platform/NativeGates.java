@@ -37,9 +37,10 @@ public final class NativeGates {
      * previous values where it is 0).
      */
     public static void forwardStep(OffHeap gates, long gateAt, long ldGates, OffHeap bias, OffHeap c, long cPrevAt,
-                                   long cAt, OffHeap h, long hPrevAt, long hAt, long ldState, OffHeap y, long yAt, long ldY,
-                            OffHeap mask, long maskAt, int hidden, int n) {
-        forwardStep(gates.address(gateAt, 4L * hidden, ldGates, n), ldGates, bias.address(0, 1, 4L * hidden, 4L * hidden),
+                                   long cAt, OffHeap h, long hPrevAt, long hAt, long ldState, OffHeap y, long yAt,
+                                   long ldY, OffHeap mask, long maskAt, int hidden, int n) {
+        forwardStep(gates.address(gateAt, 4L * hidden, ldGates, n), ldGates,
+                bias.address(0, 1, 4L * hidden, 4L * hidden),
                 c.address(cPrevAt, hidden, ldState, n), c.address(cAt, hidden, ldState, n),
                 h.address(hPrevAt, hidden, ldState, n), h.address(hAt, hidden, ldState, n), ldState,
                 y.address(yAt, hidden, ldY, n), ldY, mask == null ? 0 : mask.address(maskAt, 1, n, n), hidden, n);
@@ -51,9 +52,9 @@ public final class NativeGates {
      * {@code dc} (H rows of n), which becomes the earlier step's. {@code next} (elements; 0 for none) is where the
      * next step's columns are relative to this one's: they are prefetched, as the forward wrote them long ago.
      */
-    public static void backwardStep(OffHeap gates, long gateAt, long ldGates, OffHeap dy, long dyAt, long ldY, OffHeap carry,
-                             OffHeap c, long cAt, long cPrevAt, long ldState, OffHeap dc, OffHeap mask, long maskAt,
-                             int hidden, int n, long next) {
+    public static void backwardStep(OffHeap gates, long gateAt, long ldGates, OffHeap dy, long dyAt, long ldY,
+                                    OffHeap carry, OffHeap c, long cAt, long cPrevAt, long ldState, OffHeap dc,
+                                    OffHeap mask, long maskAt, int hidden, int n, long next) {
         if (next != 0) {
             gates.address(gateAt + next, 4L * hidden, ldGates, n);
             dy.address(dyAt + next, hidden, ldY, n);

@@ -62,7 +62,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private LstmKernel<?> networkKernel;
     private INDArray storedInput;
     private volatile WrappedWeights wrappedParams;
-    private volatile Boolean nativeGates;
+    private volatile Boolean nativeGateMath;
     private WrappedWeights wrappedGradients;
     private ReusedShape.Views dl4jViews;
     private ReusedShape.Views kernelViews;
@@ -575,10 +575,10 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      * first kernel is made (the platform initialises then, see {@link NativePlatform}), then fixed.
      */
     boolean nativeGateMath() {
-        Boolean decided = nativeGates;
+        Boolean decided = nativeGateMath;
         if (decided == null) {
             decided = LstmKernel.nativeGateMath(config(), dataType);
-            nativeGates = decided;
+            nativeGateMath = decided;
         }
         return decided;
     }
