@@ -1,14 +1,15 @@
 /*
- * The fast engine's float32 gate math, one LSTM step at a time, on the kernel's native buffers (see
- * io.torchlstm4j.fast.NativeGates), in AVX-512 intrinsics, 16 lanes at a time (masked for the last lanes of a row).
+ * The native library of io.torchlstm4j.platform: for NativeGates, the float32 gate math of one LSTM step (forward and
+ * backward) on the kernel's native buffers, a strided copy and the recurrent product; for NativeLibrary, the allocator
+ * of the fast engine's result memory (allocate/release, see NativeLibrary.onOwnedMemory). The gate math is in AVX-512
+ * intrinsics, 16 lanes at a time (masked for the last lanes of a row).
  *
  * Every expression is the same IEEE single-precision computation, in the same order, as
- * io.torchlstm4j.fast.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds; the build
+ * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds; the build
  * also passes -ffp-contract=off), a true division, and a clamp by vminps/vmaxps that keeps NaN as Java's
  * Math.min/Math.max do. So the results are bit-identical to the Java path. (Plain C loops let gcc turn the clamp
  * into masked blends that evaluate the rational function twice: twice as slow.) Callers check every buffer's
- * bounds before calling. Besides the step functions, the file has a strided copy, the recurrent product and
- * the allocator of the engine's result memory (allocate/release, see NativeGates.onOwnedMemory).
+ * bounds before calling; only allocate allocates.
  */
 #include <immintrin.h>
 #include <jni.h>
@@ -138,7 +139,7 @@ static inline __attribute__((always_inline)) void forward_block(const int V, __m
  * activations i, f, g, o; c = f * cPrev + i * g; h = o * tanh(c). With a mask (n values, 1 or 0) c and h keep
  * cPrev and hPrev where it is 0 (FloatPrecision.keep), and y receives h * mask. c, h and y alias nothing.
  */
-JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_forwardStep(JNIEnv *env, jclass cls,
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_forwardStep(JNIEnv *env, jclass cls,
         jlong gates, jlong ldGates, jlong bias, jlong cPrev, jlong c, jlong hPrev, jlong h, jlong ldState,
         jlong y, jlong ldY, jlong mask, jint hidden, jint n) {
     const float *b = F(bias);
@@ -171,7 +172,7 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_forwardStep(JNIEnv *
  * (next elements away) are prefetched: the forward wrote them long ago, and reading them one strided row at a time
  * cost a cache miss per row.
  */
-JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_backwardStep(JNIEnv *env, jclass cls,
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_backwardStep(JNIEnv *env, jclass cls,
         jlong gates, jlong ldGates, jlong dy, jlong ldY, jlong carry, jlong c, jlong cPrev, jlong ldState,
         jlong dc, jlong mask, jint hidden, jint n, jlong next) {
     const float *m = F(mask);
@@ -225,7 +226,7 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_backwardStep(JNIEnv 
  * dst[(a * B + b) * C + c] = src[a * sa + b * sb + c * sc] for a < A, b < B, c < C (strides in elements): the input
  * of the kernel, [H_in, L, N], from a permuted view of the caller's array.
  */
-JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_copy(JNIEnv *env, jclass cls, jlong src, jlong sa,
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_copy(JNIEnv *env, jclass cls, jlong src, jlong sa,
         jlong sb, jlong sc, jlong dst, jint A, jint B, jint C) {
     const float *s = F(src);
     float *d = F(dst);
@@ -304,7 +305,7 @@ static inline __attribute__((always_inline)) void recurrent_rows(const int R, co
  * into a scratch buffer), without OpenBLAS's packing of W and H on every call, and with the bits of OpenBLAS's
  * SkylakeX kernels (figures in docs/design.md).
  */
-JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_recurrent(JNIEnv *env, jclass cls, jlong w, jlong ldw,
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_recurrent(JNIEnv *env, jclass cls, jlong w, jlong ldw,
         jlong h, jlong ldh, jlong c, jlong ldc, jint m, jint n, jint K, jboolean accumulate) {
     int r = 0;
     for (; r + 4 <= m; r += 4) {
@@ -325,7 +326,7 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_recurrent(JNIEnv *en
  * the kernel refuses that (older kernels), the pages are faulted in by those writes as usual. Not zeroed. Returns the
  * address, or 0 when malloc fails. Freed by release.
  */
-JNIEXPORT jlong JNICALL Java_io_torchlstm4j_fast_NativeGates_allocate(JNIEnv *env, jclass cls, jlong bytes) {
+JNIEXPORT jlong JNICALL Java_io_torchlstm4j_platform_NativeLibrary_allocate(JNIEnv *env, jclass cls, jlong bytes) {
     void *memory = NULL;
     if (bytes <= 0 || posix_memalign(&memory, 64, (size_t) bytes) != 0) {
         return 0;
@@ -339,6 +340,6 @@ JNIEXPORT jlong JNICALL Java_io_torchlstm4j_fast_NativeGates_allocate(JNIEnv *en
     return (jlong) (intptr_t) memory;
 }
 
-JNIEXPORT void JNICALL Java_io_torchlstm4j_fast_NativeGates_release(JNIEnv *env, jclass cls, jlong address) {
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeLibrary_release(JNIEnv *env, jclass cls, jlong address) {
     free((void *) (intptr_t) address);
 }

@@ -1,5 +1,8 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -1,11 +1,14 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.engine.ReferenceLayers;
-import io.torchlstm4j.fast.FastLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.engine.Engines;
+import io.torchlstm4j.weights.LstmModule;
 import io.torchlstm4j.weights.StateDictValidator;
 import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
@@ -33,29 +36,20 @@ public final class LstmLayers {
     /** Adds the LSTM's vertices; returns the name of the vertex whose activations are the output. */
     public static String addTo(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex,
                                LstmConfig config, Engine engine, String prefix) {
-        return switch (engine) {
-            case REFERENCE -> ReferenceLayers.addTo(graph, inputVertex, maskInput(graph, inputVertex), config, prefix);
-            case FAST -> FastLstm.addTo(graph, inputVertex, config, prefix);
-        };
+        return Engines.provider(engine).addTo(graph, inputVertex, maskInput(graph, inputVertex), config, prefix);
     }
 
     /** Copies PyTorch parameters (names and shapes as in {@code nn.LSTM.state_dict()}) into the graph. */
     public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Engine engine,
                                      Map<String, INDArray> torchParams) {
         StateDictValidator.validate(config, torchParams, "state_dict");
-        switch (engine) {
-            case REFERENCE -> ReferenceLayers.loadStateDict(net, prefix, config, torchParams);
-            case FAST -> FastLstm.loadStateDict(net, prefix, config, torchParams);
-        }
+        Engines.provider(engine).loadStateDict(net, prefix, config, torchParams);
     }
 
     /** The LSTM's parameters in the graph, under PyTorch's names and shapes. */
     public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config,
                                                   Engine engine) {
-        return switch (engine) {
-            case REFERENCE -> ReferenceLayers.stateDict(net, prefix, config);
-            case FAST -> FastLstm.stateDict(net, prefix, config);
-        };
+        return Engines.provider(engine).stateDict(net, prefix, config);
     }
 
     /** PyTorch's initialisation (every weight and bias from U(-1/sqrt(H), 1/sqrt(H))), from a seed. */
@@ -63,6 +57,33 @@ public final class LstmLayers {
                                      long seed) {
         loadStateDict(net, prefix, config, engine,
                 TorchInit.lstmStateDict(config, net.getConfiguration().getDataType(), seed));
+    }
+
+    /**
+     * The LSTM's vertices in the graph as a {@link LstmModule}, for {@link io.torchlstm4j.weights.ModelWeights} and
+     * {@link io.torchlstm4j.weights.StateDicts#save(java.nio.file.Path, LstmModule, String)}.
+     */
+    public static LstmModule module(ComputationGraph net, String prefix, LstmConfig config, Engine engine) {
+        return new GraphLstm(net, prefix, config, engine);
+    }
+
+    /** The vertices {@link #addTo} added under a prefix; used by one thread at a time, like its network. */
+    private record GraphLstm(ComputationGraph net, String prefix, LstmConfig config, Engine engine)
+            implements LstmModule {
+        @Override
+        public DataType dataType() {
+            return net.getConfiguration().getDataType();
+        }
+
+        @Override
+        public Map<String, INDArray> stateDict() {
+            return LstmLayers.stateDict(net, prefix, config, engine);
+        }
+
+        @Override
+        public void loadStateDict(Map<String, INDArray> stateDict) {
+            LstmLayers.loadStateDict(net, prefix, config, engine, stateDict);
+        }
     }
 
     private static String maskInput(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex) {

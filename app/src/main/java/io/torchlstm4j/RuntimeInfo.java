@@ -1,6 +1,6 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.fast.NativePlatform;
+import io.torchlstm4j.platform.NativePlatform;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.factory.Nd4j;

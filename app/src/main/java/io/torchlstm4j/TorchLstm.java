@@ -1,12 +1,20 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
 import io.torchlstm4j.engine.Engines;
 import io.torchlstm4j.engine.LstmEngine;
+import io.torchlstm4j.weights.LstmModule;
 import io.torchlstm4j.weights.StateDictValidator;
+import io.torchlstm4j.weights.StateDicts;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -52,7 +60,7 @@ import java.util.Map;
  * network: do not {@code fit} it while calls on this instance run (an overlap with its forward or backward pass
  * throws {@link IllegalStateException}; one with its parameter update cannot be detected).
  */
-public final class TorchLstm {
+public final class TorchLstm implements LstmModule {
 
     private final LstmConfig config;
     private final Engine engineKind;
@@ -89,7 +97,7 @@ public final class TorchLstm {
             throw new IllegalArgumentException("dataType must be FLOAT or DOUBLE, got " + dataType);
         }
         checkAllocatable(config, dataType);
-        return new TorchLstm(config, engine, Engines.create(engine, config, dataType, seed));
+        return new TorchLstm(config, engine, Engines.provider(engine).create(config, dataType, seed));
     }
 
     /** Refuses, before anything is built, parameters that could not be allocated. */
@@ -113,6 +121,26 @@ public final class TorchLstm {
         TorchLstm lstm = create(config, engine, dataType, 0L);
         lstm.loadStateDict(stateDict);
         return lstm;
+    }
+
+    /**
+     * An LSTM holding the {@code nn.LSTM} parameters of a state_dict file ({@code .pt}/{@code .pth}, safetensors or
+     * {@code .npz}; {@link StateDicts#load}), the keys under {@code prefix} (e.g. {@code "rnn."}; null or empty for
+     * none). With {@code expected} null the configuration is inferred from the tensors
+     * ({@link StateDicts#inferConfig}, batchFirst false, dropout 0); otherwise the tensors are checked against
+     * {@code expected}, every problem reported at once.
+     *
+     * @throws IOException when the file cannot be read
+     */
+    public static TorchLstm load(Path file, String prefix, LstmConfig expected, Engine engine) throws IOException {
+        return load(file, prefix, null, expected, engine);
+    }
+
+    /** {@link #load(Path, String, LstmConfig, Engine)} from the state_dict under a checkpoint key. */
+    public static TorchLstm load(Path file, String prefix, String checkpointKey, LstmConfig expected, Engine engine)
+            throws IOException {
+        StateDicts.LstmStateDict loaded = StateDicts.loadLstm(file, prefix, checkpointKey, expected);
+        return fromStateDict(loaded.config(), engine, loaded.stateDict());
     }
 
     /** PyTorch's {@code forward(input)}: zero initial states. */
@@ -188,6 +216,7 @@ public final class TorchLstm {
     }
 
     /** Copies of the parameters under PyTorch's names, in {@code state_dict()} order. */
+    @Override
     public Map<String, INDArray> stateDict() {
         return new LinkedHashMap<>(engine.stateDict());
     }
@@ -196,6 +225,7 @@ public final class TorchLstm {
      * PyTorch's {@code load_state_dict(strict=True)}: replaces every parameter. Missing keys, unexpected keys,
      * shape mismatches and wrong dtypes are all reported at once, before anything is changed.
      */
+    @Override
     public void loadStateDict(Map<String, INDArray> stateDict) {
         StateDictValidator.validate(config, stateDict, "state_dict");
         Map<String, INDArray> converted = new LinkedHashMap<>();
@@ -203,6 +233,7 @@ public final class TorchLstm {
         engine.loadStateDict(converted);
     }
 
+    @Override
     public LstmConfig config() {
         return config;
     }
@@ -211,6 +242,7 @@ public final class TorchLstm {
         return engineKind;
     }
 
+    @Override
     public DataType dataType() {
         return engine.dataType();
     }

@@ -1,5 +1,7 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,6 +1,8 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.io.ParityFixture;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.weights.ParityFixture;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,6 +1,10 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.io.ParityFixture;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.weights.ParityFixture;
 import io.torchlstm4j.weights.StateDicts;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;

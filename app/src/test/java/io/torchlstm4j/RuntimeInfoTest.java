@@ -1,8 +1,9 @@
 package io.torchlstm4j;
 
-import io.torchlstm4j.fast.NativeGates;
-import io.torchlstm4j.fast.NativePlatform;
-import io.torchlstm4j.fast.OpenBlasKernels;
+import io.torchlstm4j.platform.NativeGates;
+import io.torchlstm4j.platform.NativeLibrary;
+import io.torchlstm4j.platform.NativePlatform;
+import io.torchlstm4j.platform.OpenBlasKernels;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,8 +16,8 @@ class RuntimeInfoTest {
         RuntimeInfo info = RuntimeInfo.current();
         assertEquals("org.nd4j.linalg.cpu.nativecpu.CpuBackend", info.backend());
         assertTrue(info.blas().startsWith("OpenBLAS 0.3."), info.blas());
-        assertEquals(NativeGates.enabled(), info.nativeGateMath());
-        assertEquals(NativeGates.status(), info.nativeGateStatus());
+        assertEquals(NativeLibrary.nativeGateMath(), info.nativeGateMath());
+        assertEquals(NativeLibrary.status(), info.nativeGateStatus());
         assertEquals(OpenBlasKernels.status(), info.kernelStatus());
         assertEquals(info.kernelStatus().startsWith("SWITCHED"), info.kernelSwitch());
         assertTrue(NativePlatform.status().initialized(), "asking initialises the platform");

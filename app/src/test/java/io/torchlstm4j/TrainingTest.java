@@ -1,5 +1,7 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.RnnLossLayer;

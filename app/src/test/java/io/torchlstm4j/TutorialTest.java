@@ -1,5 +1,9 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;

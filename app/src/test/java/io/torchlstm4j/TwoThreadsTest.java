@@ -1,5 +1,6 @@
 package io.torchlstm4j;
 
+import io.torchlstm4j.core.Engine;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

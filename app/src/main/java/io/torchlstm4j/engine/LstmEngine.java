@@ -1,7 +1,7 @@
 package io.torchlstm4j.engine;
 
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,6 +1,6 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.LstmConfig;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.GravesBidirectionalLSTM;

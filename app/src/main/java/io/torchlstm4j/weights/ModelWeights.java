@@ -1,11 +1,7 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmLayers;
-import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.LstmConfig;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -137,17 +133,12 @@ public final class ModelWeights {
             return module == null ? this : feedForward(prefix, module, layer);
         }
 
-        /** {@code nn.LSTM} at {@code prefix} on a {@link TorchLstm}. */
-        public Builder lstm(String prefix, TorchLstm lstm) {
+        /**
+         * {@code nn.LSTM} at {@code prefix} on a {@code TorchLstm}, or on the vertices {@code LstmLayers.addTo} added
+         * to a graph ({@code LstmLayers.module(net, vertexPrefix, config, engine)}).
+         */
+        public Builder lstm(String prefix, LstmModule lstm) {
             return lstm(prefix, lstm.config(), lstm.dataType(), lstm::loadStateDict, lstm::stateDict);
-        }
-
-        /** {@code nn.LSTM} at {@code prefix} on the vertices {@link LstmLayers#addTo} added to a graph. */
-        public Builder lstm(String prefix, ComputationGraph net, String vertexPrefix, LstmConfig config,
-                            Engine engine) {
-            return lstm(prefix, config, net.getConfiguration().getDataType(),
-                    sd -> LstmLayers.loadStateDict(net, vertexPrefix, config, engine, sd),
-                    () -> LstmLayers.stateDict(net, vertexPrefix, config, engine));
         }
 
         /**

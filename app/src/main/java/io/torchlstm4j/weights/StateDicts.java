@@ -1,8 +1,6 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.io.Npz;
 import io.torchlstm4j.io.Safetensors;
 import io.torchlstm4j.io.TorchCheckpoint;
@@ -35,7 +33,7 @@ import java.util.regex.Pattern;
  * torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.pth")
  * np.savez("model.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
  * </pre>
- * then {@code StateDicts.loadLstm(Path.of("model.pt"), "rnn.", null, Engine.REFERENCE)}. In a training checkpoint
+ * then {@code TorchLstm.load(Path.of("model.pt"), "rnn.", null, Engine.REFERENCE)}. In a training checkpoint
  * the state_dict holding the LSTM's parameters is found by itself; a checkpoint key names it where several do
  * ({@link #load(Path, String, String)}). {@code .pt}/{@code .pth} files are read without running their pickles
  * ({@link TorchCheckpoint}, as {@code torch.load(..., weights_only=True)}). Going back, a file from
@@ -104,18 +102,15 @@ public final class StateDicts {
     }
 
     /**
-     * {@link #load} and a {@link TorchLstm} holding the tensors. With {@code expected} null the configuration is
-     * inferred from the tensors ({@link #inferConfig}, batchFirst false, dropout 0); otherwise the tensors are
-     * checked against {@code expected}, every problem reported at once.
+     * An {@code nn.LSTM}'s state_dict from a file and the configuration it fits: {@link #load}, then with
+     * {@code expected} null the configuration inferred from the tensors ({@link #inferConfig}, batchFirst false,
+     * dropout 0); otherwise the tensors checked against {@code expected}, every problem reported at once.
+     * ({@code TorchLstm.load} builds an LSTM from it.)
+     *
+     * @param checkpointKey the key of the state_dict in a training checkpoint, or null to find it
      */
-    public static TorchLstm loadLstm(Path file, String prefix, LstmConfig expected, Engine engine)
+    public static LstmStateDict loadLstm(Path file, String prefix, String checkpointKey, LstmConfig expected)
             throws IOException {
-        return loadLstm(file, prefix, null, expected, engine);
-    }
-
-    /** {@link #loadLstm(Path, String, LstmConfig, Engine)} from the state_dict under a checkpoint key. */
-    public static TorchLstm loadLstm(Path file, String prefix, String checkpointKey, LstmConfig expected,
-                                     Engine engine) throws IOException {
         Map<String, INDArray> stateDict = load(file, prefix, checkpointKey);
         String source = describe(file, prefix);
         LstmConfig config = expected;
@@ -124,7 +119,16 @@ public final class StateDicts {
         } else {
             StateDictValidator.validate(config, stateDict, source);
         }
-        return TorchLstm.fromStateDict(config, engine, stateDict);
+        return new LstmStateDict(config, stateDict);
+    }
+
+    /**
+     * An {@code nn.LSTM}'s parameters as read from a file, checked against {@code config}.
+     *
+     * @param config    the configuration the tensors fit
+     * @param stateDict the tensors under PyTorch's names, in the file's order
+     */
+    public record LstmStateDict(LstmConfig config, Map<String, INDArray> stateDict) {
     }
 
     /**
@@ -159,7 +163,7 @@ public final class StateDicts {
      * with its configuration as metadata ({@link #configMetadata}), as a safetensors file, atomically. In PyTorch:
      * {@code lstm.load_state_dict(tensors)} for the matching {@code nn.LSTM} reproduces the outputs.
      */
-    public static void save(Path file, TorchLstm lstm, String prefix) throws IOException {
+    public static void save(Path file, LstmModule lstm, String prefix) throws IOException {
         save(file, lstm.stateDict(), configMetadata(lstm.config()), prefix);
     }
 

@@ -1,9 +1,11 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.LstmConfig;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,24 +51,65 @@ public final class TorchParameterNames {
         return "weight_hr_l" + layer + suffix(direction);
     }
 
-    /** Every parameter name of {@code config} mapped to its PyTorch shape, in state_dict order. */
-    public static Map<String, long[]> expectedShapes(LstmConfig config) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
+    /** What a parameter is, within its layer and direction. */
+    public enum Kind {
+        WEIGHT_IH, WEIGHT_HH, BIAS_IH, BIAS_HH, WEIGHT_HR;
+
+        /** True for b_ih and b_hh. */
+        public boolean isBias() {
+            return this == BIAS_IH || this == BIAS_HH;
+        }
+    }
+
+    /**
+     * One parameter of an {@code nn.LSTM}.
+     *
+     * @param name      PyTorch's name, e.g. {@code weight_hh_l1_reverse}
+     * @param layer     its layer k
+     * @param direction 0 forward, 1 backward
+     * @param kind      which tensor of the layer and direction it is
+     * @param shape     PyTorch's shape (a copy is returned)
+     */
+    public record Parameter(String name, int layer, int direction, Kind kind, long[] shape) {
+        public Parameter {
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+    }
+
+    /** Every parameter of {@code config}, in state_dict order: the one place that enumerates PyTorch's names. */
+    public static List<Parameter> parameters(LstmConfig config) {
+        List<Parameter> parameters = new ArrayList<>();
         long h = config.hiddenSize();
         long hOut = config.outputSize();
         for (int layer = 0; layer < config.numLayers(); layer++) {
             long in = config.layerInputSize(layer);
             for (int dir = 0; dir < config.numDirections(); dir++) {
-                shapes.put(weightIh(layer, dir), new long[] {4 * h, in});
-                shapes.put(weightHh(layer, dir), new long[] {4 * h, hOut});
+                parameters.add(new Parameter(weightIh(layer, dir), layer, dir, Kind.WEIGHT_IH, new long[] {4 * h, in}));
+                parameters.add(new Parameter(weightHh(layer, dir), layer, dir, Kind.WEIGHT_HH,
+                        new long[] {4 * h, hOut}));
                 if (config.bias()) {
-                    shapes.put(biasIh(layer, dir), new long[] {4 * h});
-                    shapes.put(biasHh(layer, dir), new long[] {4 * h});
+                    parameters.add(new Parameter(biasIh(layer, dir), layer, dir, Kind.BIAS_IH, new long[] {4 * h}));
+                    parameters.add(new Parameter(biasHh(layer, dir), layer, dir, Kind.BIAS_HH, new long[] {4 * h}));
                 }
                 if (config.projSize() > 0) {
-                    shapes.put(weightHr(layer, dir), new long[] {config.projSize(), h});
+                    parameters.add(new Parameter(weightHr(layer, dir), layer, dir, Kind.WEIGHT_HR,
+                            new long[] {config.projSize(), h}));
                 }
             }
+        }
+        return parameters;
+    }
+
+    /** Every parameter name of {@code config} mapped to its PyTorch shape, in state_dict order. */
+    public static Map<String, long[]> expectedShapes(LstmConfig config) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (Parameter p : parameters(config)) {
+            shapes.put(p.name(), p.shape());
         }
         return shapes;
     }

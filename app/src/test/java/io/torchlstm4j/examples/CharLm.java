@@ -1,9 +1,9 @@
 package io.torchlstm4j.examples;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmStream;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.weights.ModelWeights;
 import io.torchlstm4j.weights.StateDicts;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;

@@ -1,6 +1,6 @@
 package io.torchlstm4j.examples;
 
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.io.Safetensors;
 import io.torchlstm4j.io.TensorFile;
 import org.junit.jupiter.params.ParameterizedTest;

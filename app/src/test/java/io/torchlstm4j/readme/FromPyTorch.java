@@ -1,10 +1,10 @@
 package io.torchlstm4j.readme;
 
 // README.md, "From your PyTorch model to Java": from here to the end of the file, compared by ReadmeExampleTest
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.weights.StateDicts;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,7 +18,7 @@ public class FromPyTorch {
         Path weights = Path.of(args[0]);                  // model.pt, model.safetensors or model.npz
         // model.rnn = nn.LSTM(3, 5, proj_size=2, batch_first=True): the file's tensors are checked against it
         LstmConfig config = LstmConfig.builder(3, 5).projSize(2).batchFirst(true).build();
-        TorchLstm lstm = StateDicts.loadLstm(weights, "rnn.", config, Engine.FAST).eval();
+        TorchLstm lstm = TorchLstm.load(weights, "rnn.", config, Engine.FAST).eval();
 
         INDArray x = Nd4j.randn(DataType.FLOAT, 8, 10, 3);          // (N, L, H_in), batch_first
         LstmOutput out = lstm.forward(x);                           // (h0, c0) default to zeros

@@ -1,8 +1,8 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.GravesLSTM;

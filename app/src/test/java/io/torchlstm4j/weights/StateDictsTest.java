@@ -1,8 +1,8 @@
 package io.torchlstm4j.weights;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.io.Safetensors;
 import io.torchlstm4j.io.TensorFile;
 import org.junit.jupiter.api.Test;
@@ -97,9 +97,9 @@ class StateDictsTest {
         Path pt = resource("pt/" + name + ".pt");
         Path expected = resource("pt/" + name + ".expected.safetensors");
         assertSameTensors(StateDicts.load(expected, "rnn."), StateDicts.load(pt, "rnn."));
-        TorchLstm lstm = StateDicts.loadLstm(pt, "rnn.", null, Engine.REFERENCE);
+        TorchLstm lstm = TorchLstm.load(pt, "rnn.", null, Engine.REFERENCE);
         assertEquals(LstmConfig.builder(3, 4).numLayers(2).build(), lstm.config());
-        assertSameTensors(StateDicts.loadLstm(expected, "rnn.", null, Engine.REFERENCE).stateDict(), lstm.stateDict());
+        assertSameTensors(TorchLstm.load(expected, "rnn.", null, Engine.REFERENCE).stateDict(), lstm.stateDict());
     }
 
     @Test
@@ -110,7 +110,7 @@ class StateDictsTest {
                 + "with the checkpoint key");
         assertSameTensors(StateDicts.load(resource("pt/two_models_zip.expected.safetensors"), "rnn."),
                 StateDicts.load(file, "rnn.", "teacher"));
-        assertEquals(4, StateDicts.loadLstm(file, "rnn.", "student", null, Engine.REFERENCE).config().hiddenSize());
+        assertEquals(4, TorchLstm.load(file, "rnn.", "student", null, Engine.REFERENCE).config().hiddenSize());
         Path npz = resource("weights/lstm_l2.npz");
         IllegalArgumentException notPt = assertThrows(IllegalArgumentException.class,
                 () -> StateDicts.readAll(npz, "model"));
@@ -180,7 +180,7 @@ class StateDictsTest {
         Path file = dir.resolve("broken.safetensors");
         StateDicts.save(file, stateDict, null, "rnn.");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> StateDicts.loadLstm(file, "rnn.", config, Engine.REFERENCE));
+                () -> TorchLstm.load(file, "rnn.", config, Engine.REFERENCE));
         assertMessage(e, file + " (keys under 'rnn.')", "LSTM(3, 4)",
                 "Missing key(s) in state_dict: \"bias_hh_l0\"",
                 "Unexpected key(s) in state_dict: \"extra\"",
@@ -208,13 +208,13 @@ class StateDictsTest {
     @ValueSource(strings = {"lstm_l2.npz", "lstm_bi_nobias_f64_compressed.npz", "lstm_l2.safetensors"})
     void loadLstmThenSaveLstmKeepsTheConfigurationWeightsAndBiasSums(String sample) throws IOException {
         Map<String, INDArray> original = StateDicts.load(resource("weights/" + sample), null);
-        TorchLstm lstm = StateDicts.loadLstm(resource("weights/" + sample), null, null, Engine.REFERENCE);
+        TorchLstm lstm = TorchLstm.load(resource("weights/" + sample), null, null, Engine.REFERENCE);
         assertEquals(StateDicts.inferConfig(original, false), lstm.config());
         assertEquals(original.values().iterator().next().dataType(), lstm.dataType());
 
         Path file = dir.resolve("exported.safetensors");
         StateDicts.save(file, lstm, "rnn.");
-        TorchLstm reloaded = StateDicts.loadLstm(file, "rnn.", lstm.config(), Engine.REFERENCE);
+        TorchLstm reloaded = TorchLstm.load(file, "rnn.", lstm.config(), Engine.REFERENCE);
         Map<String, INDArray> exported = StateDicts.load(file, "rnn.");
         assertEquals(StateDicts.configMetadata(lstm.config()), Safetensors.read(file).metadata());
         assertEquals(original.keySet(), exported.keySet());

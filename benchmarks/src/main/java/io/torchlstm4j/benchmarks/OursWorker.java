@@ -1,11 +1,11 @@
 package io.torchlstm4j.benchmarks;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
-import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
-import io.torchlstm4j.fast.NativePlatform;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.platform.NativePlatform;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;

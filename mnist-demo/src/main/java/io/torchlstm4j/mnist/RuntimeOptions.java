@@ -1,7 +1,7 @@
 package io.torchlstm4j.mnist;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.engine.Engines;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;

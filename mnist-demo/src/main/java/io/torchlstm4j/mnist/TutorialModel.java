@@ -1,12 +1,12 @@
 package io.torchlstm4j.mnist;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
 import io.torchlstm4j.LstmLayers;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.train.TorchAdam;
-import io.torchlstm4j.weights.StateDicts;
 import io.torchlstm4j.weights.FeedForwardMapping;
 import io.torchlstm4j.weights.ModelWeights;
+import io.torchlstm4j.weights.StateDicts;
 import io.torchlstm4j.weights.TorchModule;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -197,7 +197,8 @@ public final class TutorialModel {
 
     /** The tutorial module's state_dict on this graph: {@code rnn.} on the LSTM vertices, {@code out.} on the head. */
     private ModelWeights weights() {
-        return ModelWeights.builder().lstm("rnn.", net, RNN_PREFIX, lstm, engine).linear("out.", head()).build();
+        return ModelWeights.builder().lstm("rnn.", LstmLayers.module(net, RNN_PREFIX, lstm, engine))
+                .linear("out.", head()).build();
     }
 
     private org.deeplearning4j.nn.api.Layer head() {

@@ -1,6 +1,6 @@
 package io.torchlstm4j.mnist;
 
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,11 @@
 package io.torchlstm4j.mnist;
 
 import io.torchlstm4j.cli.ExitCode;
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.io.Safetensors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

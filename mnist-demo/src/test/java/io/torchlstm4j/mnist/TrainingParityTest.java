@@ -1,6 +1,6 @@
 package io.torchlstm4j.mnist;
 
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

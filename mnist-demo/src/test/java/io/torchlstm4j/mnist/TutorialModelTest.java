@@ -1,14 +1,14 @@
 package io.torchlstm4j.mnist;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.train.TorchAdam;
 import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

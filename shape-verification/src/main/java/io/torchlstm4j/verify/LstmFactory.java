@@ -1,10 +1,10 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
-import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Map;

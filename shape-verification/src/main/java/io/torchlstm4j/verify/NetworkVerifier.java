@@ -1,7 +1,7 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.weights.Dl4jLstms;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.RecurrentLayer;

@@ -1,6 +1,6 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.LstmConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.List;

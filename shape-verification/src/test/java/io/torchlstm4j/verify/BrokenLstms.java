@@ -1,8 +1,8 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmOutput;
-import io.torchlstm4j.LstmState;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Deliberately broken LSTMs: the real adapter with one thing changed, to show that a check can fail. */

@@ -1,6 +1,6 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.LstmConfig;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.Layer;

@@ -1,9 +1,9 @@
 package io.torchlstm4j.verify;
 
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
-import io.torchlstm4j.io.ParityFixture;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.weights.Dl4jLstms;
+import io.torchlstm4j.weights.ParityFixture;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;

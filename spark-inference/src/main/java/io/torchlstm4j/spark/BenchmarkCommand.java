@@ -1,7 +1,7 @@
 package io.torchlstm4j.spark;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;

@@ -27,7 +27,7 @@ final class ExecutorModels {
     private static final Map<Key, Models> MODELS = new ConcurrentHashMap<>();
 
     /** One model: a file (by digest) read with given prefixes and engine. */
-    record Key(String sha256, String lstmPrefix, String headPrefix, io.torchlstm4j.Engine engine) {
+    record Key(String sha256, String lstmPrefix, String headPrefix, io.torchlstm4j.core.Engine engine) {
     }
 
     private ExecutorModels() {

@@ -1,6 +1,6 @@
 package io.torchlstm4j.spark;
 
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 
 import java.io.Serializable;
 

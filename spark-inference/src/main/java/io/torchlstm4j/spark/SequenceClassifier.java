@@ -1,9 +1,9 @@
 package io.torchlstm4j.spark;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.weights.StateDicts;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * A PyTorch sequence classifier: {@code nn.LSTM(batch_first=True)} over variable-length sequences (packed, through
- * {@link TorchLstm#forward(INDArray, io.torchlstm4j.LstmState, int[])}), then an optional {@code nn.Linear} on each
+ * {@link TorchLstm#forward(INDArray, io.torchlstm4j.core.LstmState, int[])}), then an optional {@code nn.Linear} on each
  * sequence's output at its last valid step; for the tutorial's MNIST model that is
  * {@code self.out(r_out[:, -1, :])} with {@code rnn.*} and {@code out.*} in one state_dict.
  *

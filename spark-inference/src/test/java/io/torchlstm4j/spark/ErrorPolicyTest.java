@@ -1,6 +1,6 @@
 package io.torchlstm4j.spark;
 
-import io.torchlstm4j.Engine;
+import io.torchlstm4j.core.Engine;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;

@@ -1,9 +1,9 @@
 package io.torchlstm4j.spark;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.weights.StateDicts;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,9 +22,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -136,7 +136,7 @@ class SparkScoringTest {
 
     @Test
     void eachSequenceGetsWhatTheLibraryGivesItAloneWithinFloatRounding() throws IOException {
-        TorchLstm lstm = StateDicts.loadLstm(model, "rnn.", null, Engine.FAST).eval();
+        TorchLstm lstm = TorchLstm.load(model, "rnn.", null, Engine.FAST).eval();
         Map<String, INDArray> all = StateDicts.readAll(model);
         INDArray weightT = all.get("out.weight").transpose();
         INDArray bias = all.get("out.bias").reshape(1, -1);

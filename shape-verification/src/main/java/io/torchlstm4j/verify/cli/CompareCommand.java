@@ -1,10 +1,10 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.Engine;
 import io.torchlstm4j.cli.ExitCode;
-import io.torchlstm4j.io.ParityFixture;
+import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.io.TensorFileException;
 import io.torchlstm4j.verify.FixtureComparison;
+import io.torchlstm4j.weights.ParityFixture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,10 +1,10 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.cli.ExitCode;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.engine.Engines;
 import io.torchlstm4j.io.TensorFileException;
 import io.torchlstm4j.verify.LayoutMap;
@@ -21,8 +21,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;

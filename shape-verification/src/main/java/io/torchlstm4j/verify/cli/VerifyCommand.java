@@ -1,10 +1,10 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.cli.ExitCode;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmState;
 import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.cli.ExitCode;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmState;
 import io.torchlstm4j.engine.Engines;
 import io.torchlstm4j.verify.CheckResult;
 import io.torchlstm4j.verify.LayoutMap;

@@ -1,11 +1,11 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.Engine;
-import io.torchlstm4j.LstmConfig;
-import io.torchlstm4j.LstmOutput;
 import io.torchlstm4j.TorchLstm;
-import io.torchlstm4j.io.ParityFixture;
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.verify.RandomTensors;
+import io.torchlstm4j.weights.ParityFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,6 +1,6 @@
 package io.torchlstm4j.verify.cli;
 
-import io.torchlstm4j.LstmConfig;
+import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.verify.Dl4jNetworks;
 import io.torchlstm4j.weights.StateDicts;
 import io.torchlstm4j.weights.TorchInit;

@@ -1,0 +1,93 @@
+package io.torchlstm4j.engine.fast;
+
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.engine.LstmEngine;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+
+/**
+ * The fast engine: one {@link TorchLstmLayer} (the whole LSTM) in a ComputationGraph with input {@code "input"} and
+ * output vertex {@code "lstm"}. Supports every configuration of {@link LstmConfig}, float32 and float64.
+ *
+ * <p>Safe for concurrent use: forward and gradients run on many threads at once, each call in working memory of its
+ * own; loading a state_dict waits for the calls in flight (see {@link TorchLstmLayerImpl}).
+ */
+public final class FastEngine implements LstmEngine {
+
+    private final LstmConfig config;
+    private final DataType dataType;
+    private final ComputationGraph network;
+    /** The network's one layer, looked up and checked once (its vertices never change after init). */
+    private final TorchLstmLayerImpl layer;
+
+    /** An LSTM initialised like PyTorch from {@code seed}. */
+    public FastEngine(LstmConfig config, DataType dataType, long seed) {
+        this.config = config;
+        this.dataType = dataType;
+        ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(dataType)
+                .graphBuilder()
+                .addInputs("input")
+                .setInputTypes(InputType.recurrent(config.inputSize()));
+        graph.setOutputs(FastLstm.addTo(graph, "input", config, ""));
+        this.network = new ComputationGraph(graph.build());
+        network.init();
+        FastLstm.initLikeTorch(network, "", config, seed);
+        this.layer = FastLstm.layer(network, "", config);
+    }
+
+    @Override
+    public LstmConfig config() {
+        return config;
+    }
+
+    @Override
+    public DataType dataType() {
+        return dataType;
+    }
+
+    @Override
+    public LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return layer.forward(input, h0, c0, lengths, training);
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                                           INDArray outputGradient) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return layer.gradients(input, h0, c0, lengths, outputGradient);
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> stateDict() {
+        return FastLstm.stateDict(network, "", config);
+    }
+
+    @Override
+    public void loadStateDict(Map<String, INDArray> stateDict) {
+        FastLstm.loadStateDict(network, "", config, stateDict);
+    }
+
+    /** True when the layer runs its gate math in {@link NativeGates} (decided when first asked or run). */
+    boolean nativeGateMath() {
+        return layer.nativeGateMath();
+    }
+
+    @Override
+    public ComputationGraph network() {
+        return network;
+    }
+}

@@ -1,0 +1,143 @@
+package io.torchlstm4j.platform;
+
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The kernel's entry points into the native library ({@code app/src/main/c/lstm_gates.c}, AVX-512 intrinsics, built
+ * with the library for Linux x86-64; loaded and checked by {@link NativeLibrary}): the float32 gate math of one LSTM
+ * step, forward or backward, in place on the kernel's native buffers; the copy of the kernel's input from a permuted
+ * view ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing of both operands on
+ * every call costs more than the product ({@link #recurrentFits}), accumulating each element in the order OpenBLAS's
+ * SkylakeX kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways). None of them
+ * allocates; every buffer's bounds are checked here, in Java, before each call.
+ *
+ * <p>Why the gate math: in Java the gate math of a step needs the GEMM's output copied into Java arrays and the new
+ * states copied back, and several passes over them; one fused native loop does it in one pass without copies
+ * (figures in docs/design.md). The C code computes the same IEEE float expressions in the same order as
+ * {@link FloatPrecision}'s loops (separate multiplies and adds, a true division, a NaN-keeping clamp), so both paths
+ * give bit-identical results; {@link NativeLibrary}'s self-check on load holds the library to that, and
+ * {@code NativeGatesTest} does so over whole networks.
+ *
+ * <p>Callable only where {@link NativeLibrary#nativeGateMath()}; elsewhere the Java loops run. float64 and LSTMs with
+ * projections ({@code proj_size > 0}) always use the Java loops. Stateless, safe for concurrent use on buffers that
+ * no other thread writes.
+ */
+public final class NativeGates {
+
+    private NativeGates() {
+    }
+
+    /**
+     * Forward step (see {@code lstm_gates.c}): the 4H gate rows of n pre-activations at {@code gates[gateAt ..]}
+     * ({@code ldGates} apart) become the activations i, f, g, o (with {@code bias}, 4H values, added);
+     * c = f * cPrev + i * g and h = o * tanh(c) go to the state buffers, H rows {@code ldState} apart; y (H rows
+     * {@code ldY} apart) receives h, times the n-value 1/0 {@code mask} when one is given (then c and h keep their
+     * previous values where it is 0).
+     */
+    public static void forwardStep(OffHeap gates, long gateAt, long ldGates, OffHeap bias, OffHeap c, long cPrevAt,
+                                   long cAt, OffHeap h, long hPrevAt, long hAt, long ldState, OffHeap y, long yAt,
+                                   long ldY, OffHeap mask, long maskAt, int hidden, int n) {
+        forwardStep(gates.address(gateAt, 4L * hidden, ldGates, n), ldGates,
+                bias.address(0, 1, 4L * hidden, 4L * hidden),
+                c.address(cPrevAt, hidden, ldState, n), c.address(cAt, hidden, ldState, n),
+                h.address(hPrevAt, hidden, ldState, n), h.address(hAt, hidden, ldState, n), ldState,
+                y.address(yAt, hidden, ldY, n), ldY, mask == null ? 0 : mask.address(maskAt, 1, n, n), hidden, n);
+    }
+
+    /**
+     * Backward step (see {@code lstm_gates.c}): the activations at {@code gates[gateAt ..]} become the gate
+     * gradients, from dh = dy (+ {@code carry}, H rows of n, when not null) (* mask) and the carried cell gradient
+     * {@code dc} (H rows of n), which becomes the earlier step's. {@code next} (elements; 0 for none) is where the
+     * next step's columns are relative to this one's: they are prefetched, as the forward wrote them long ago.
+     */
+    public static void backwardStep(OffHeap gates, long gateAt, long ldGates, OffHeap dy, long dyAt, long ldY,
+                                    OffHeap carry, OffHeap c, long cAt, long cPrevAt, long ldState, OffHeap dc,
+                                    OffHeap mask, long maskAt, int hidden, int n, long next) {
+        if (next != 0) {
+            gates.address(gateAt + next, 4L * hidden, ldGates, n);
+            dy.address(dyAt + next, hidden, ldY, n);
+            c.address(cPrevAt + next, hidden, ldState, n);
+        }
+        backwardStep(gates.address(gateAt, 4L * hidden, ldGates, n), ldGates, dy.address(dyAt, hidden, ldY, n), ldY,
+                carry == null ? 0 : carry.address(0, hidden, n, n), c.address(cAt, hidden, ldState, n),
+                c.address(cPrevAt, hidden, ldState, n), ldState, dc.address(0, hidden, n, n),
+                mask == null ? 0 : mask.address(maskAt, 1, n, n), hidden, n, next);
+    }
+
+    /**
+     * Copies {@code source}, a 3-d float32 array or view with non-negative strides, into the first elements of
+     * {@code dst} in c order (see {@code lstm_gates.c}): faster than ND4J's assign of a permuted view (figures in
+     * docs/design.md).
+     *
+     * @return false (nothing copied) when the source is not such an array, or its memory is not laid out as expected
+     */
+    public static boolean copy(INDArray source, OffHeap dst) {
+        if (source.dataType() != DataType.FLOAT || source.rank() != 3 || source.isEmpty()) {
+            return false;
+        }
+        // ND4J gives a view its own buffer that starts at the view's first element (the view's offset is that
+        // buffer's offset into the original); anything else is left to ND4J's copy
+        Pointer first = source.data().addressPointer();
+        if (first.position() != 0 || source.offset() != source.data().offset()) {
+            return false;
+        }
+        long[] shape = source.shape();
+        long[] stride = source.stride();
+        long last = 0;
+        for (int i = 0; i < 3; i++) {
+            if (stride[i] < 0) {
+                return false;
+            }
+            last += (shape[i] - 1) * stride[i];
+        }
+        if (last >= source.data().length()) {
+            return false;
+        }
+        long count = shape[0] * shape[1] * shape[2];
+        copy(first.address(), stride[0], stride[1], stride[2], dst.address(0, 1, count, count),
+                Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]));
+        return true;
+    }
+
+    /**
+     * True when {@link #recurrent} computes a step's recurrent product (forward: 4H x N x H; backward: H x N x 4H)
+     * faster than OpenBLAS and with its bits: n is 64 or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at
+     * most 256 KiB, and over 10^6 multiply-adds, where OpenBLAS (0.3.19, SkylakeX kernels) leaves its small-matrix
+     * kernels, whose summation order differs (with k = 512 it splits the sum). Outside these shapes OpenBLAS is as fast
+     * or faster (figures in docs/design.md). Only while OpenBLAS runs those kernels (not where weaker ones were kept,
+     * {@code -Dtorchlstm4j.openblas.kernels=keep}).
+     */
+    public static boolean recurrentFits(int m, int n, int k) {
+        return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6
+                && OpenBlasKernels.avx512KernelsInUse();
+    }
+
+    /**
+     * C (m x n at {@code c[cAt ..]}, rows {@code ldc} apart) = W (m x k, row-major, all of {@code w}'s first
+     * elements) H (k x n at {@code h[hAt ..]}, rows {@code ldh} apart), plus C when {@code accumulate}: each element
+     * a chain of fused multiply-adds in k order, added to C at the end, as OpenBLAS's SkylakeX kernels compute it,
+     * without their packing of W and H on every call. For the shapes of {@link #recurrentFits}.
+     */
+    public static void recurrent(OffHeap w, OffHeap h, long hAt, long ldh, OffHeap c, long cAt, long ldc, int m, int n,
+                          int k, boolean accumulate) {
+        recurrent(w.address(0, m, k, k), k, h.address(hAt, k, ldh, n), ldh, c.address(cAt, m, ldc, n), ldc, m, n, k,
+                accumulate);
+    }
+
+    private static native void recurrent(long w, long ldw, long h, long ldh, long c, long ldc, int m, int n, int k,
+                                         boolean accumulate);
+
+    private static native void copy(long source, long strideA, long strideB, long strideC, long dst, int a, int b,
+                                    int c);
+
+    private static native void forwardStep(long gates, long ldGates, long bias, long cPrev, long c, long hPrev,
+                                           long h, long ldState, long y, long ldY, long mask, int hidden, int n);
+
+    private static native void backwardStep(long gates, long ldGates, long dy, long ldY, long carry, long c,
+                                            long cPrev, long ldState, long dc, long mask, int hidden, int n,
+                                            long next);
+
+
+}
