@@ -258,12 +258,19 @@ public final class Serving {
             INDArray x = input(3, STEPS, 64);
             Nd4j.getRandom().setSeed(4);
             INDArray outputGradient = Nd4j.randn(DataType.FLOAT, STEPS, 64, MNIST.outputSize());
-            System.out.printf(Locale.ROOT, "JVM max heap %d MiB, JavaCPP maxBytes %d MiB, maxPhysicalBytes %d MiB%n%n",
-                    Runtime.getRuntime().maxMemory() >> 20, Pointer.maxBytes() >> 20, Pointer.maxPhysicalBytes() >> 20);
-            System.out.println("| phase | calls | VmRSS MiB | heap used MiB | JavaCPP totalBytes MiB | GCs |");
-            System.out.println("|---|---|---|---|---|---|");
+            System.out.printf(Locale.ROOT, "Long run: %s, FAST engine, float32, input (%d, 64, %d) (L, N, H_in); %d forwards "
+                    + "(eval), then %d gradients calls; OMP_NUM_THREADS=%s, JVM options: %s; JVM max heap %d MiB, "
+                    + "JavaCPP maxBytes %d MiB, maxPhysicalBytes %d MiB; %s; load average %s at the start.%n%n", MNIST,
+                    STEPS, MNIST.inputSize(), forwards, gradients, System.getenv("OMP_NUM_THREADS"), Worker.jvmOptions(),
+                    Runtime.getRuntime().maxMemory() >> 20, Pointer.maxBytes() >> 20, Pointer.maxPhysicalBytes() >> 20,
+                    io.torchlstm4j.fast.NativePlatform.initialize().nativeLibrary(), Machine.loadAverage());
+            System.out.println("| phase | calls | seconds | VmRSS MiB | heap used MiB | JavaCPP totalBytes MiB "
+                    + "| JavaCPP totalCount | GCs |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
             run("forward", forwards, () -> lstm.forward(x));
             run("gradients", gradients, () -> lstm.gradients(x, null, null, outputGradient));
+            System.out.printf(Locale.ROOT, "%nPeak resident memory (VmHWM): %d MiB; load average %s at the end.%n",
+                    Worker.vmHwmKib() >> 10, Machine.loadAverage());
             return 0;
         }
 
@@ -274,8 +281,9 @@ public final class Serving {
                 call.run();
                 if (i % every == 0 || i == calls) {
                     Runtime rt = Runtime.getRuntime();
-                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", phase, i, rssMiB(),
-                            (rt.totalMemory() - rt.freeMemory()) >> 20, Pointer.totalBytes() >> 20, gcCount());
+                    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %d | %d | %d | %d | %d |%n", phase, i,
+                            (System.nanoTime() - start) / 1e9, rssMiB(), (rt.totalMemory() - rt.freeMemory()) >> 20,
+                            Pointer.totalBytes() >> 20, Pointer.totalCount(), gcCount());
                     System.err.printf(Locale.ROOT, "%s: %d calls, %.0f s%n", phase, i,
                             (System.nanoTime() - start) / 1e9);
                 }
