@@ -72,9 +72,9 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                 new Case("large_train", "large BiLSTM classifier training step (100, 64, 256)",
                         large("classifier_train"), 1, 1, LARGE_ROUNDS, true, false),
                 new Case("online_batch1", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
-                        + "batch 1 (1, 1, 32)", online("lstm_step"), 2000, 300, ALL_ROUNDS, false, false),
+                        + "batch 1 (1, 1, 32)", online("lstm_step"), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("online_unbatched", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
-                        + "unbatched (1, 32)", online("lstm_step_unbatched"), 2000, 300, ALL_ROUNDS, false, false),
+                        + "unbatched (1, 32)", online("lstm_step_unbatched"), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("adapter_mnist", "MNIST LSTM forward (64, 28, 28) batch_first, zero state",
                         mnist("lstm_forward"), 20, 5, ALL_ROUNDS, false, true),
                 new Case("adapter_tutorial", "tutorial BiLSTM forward (5, 3, 10), zero state",
