@@ -97,7 +97,23 @@ class LstmForward:
             self.lstm(self.x, self.state)
 
 
-KINDS = {"classifier_train": ClassifierTrain, "classifier_forward": ClassifierForward, "lstm_forward": LstmForward}
+class LstmStep:
+    """On-line inference: each call one short input from the (h, c) the previous call returned."""
+
+    def __init__(self, spec):
+        torch.manual_seed(1)
+        self.lstm = nn.LSTM(spec["in"], spec["hidden"], spec["layers"]).eval()
+        shape = (spec["L"], spec["in"]) if spec["kind"].endswith("_unbatched") else (spec["L"], spec["N"], spec["in"])
+        self.x = torch.randn(shape)
+        self.state = None
+
+    def __call__(self):
+        with torch.no_grad():
+            _, self.state = self.lstm(self.x, self.state)
+
+
+KINDS = {"classifier_train": ClassifierTrain, "classifier_forward": ClassifierForward, "lstm_forward": LstmForward,
+         "lstm_step": LstmStep, "lstm_step_unbatched": LstmStep}
 INT_KEYS = ("in", "hidden", "layers", "L", "N", "classes")
 BOOL_KEYS = ("bidir", "batch_first", "state")
 

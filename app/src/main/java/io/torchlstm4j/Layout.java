@@ -17,15 +17,29 @@ import java.util.Arrays;
  */
 final class Layout {
 
-    /** A validated call in the engines' layout. {@code h0}/{@code c0} are both null for zeros; {@code lengths} may be null. */
+    /**
+     * A validated call in the engines' layout. {@code h0}/{@code c0} are both null for zeros; {@code lengths} may be
+     * null. An unbatched call keeps its tensors as they are ({@code input} of rank 2) when the engine takes them so
+     * ({@link io.torchlstm4j.engine.LstmEngine#takesUnbatched}).
+     */
     record Canonical(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean unbatched) {
+
+        /** True when the engine receives the unbatched tensors as they are and returns unbatched results. */
+        boolean keptUnbatched() {
+            return unbatched && input.rank() == 2;
+        }
     }
 
     private Layout() {
     }
 
+    /**
+     * Checks a call and brings it to the engines' layout.
+     *
+     * @param keepUnbatched pass unbatched tensors as they are (an engine that {@code takesUnbatched()})
+     */
     static Canonical toCanonical(LstmConfig config, DataType dataType, INDArray input, LstmState state,
-                                 int[] lengths) {
+                                 int[] lengths, boolean keepUnbatched) {
         if (input == null) {
             throw new IllegalArgumentException("input is null: expected (L, N, H_in)"
                     + (config.batchFirst() ? " with batchFirst=true: (N, L, H_in)" : "") + " or unbatched (L, H_in)");
@@ -57,6 +71,8 @@ final class Layout {
         MemoryBounds.checkOffHeap("input " + Arrays.toString(shape) + " needs at least the output and one layer's "
                 + "input projections: L * N * (D * H_out + 4 * H_cell)", MemoryBounds.product(seqLen, batch,
                 (long) config.numDirections() * config.outputSize() + 4L * config.hiddenSize()), dataType);
+        // with lengths (rare for one sequence) the engine gets the batch axis: its contract has no unbatched lengths
+        boolean keep = unbatched && keepUnbatched && lengths == null;
         INDArray h0 = null;
         INDArray c0 = null;
         if (state != null && (state.h() != null || state.c() != null)) {
@@ -75,12 +91,15 @@ final class Layout {
             checkState("c0", state.c(), config, batch, config.hiddenSize(), unbatched, shape);
             checkDataType("h0", state.h(), dataType);
             checkDataType("c0", state.c(), dataType);
-            h0 = unbatched ? state.h().reshape(config.stateLayers(), 1, config.outputSize()) : state.h();
-            c0 = unbatched ? state.c().reshape(config.stateLayers(), 1, config.hiddenSize()) : state.c();
+            boolean reshape = unbatched && !keep;
+            h0 = reshape ? state.h().reshape(config.stateLayers(), 1, config.outputSize()) : state.h();
+            c0 = reshape ? state.c().reshape(config.stateLayers(), 1, config.hiddenSize()) : state.c();
         }
         int[] checkedLengths = lengths == null ? null : checkLengths(lengths, batch, seqLen);
         INDArray x;
-        if (unbatched) {
+        if (keep) {
+            x = input;
+        } else if (unbatched) {
             x = input.reshape(seqLen, 1, features);
         } else if (config.batchFirst()) {
             x = input.permute(1, 0, 2);
@@ -95,6 +114,9 @@ final class Layout {
         INDArray output = result.output();
         INDArray hN = result.hN();
         INDArray cN = result.cN();
+        if (call.keptUnbatched()) {
+            return result;
+        }
         if (call.unbatched()) {
             output = output.reshape(output.size(0), output.size(2));
             hN = hN.reshape(hN.size(0), hN.size(2));

@@ -162,7 +162,8 @@ public final class TorchLstm implements LstmModule {
      * @param lengths N lengths in 1..L, any order; null means every sample has length L
      */
     public LstmOutput forward(INDArray input, LstmState state, int[] lengths) {
-        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths);
+        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths,
+                engine.takesUnbatched());
         LstmOutput raw = engine.forward(call.input(), call.h0(), call.c0(), call.lengths(), training);
         return Layout.fromCanonical(config, call, raw);
     }
@@ -180,7 +181,7 @@ public final class TorchLstm implements LstmModule {
      * @param outputGradient dL/d(output), in the output's layout and shape
      */
     public Map<String, INDArray> gradients(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
-        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths);
+        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths, false);
         INDArray grad = Layout.outputToCanonical(config, call, outputGradient, engine.dataType());
         return engine.gradients(call.input(), call.h0(), call.c0(), call.lengths(), grad);
     }

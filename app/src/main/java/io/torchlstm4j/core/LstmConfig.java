@@ -107,6 +107,31 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
         return numLayers * numDirections();
     }
 
+    /**
+     * Equal when every component is, as a record compares them (dropout by {@link Double#compare}); written out
+     * because a record's generated equals bootstraps method handles on its first call, milliseconds of a fast layer's
+     * first use (docs/performance.md, "Start-up").
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LstmConfig c && inputSize == c.inputSize && hiddenSize == c.hiddenSize
+                && numLayers == c.numLayers && bias == c.bias && batchFirst == c.batchFirst
+                && Double.compare(dropout, c.dropout) == 0 && bidirectional == c.bidirectional
+                && projSize == c.projSize;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = inputSize;
+        h = 31 * h + hiddenSize;
+        h = 31 * h + numLayers;
+        h = 31 * h + Boolean.hashCode(bias);
+        h = 31 * h + Boolean.hashCode(batchFirst);
+        h = 31 * h + Double.hashCode(dropout);
+        h = 31 * h + Boolean.hashCode(bidirectional);
+        return 31 * h + projSize;
+    }
+
     /** PyTorch's repr, e.g. {@code LSTM(10, 20, num_layers=2, bidirectional=True)}. */
     @Override
     public String toString() {

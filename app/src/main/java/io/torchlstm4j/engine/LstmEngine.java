@@ -38,6 +38,16 @@ public interface LstmEngine {
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training);
 
     /**
+     * True when {@link #forward} also takes PyTorch's unbatched tensors as they are (input (L, H_in), h0 and c0
+     * without the N axis, lengths null) and returns them unbatched (output (L, D * H_out), h_n and c_n without the
+     * N axis), with the numbers of the same call on a batch of one. Otherwise the adapter adds and removes the
+     * batch axis around the call (each ND4J reshape costs several microseconds, as much as a one-step call's math).
+     */
+    default boolean takesUnbatched() {
+        return false;
+    }
+
+    /**
      * Gradients of the scalar {@code sum(output * outputGradient)} with respect to every parameter, in training
      * mode, under PyTorch's names and shapes (bias_ih and bias_hh receive the same gradient, as in PyTorch).
      * Arguments as in {@link #forward}; {@code outputGradient} has the output's shape (L, N, D * H_out).

@@ -128,20 +128,32 @@ public final class NativeLibrary {
      * allocation, and the fast engine's forward returns fresh memory on every call; populating the pages at once
      * costs a fraction of that (figures in docs/design.md).
      *
+     * <p>Where the library is not loaded, the memory comes from JavaCPP's {@code Pointer.malloc}, owned and counted
+     * the same way: ND4J's own arrays are not counted by JavaCPP, so a loop of calls would otherwise grow resident
+     * memory until the garbage collector happens to run (about 1 GiB at {@code -Xmx256m} in the MNIST-size long run).
+     *
      * <p>Below {@value #OWN_MEMORY_BYTES} bytes (where the system call and the deallocator cost more than they save),
-     * where the library is not loaded or the allocator is turned off ({@link NativePlatform}), or for data types other
-     * than float32 and float64, this is {@code Nd4j.createUninitialized}.
+     * where the allocator is turned off ({@link NativePlatform}), or for data types other than float32 and float64,
+     * this is {@code Nd4j.createUninitialized}.
      */
     public static INDArray uninitialized(DataType dataType, long length) {
         long bytes = length * dataType.width();
-        boolean own = NativePlatform.allowed(NativePlatform.Effect.RESULT_ALLOCATOR) && loaded
+        boolean own = NativePlatform.allowed(NativePlatform.Effect.RESULT_ALLOCATOR)
                 && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
                 && bytes >= OWN_MEMORY_BYTES;
-        long address = own ? allocate(bytes) : 0;
-        if (address == 0) {
-            return Nd4j.createUninitialized(dataType, length);
+        if (own && loaded) {
+            long address = allocate(bytes);
+            if (address != 0) {
+                return onOwnedMemory(dataType, length, address, NativeLibrary::release);
+            }
+        } else if (own) {
+            Pointer memory = Pointer.malloc(bytes);
+            if (memory != null && !memory.isNull()) {
+                return onOwnedMemory(dataType, length, memory.address(),
+                        freed -> Pointer.free(OpenBlasKernels.at(freed)));
+            }
         }
-        return onOwnedMemory(dataType, length, address, NativeLibrary::release);
+        return Nd4j.createUninitialized(dataType, length);
     }
 
     /**

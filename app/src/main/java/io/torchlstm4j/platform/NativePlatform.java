@@ -17,7 +17,8 @@ import java.util.Set;
  * input copy) with {@code System.load}, after a self-check against the Java loops</td>
  * <td>{@code -Dtorchlstm4j.native=off}</td></tr>
  * <tr><td>{@link Effect#RESULT_ALLOCATOR}</td><td>results of 64 KiB and more in memory of that library, pages faulted
- * in at once, counted by JavaCPP ({@code Pointer.totalBytes}) like ND4J's</td>
+ * in at once (without the library: JavaCPP's malloc), counted by JavaCPP ({@code Pointer.totalBytes}), so that
+ * JavaCPP's limit bounds them</td>
  * <td>{@code -Dtorchlstm4j.native.allocator=off}</td></tr>
  * <tr><td>{@link Effect#OPENBLAS_KERNELS}</td><td>re-initialises the OpenBLAS copy the engine calls
  * ({@code libopenblas_nolapack}) with the best kernels for this CPU, swapping glibc's {@code environ} for the
@@ -78,7 +79,8 @@ public final class NativePlatform {
      * @param openblasKernels the kernel check's outcome and the kernels in use
      * @param threadPolicy    small calls run on one OpenBLAS thread (the count is changed for their duration)
      * @param blasThreads     the OpenBLAS copy's configured thread count (-1 before initialisation)
-     * @param ownResultMemory results of 64 KiB and more are allocated by the native library
+     * @param ownResultMemory results of 64 KiB and more are allocated by the native library (or, without it, by
+     *                        JavaCPP's malloc) and counted by JavaCPP
      * @param openMpOneThread ND4J's OpenMP loops run on one thread in the threads that run a fast layer
      */
     public record Status(boolean initialized, boolean nativeGateMath, String nativeLibrary, boolean kernelSwitch,
@@ -130,9 +132,10 @@ public final class NativePlatform {
                     String library = now.contains(Effect.NATIVE_LIBRARY) ? NativeLibrary.load()
                             : "turned off (-D" + Effect.NATIVE_LIBRARY.property() + "=off or disabled): Java gate math";
                     LOG.info("torchlstm4j native library: {}", library);
-                    LOG.info("torchlstm4j result memory: {}", ownResultMemory()
-                            ? "the native library's from " + (NativeLibrary.OWN_MEMORY_BYTES >> 10) + " KiB (counted by "
-                            + "JavaCPP)" : "ND4J's");
+                    LOG.info("torchlstm4j result memory: {}", !ownResultMemory() ? "ND4J's"
+                            : (NativeLibrary.nativeGateMath() ? "the native library's (pages faulted in at once)"
+                            : "JavaCPP's malloc") + " from " + (NativeLibrary.OWN_MEMORY_BYTES >> 10)
+                            + " KiB, counted by JavaCPP");
                     LOG.info("torchlstm4j OpenBLAS kernels: {}", OpenBlasKernels.status());
                     LOG.info("torchlstm4j OpenBLAS threads: {}", OpenBlasKernels.threadPolicy());
                     LOG.info("torchlstm4j OpenMP threads: {}", OpenMpThreads.describe(now.contains(Effect.OPENMP_THREADS)));
@@ -161,6 +164,6 @@ public final class NativePlatform {
     }
 
     private static boolean ownResultMemory() {
-        return allowed.contains(Effect.RESULT_ALLOCATOR) && NativeLibrary.nativeGateMath();
+        return allowed.contains(Effect.RESULT_ALLOCATOR);
     }
 }

@@ -88,6 +88,7 @@ public final class OpenBlasKernels {
     private static volatile long[] avx512Tables;
     /** {@link #libraryImage()}'s answer once read; guarded by the class lock. */
     private static long[] libraryImage;
+    private static volatile Set<String> cpuFlags;
 
     private OpenBlasKernels() {
     }
@@ -502,14 +503,23 @@ public final class OpenBlasKernels {
         return line.substring(at).trim();
     }
 
-    /** The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line). */
+    /**
+     * The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line); read once (the
+     * native library's check and the kernel check both ask, at start-up).
+     */
     public static Set<String> cpuFlags() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith("flags")) {
-                return Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
+        Set<String> flags = cpuFlags;
+        if (flags == null) {
+            flags = Set.of();
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("flags")) {
+                    flags = Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
+                    break;
+                }
             }
+            cpuFlags = flags;
         }
-        return Set.of();
+        return flags;
     }
 
     /**

@@ -91,7 +91,7 @@ public final class ReusedShape {
                 }
             }
             INDArray view = make.apply(source);
-            ReusedShape shape = view.data() == source.data() ? ReusedShape.of(view) : null;
+            ReusedShape shape = sameMemory(view.data(), source.data()) ? ReusedShape.of(view) : null;
             if (shape != null) {
                 if (kinds.size() == KINDS) {
                     kinds.remove(0);
@@ -99,6 +99,15 @@ public final class ReusedShape {
                 kinds.add(new Kind(info.clone(), source.offset(), source.data().length(), shape));
             }
             return view;
+        }
+
+        /**
+         * True when two buffers are the same memory: the same object, or two views of it with the same start and
+         * length (ND4J's reshape of a view at an offset wraps the memory in a new buffer object).
+         */
+        private static boolean sameMemory(DataBuffer a, DataBuffer b) {
+            return a == b || a.dataType() == b.dataType() && a.length() == b.length()
+                    && a.addressPointer().address() == b.addressPointer().address();
         }
     }
 }

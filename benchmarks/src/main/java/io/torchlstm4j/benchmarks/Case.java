@@ -51,6 +51,14 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
         return new Spec(kind, "-", 10, 20, 2, true, false, withState, 5, 3, 10, 0.01);
     }
 
+    /**
+     * On-line inference: LSTM(32, 128, 2 layers), one step per call with (h, c) carried from call to call, batch 1
+     * (kind lstm_step) or unbatched (lstm_step_unbatched).
+     */
+    static Spec online(String kind) {
+        return new Spec(kind, "-", 32, 128, 2, false, false, true, 1, 1, 10, 0.01);
+    }
+
     static List<Case> all() {
         return List.of(
                 new Case("mnist_train", "MNIST classifier training step (batch 64)",
@@ -63,10 +71,19 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                         large("lstm_forward"), 1, 1, LARGE_ROUNDS, false, false),
                 new Case("large_train", "large BiLSTM classifier training step (100, 64, 256)",
                         large("classifier_train"), 1, 1, LARGE_ROUNDS, true, false),
+                new Case("online_batch1", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
+                        + "batch 1 (1, 1, 32)", online("lstm_step"), 2000, 1000, ALL_ROUNDS, false, false),
+                new Case("online_unbatched", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
+                        + "unbatched (1, 32)", online("lstm_step_unbatched"), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("adapter_mnist", "MNIST LSTM forward (64, 28, 28) batch_first, zero state",
                         mnist("lstm_forward"), 20, 5, ALL_ROUNDS, false, true),
                 new Case("adapter_tutorial", "tutorial BiLSTM forward (5, 3, 10), zero state",
                         tutorial("lstm_forward", false), 50, 10, ALL_ROUNDS, false, true));
+    }
+
+    /** An on-line case: one step per call with the state carried; the report gives p99 and its own goals. */
+    boolean online() {
+        return spec.kind().startsWith("lstm_step");
     }
 
     /** The columns timed on this case. */

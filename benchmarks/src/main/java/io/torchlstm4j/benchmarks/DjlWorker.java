@@ -88,6 +88,7 @@ public final class DjlWorker {
                 }
                 yield forward(manager, lstm(spec), inputs, inputShape);
             }
+            case "lstm_step", "lstm_step_unbatched" -> step(manager, spec);
             default -> throw new UnsupportedOperationException("DJL has no workload " + spec.kind());
         };
     }
@@ -106,6 +107,47 @@ public final class DjlWorker {
                 }
                 block.forward(parameters, copies, false);
             }
+        };
+    }
+
+    /**
+     * On-line inference: each call runs DJL's LSTM block on one short input from the (h, c) the previous call returned,
+     * which stay in the model's manager from one call to the next (the call's other arrays live in a sub-manager
+     * closed after it). DJL's block and libtorch's lstm op take batched tensors only, so the unbatched kind adds the
+     * batch axis to the input and removes it from the output, as a DJL user would (PyTorch's nn.LSTM does the same
+     * inside).
+     */
+    private static Worker.Workload step(NDManager manager, Spec spec) {
+        if (spec.bidirectional() || spec.batchFirst()) {
+            throw new UnsupportedOperationException("DJL on-line steps are unidirectional, (L, N, H_in) only");
+        }
+        Block block = LSTM.builder().setStateSize(spec.hiddenSize()).setNumLayers(spec.numLayers())
+                .optReturnState(true).build();
+        Shape batched = new Shape(spec.seqLen(), spec.batch(), spec.inputSize());
+        block.initialize(manager, DataType.FLOAT32, batched);
+        ParameterStore parameters = new ParameterStore(manager, false);
+        NDArray x = manager.randomNormal(new Shape(spec.inputShape()));
+        Shape stateShape = new Shape(spec.numLayers(), spec.batch(), spec.hiddenSize());
+        NDArray[] state = {manager.zeros(stateShape), manager.zeros(stateShape)};
+        boolean unbatched = spec.unbatched();
+        return () -> {
+            NDArray[] previous = state.clone();
+            try (NDManager step = manager.newSubManager()) {
+                x.tempAttach(step);
+                previous[0].tempAttach(step);
+                previous[1].tempAttach(step);
+                NDList out = block.forward(parameters, new NDList(unbatched ? x.expandDims(1) : x, previous[0],
+                        previous[1]), false);
+                if (unbatched) {
+                    out.get(0).squeeze(1);
+                }
+                state[0] = out.get(1);
+                state[1] = out.get(2);
+                state[0].attach(manager);
+                state[1].attach(manager);
+            }
+            previous[0].close();
+            previous[1].close();
         };
     }
 

@@ -38,6 +38,8 @@ import java.util.Properties;
  *       the LSTM, {@code LastTimeStepVertex}, softmax {@code OutputLayer} with MCXENT, Adam), trained with
  *       {@code fit}, run with {@code output}: what a DL4J user writes.</li>
  *   <li>lstm_forward: {@link TorchLstm#forward} in eval mode, PyTorch's layout and (h0, c0).</li>
+ *   <li>lstm_step, lstm_step_unbatched: {@link TorchLstm#forward} in eval mode on one short input, each call from
+ *       the (h_n, c_n) the previous call returned (on-line inference).</li>
  *   <li>lstm_forward_raw: the same instance's {@code network().output(...)} on NCW input: the DL4J network the
  *       adapter drives, without the adapter (its overhead is lstm_forward / lstm_forward_raw - 1).</li>
  * </ul>
@@ -83,6 +85,12 @@ public final class OursWorker {
                         ? new LstmState(Nd4j.randn(DataType.FLOAT, stateShape), Nd4j.randn(DataType.FLOAT, stateShape))
                         : null;
                 yield () -> lstm.forward(x, state);
+            }
+            case "lstm_step", "lstm_step_unbatched" -> {
+                TorchLstm lstm = TorchLstm.create(config(spec), engine, DataType.FLOAT, SEED).eval();
+                INDArray x = Nd4j.randn(DataType.FLOAT, spec.inputShape());
+                LstmState[] state = {null};
+                yield () -> state[0] = lstm.forward(x, state[0]).state();
             }
             case "lstm_forward_raw" -> {
                 TorchLstm lstm = TorchLstm.create(config(spec), engine, DataType.FLOAT, SEED).eval();

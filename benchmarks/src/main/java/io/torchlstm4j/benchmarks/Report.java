@@ -93,6 +93,13 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "the median over pairs of adapter/raw - 1 (in parentheses the 25th-75th percentiles of that ratio). "
                 + "A ratio within each pair cancels the slow swings of this shared machine that separate runs of each "
                 + "call would carry (a ratio of two medians from different moments moved by +-25% between runs).\n"
+                + "- On-line cases: LSTM(32, 128, 2 layers), eval mode, each call one step from the (h, c) the "
+                + "previous call returned (our `TorchLstm.forward` with the state it returned; PyTorch's `nn.LSTM` under "
+                + "`torch.no_grad()`; DJL's `LSTM` block returning its state, the state kept in the model's manager "
+                + "and the call's other arrays in a sub-manager closed after it; unbatched input for DJL gets its batch "
+                + "axis added and removed around the call, since DJL's block and libtorch's op take batched tensors "
+                + "only). Each call is timed on its own; p99 is the nearest-rank 99th percentile of all recorded "
+                + "calls of the case.\n"
                 + "- GFLOP/s counts only the LSTM's matrix products: forward = sum over layers and directions of "
                 + "2 * L * N * 4H * (H_in_k + H); a training step counts 3x that (forward, input gradient, weight "
                 + "gradient). Peak: see the machine line above (clock x FLOP/cycle from the ISA flags).\n"
@@ -121,6 +128,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         for (int t : threads) {
             s.append(speedTable(t));
         }
+        s.append(onlineTable());
         s.append(adapterTable());
         s.append(flopsTable());
         if (launches > 0) {
@@ -174,7 +182,85 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         return s.append('\n').toString();
     }
 
+    /** The on-line cases' latency: median, p99 and their ratio per implementation, and the median against the peers'. */
+    private String onlineTable() {
+        List<Case> online = cases.stream().filter(Case::online).toList();
+        if (online.isEmpty()) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder();
+        s.append("## On-line inference: one step per call, (h, c) carried from call to call (per-call latency in us)\n\n");
+        s.append("| threads | case | implementation | median | p99 | p99 / median | median / PyTorch's | median / DJL's "
+                + "|\n|---:|---|---|---:|---:|---:|---:|---:|\n");
+        for (int t : threads) {
+            for (Case c : online) {
+                List<Case.Column> cols = c.columns();
+                for (Case.Column col : cols) {
+                    Optional<Double> median = results.medianMs(t, c, col);
+                    s.append("| ").append(t).append(" | ").append(c.title()).append(" | ").append(col.label());
+                    if (median.isEmpty()) {
+                        s.append(" | ").append(cell(t, c, col)).append(" | — | — | — | — |\n");
+                        continue;
+                    }
+                    double p99 = results.percentileMs(t, c, col, 99).orElseThrow();
+                    s.append(String.format(Locale.ROOT, " | %.1f | %.1f | %.2f | %s | %s |%n", 1000 * median.get(),
+                            1000 * p99, p99 / median.get(), ratio(t, c, col, cols.get(2)), ratio(t, c, col, cols.get(3))));
+                }
+            }
+        }
+        return s.append('\n').toString();
+    }
+
+    /**
+     * The on-line goals for FAST: median at most 0.5x PyTorch's and p99 at most 2x the median in each case, and the
+     * unbatched call no slower than batch 1.
+     */
+    private String onlineGoals() {
+        StringBuilder s = new StringBuilder();
+        Optional<Case> batch1 = cases.stream().filter(c -> c.online() && !c.spec().unbatched()).findFirst();
+        Optional<Case> unbatched = cases.stream().filter(c -> c.online() && c.spec().unbatched()).findFirst();
+        for (int t : threads) {
+            for (Case c : cases) {
+                if (!c.online()) {
+                    continue;
+                }
+                Case.Column fast = c.columns().get(0);
+                Optional<Double> o = results.medianMs(t, c, fast);
+                Optional<Double> torch = results.medianMs(t, c, c.columns().get(2));
+                Optional<Double> djl = results.medianMs(t, c, c.columns().get(3));
+                s.append("- ").append(c.title()).append(", ").append(t).append(t == 1 ? " thread" : " threads")
+                        .append(" (goal: FAST median <= 0.5x PyTorch's, p99 <= 2x median): ");
+                if (o.isEmpty() || torch.isEmpty()) {
+                    s.append("not measured\n");
+                    continue;
+                }
+                double p99 = results.percentileMs(t, c, fast, 99).orElseThrow();
+                double vsTorch = o.get() / torch.get();
+                boolean met = vsTorch <= 0.5 && p99 <= 2 * o.get();
+                s.append(String.format(Locale.ROOT, "FAST %.1f us, %.2fx PyTorch, %s, p99 %.1f us = %.2fx median: %s%n",
+                        1000 * o.get(), vsTorch, djl.map(d -> String.format(Locale.ROOT, "%.2fx DJL", o.get() / d))
+                                .orElse("DJL not measured"), 1000 * p99, p99 / o.get(), met ? "met" : "NOT met"));
+            }
+            if (batch1.isPresent() && unbatched.isPresent()) {
+                Optional<Double> b = results.medianMs(t, batch1.get(), batch1.get().columns().get(0));
+                Optional<Double> u = results.medianMs(t, unbatched.get(), unbatched.get().columns().get(0));
+                s.append("- on-line, unbatched against batch 1, ").append(t).append(t == 1 ? " thread" : " threads")
+                        .append(" (goal: FAST unbatched median no slower): ");
+                if (b.isPresent() && u.isPresent()) {
+                    s.append(String.format(Locale.ROOT, "%.1f us against %.1f us (%.2fx): %s%n", 1000 * u.get(),
+                            1000 * b.get(), u.get() / b.get(), u.get() <= b.get() ? "met" : "NOT met"));
+                } else {
+                    s.append("not measured\n");
+                }
+            }
+        }
+        return s.toString();
+    }
+
     private String adapterTable() {
+        if (cases.stream().noneMatch(Case::adapter)) {
+            return "";
+        }
         StringBuilder s = new StringBuilder();
         s.append("## Adapter overhead: `TorchLstm.forward` vs the DL4J network it drives (`network().output` on NCW "
                 + "input), same engine and instance, timed in alternating pairs (median ms, p25-p75; overhead: median "
@@ -205,13 +291,16 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
     }
 
     private String flopsTable() {
+        if (cases.stream().allMatch(c -> c.adapter() || c.online())) {
+            return "";
+        }
         StringBuilder s = new StringBuilder();
         s.append("## Achieved GFLOP/s (LSTM matrix-product FLOPs / median time)\n\n");
         s.append("| case | GFLOP per iteration | threads | FAST | REFERENCE | PyTorch | DJL | estimated peak |\n");
         s.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
         for (int t : threads) {
             for (Case c : cases) {
-                if (c.adapter()) {
+                if (c.adapter() || c.online()) {
                     continue;
                 }
                 s.append("| ").append(c.title()).append(" | ")
@@ -262,7 +351,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "and peak memory no worse than DJL's.\n\n");
         for (int t : threads) {
             for (Case c : cases) {
-                if (c.adapter() || c.id().startsWith("tutorial")) {
+                if (c.adapter() || c.online() || c.id().startsWith("tutorial")) {
                     continue;
                 }
                 double maxVsTorch = t == 1 && c.id().startsWith("mnist") ? 0.8 : 1.0;
@@ -293,6 +382,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 }
             }
         }
+        s.append(onlineGoals());
         Optional<Results.Launch> djl = medianLaunch("DJL");
         for (String engine : Case.ENGINES) {
             Optional<Results.Launch> ours = medianLaunch("TorchLSTM4j " + engine);

@@ -154,35 +154,91 @@ public final class Serving {
             for (int batch : batches) {
                 TorchLstm lstm = model(7);
                 INDArray x = input(2, 1, batch);
-                LstmState state = null;
+                LstmState[] state = {null};
+                Runnable call = () -> {
+                    LstmOutput out = lstm.forward(x, state[0]);
+                    state[0] = new LstmState(out.hN(), out.cN());
+                };
+                long[] warm = new long[Math.max(1, warmup)];
+                for (int i = 0; i < warmup; i++) {
+                    warm[i] = timed(call);
+                }
+                Arrays.sort(warm);
+                long iterations = spinIterations(warm[warm.length / 2]);
+                Runnable spin = () -> spin(iterations);
                 long[] times = new long[calls];
-                long gcCount = 0;
-                long gcMillis = 0;
-                long allocated = 0;
-                for (int i = -warmup; i < calls; i++) {
-                    if (i == 0) {
-                        gcCount = gcCount();
-                        gcMillis = gcMillis();
-                        allocated = allocatedBytes();
+                long[] floor = new long[calls];
+                long gcCount = gcCount();
+                long gcMillis = gcMillis();
+                long allocated = allocatedBytes();
+                // blocks of calls and of the spin loop alternate, so that both see the same moments of a busy machine
+                for (int from = 0; from < calls; from += BLOCK) {
+                    int to = Math.min(calls, from + BLOCK);
+                    for (int i = from; i < to; i++) {
+                        times[i] = timed(call);
                     }
-                    long start = System.nanoTime();
-                    LstmOutput out = lstm.forward(x, state);
-                    state = new LstmState(out.hN(), out.cN());
-                    if (i >= 0) {
-                        times[i] = System.nanoTime() - start;
+                    for (int i = from; i < to; i++) {
+                        floor[i] = timed(spin);
                     }
                 }
                 allocated = allocatedBytes() - allocated;
                 gcCount = gcCount() - gcCount;
                 gcMillis = gcMillis() - gcMillis;
                 Arrays.sort(times);
-                double median = times[calls / 2] / 1e3;
-                double p99 = times[(int) (calls * 0.99)] / 1e3;
-                System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %d | %d | %.1f |%n",
-                        batch, calls, median, times[(int) (calls * 0.9)] / 1e3, p99, p99 / median,
-                        times[calls - 1] / 1e3, gcCount, gcMillis, allocated / 1024.0 / calls);
+                Arrays.sort(floor);
+                row(Integer.toString(batch), times, gcCount, gcMillis, allocated / 1024.0 / calls);
+                row(batch + " (spin loop)", floor, -1, -1, -1);
             }
+            System.out.println();
+            System.out.println("A \"spin loop\" row times plain arithmetic that allocates nothing, sized to the median "
+                    + "warm-up call, in blocks of " + BLOCK + " alternating with blocks of the calls above it: the tail "
+                    + "this machine's scheduling and the JVM alone give (on a busy machine, other processes' time "
+                    + "slices). GCs and heap per call count the calls' phase (the spin loop allocates nothing).");
             return 0;
+        }
+
+        private static void row(String batch, long[] sorted, long gcs, long gcMillis, double heapKibPerCall) {
+            int n = sorted.length;
+            double median = sorted[n / 2] / 1e3;
+            double p99 = sorted[(int) (n * 0.99)] / 1e3;
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %s | %s | %s |%n", batch, n,
+                    median, sorted[(int) (n * 0.9)] / 1e3, p99, p99 / median, sorted[n - 1] / 1e3,
+                    gcs < 0 ? "—" : Long.toString(gcs), gcMillis < 0 ? "—" : Long.toString(gcMillis),
+                    heapKibPerCall < 0 ? "—" : String.format(Locale.ROOT, "%.1f", heapKibPerCall));
+        }
+
+        private static final int BLOCK = 500;
+
+        private static long timed(Runnable work) {
+            long start = System.nanoTime();
+            work.run();
+            return System.nanoTime() - start;
+        }
+
+        /** Iterations of {@link #spin} that take about {@code nanos}. */
+        private static long spinIterations(long nanos) {
+            long iterations = 1000;
+            for (int i = 0; i < 20; i++) { // calibrate: median of a few runs
+                long[] probe = new long[9];
+                for (int k = 0; k < probe.length; k++) {
+                    long start = System.nanoTime();
+                    spin(iterations);
+                    probe[k] = System.nanoTime() - start;
+                }
+                Arrays.sort(probe);
+                iterations = Math.max(1, Math.round(iterations * (double) nanos / Math.max(1, probe[4])));
+            }
+            return iterations;
+        }
+
+        private static double spinSink;
+
+        private static void spin(long iterations) {
+            double x = spinSink;
+            for (long k = 0; k < iterations; k++) {
+                x = x * 0.999999 + 1e-9 * k;
+            }
+            spinSink = x;
         }
     }
 
@@ -202,12 +258,19 @@ public final class Serving {
             INDArray x = input(3, STEPS, 64);
             Nd4j.getRandom().setSeed(4);
             INDArray outputGradient = Nd4j.randn(DataType.FLOAT, STEPS, 64, MNIST.outputSize());
-            System.out.printf(Locale.ROOT, "JVM max heap %d MiB, JavaCPP maxBytes %d MiB, maxPhysicalBytes %d MiB%n%n",
-                    Runtime.getRuntime().maxMemory() >> 20, Pointer.maxBytes() >> 20, Pointer.maxPhysicalBytes() >> 20);
-            System.out.println("| phase | calls | VmRSS MiB | heap used MiB | JavaCPP totalBytes MiB | GCs |");
-            System.out.println("|---|---|---|---|---|---|");
+            System.out.printf(Locale.ROOT, "Long run: %s, FAST engine, float32, input (%d, 64, %d) (L, N, H_in); %d forwards "
+                    + "(eval), then %d gradients calls; OMP_NUM_THREADS=%s, JVM options: %s; JVM max heap %d MiB, "
+                    + "JavaCPP maxBytes %d MiB, maxPhysicalBytes %d MiB; %s; load average %s at the start.%n%n", MNIST,
+                    STEPS, MNIST.inputSize(), forwards, gradients, System.getenv("OMP_NUM_THREADS"), Worker.jvmOptions(),
+                    Runtime.getRuntime().maxMemory() >> 20, Pointer.maxBytes() >> 20, Pointer.maxPhysicalBytes() >> 20,
+                    io.torchlstm4j.platform.NativePlatform.initialize().nativeLibrary(), Machine.loadAverage());
+            System.out.println("| phase | calls | seconds | VmRSS MiB | heap used MiB | JavaCPP totalBytes MiB "
+                    + "| JavaCPP totalCount | GCs |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
             run("forward", forwards, () -> lstm.forward(x));
             run("gradients", gradients, () -> lstm.gradients(x, null, null, outputGradient));
+            System.out.printf(Locale.ROOT, "%nPeak resident memory (VmHWM): %d MiB; load average %s at the end.%n",
+                    Worker.vmHwmKib() >> 10, Machine.loadAverage());
             return 0;
         }
 
@@ -218,8 +281,9 @@ public final class Serving {
                 call.run();
                 if (i % every == 0 || i == calls) {
                     Runtime rt = Runtime.getRuntime();
-                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", phase, i, rssMiB(),
-                            (rt.totalMemory() - rt.freeMemory()) >> 20, Pointer.totalBytes() >> 20, gcCount());
+                    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %d | %d | %d | %d | %d |%n", phase, i,
+                            (System.nanoTime() - start) / 1e9, rssMiB(), (rt.totalMemory() - rt.freeMemory()) >> 20,
+                            Pointer.totalBytes() >> 20, Pointer.totalCount(), gcCount());
                     System.err.printf(Locale.ROOT, "%s: %d calls, %.0f s%n", phase, i,
                             (System.nanoTime() - start) / 1e9);
                 }

@@ -9,7 +9,9 @@ import java.util.Map;
  * One benchmark workload as the coordinator sends it to a worker: {@code key=value} words, so that the shapes
  * are written once (in {@link Case}) and the PyTorch worker reads the same words.
  *
- * @param kind         classifier_train, classifier_forward, lstm_forward or lstm_forward_raw
+ * @param kind         classifier_train, classifier_forward, lstm_forward, lstm_forward_raw, or lstm_step /
+ *                     lstm_step_unbatched (L steps per call, (h, c) carried from one call to the next; the unbatched
+ *                     kind's input is (L, H_in) and its state has no N axis)
  * @param variant      which implementation inside the worker (our engine name, or the peer's name)
  * @param inputSize    H_in
  * @param hiddenSize   H
@@ -79,8 +81,16 @@ public record Spec(String kind, String variant, int inputSize, int hiddenSize, i
         return bidirectional ? 2 : 1;
     }
 
+    /** True for the kinds whose tensors have no batch axis (PyTorch's unbatched input). */
+    public boolean unbatched() {
+        return kind.endsWith("_unbatched");
+    }
+
     /** The input's shape in this spec's layout. */
     public long[] inputShape() {
+        if (unbatched()) {
+            return new long[] {seqLen, inputSize};
+        }
         return batchFirst ? new long[] {batch, seqLen, inputSize} : new long[] {seqLen, batch, inputSize};
     }
 }

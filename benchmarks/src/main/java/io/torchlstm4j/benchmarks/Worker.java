@@ -112,9 +112,14 @@ final class Worker {
         respond(() -> {
             int iterations = iterations(words);
             Workload workload = workload(words, workloads);
-            StringJoiner times = new StringJoiner(" ");
+            // kept in an array until the end: no garbage of ours between calls of microseconds
+            long[] nanos = new long[iterations];
             for (int i = 0; i < iterations; i++) {
-                times.add(Long.toString(time(workload)));
+                nanos[i] = time(workload);
+            }
+            StringJoiner times = new StringJoiner(" ");
+            for (long t : nanos) {
+                times.add(Long.toString(t));
             }
             return times.toString();
         });

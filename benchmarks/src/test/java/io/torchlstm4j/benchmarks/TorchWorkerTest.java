@@ -27,6 +27,12 @@ class TorchWorkerTest {
             List<Long> times = WorkerProcess.times(reply);
             assertEquals(3, times.size());
             assertTrue(times.stream().allMatch(t -> t > 0), times.toString());
+            for (String kind : List.of("lstm_step", "lstm_step_unbatched")) {
+                WorkerProcess.Reply step = worker.request("run " + String.join(" ",
+                        Case.online(kind).with(kind, "pytorch").words()) + " iters=4");
+                assertEquals("ok", step.status(), kind + ": " + step.payload());
+                assertEquals(4, WorkerProcess.times(step).size(), kind + ": " + step.payload());
+            }
             WorkerProcess.Reply bad = worker.request("run kind=nonsense");
             assertEquals("error", bad.status());
         } finally {

@@ -63,6 +63,12 @@ public final class FastEngine implements LstmEngine {
         }
     }
 
+    /** Unbatched calls run as a batch of one on the same memory, through reused shape infos (no reshape per call). */
+    @Override
+    public boolean takesUnbatched() {
+        return true;
+    }
+
     @Override
     public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
                                            INDArray outputGradient) {

@@ -247,7 +247,9 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     /**
      * PyTorch's forward on (L, N, H_in) input with explicit state and lengths (the fast engine's entry point); the
-     * output is a (L, N, D * H_out) view of a fresh array. Call outside any workspace.
+     * output is a (L, N, D * H_out) view of a fresh array. Unbatched input (L, H_in), with h0 and c0 without the N
+     * axis and no lengths, runs as a batch of one and returns output (L, D * H_out) and h_n, c_n without the N axis.
+     * Call outside any workspace.
      */
     LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
         return forward(input, h0, c0, lengths, training, length -> NativeLibrary.uninitialized(dataType, length));
@@ -268,7 +270,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
         INDArray all = allocate.apply(results.length);
-        scratch.kernel.forward(parameterWeights(), h0, c0, lengths, training, all);
+        scratch.kernel.forward(parameterWeights(), scratch.batched(h0), scratch.batched(c0), lengths, training, all);
         OffHeap memory = new OffHeap(all);
         scratch.kernel.writeFinalHidden(memory, results.hOffset);
         scratch.kernel.writeFinalCell(memory, results.cOffset);
@@ -281,7 +283,11 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      */
     private static final class Scratch {
         final LstmKernel<?> kernel;
-        final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.permute(2, 0, 1));
+        /** [H_in, L, N] views of (L, N, H_in) input, or of unbatched (L, H_in) input as N = 1. */
+        final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.rank() == 2
+                ? a.reshape(a.size(0), 1, a.size(1)).permute(2, 0, 1) : a.permute(2, 0, 1));
+        /** (numLayers * D, 1, H) views of unbatched states (numLayers * D, H). */
+        final ReusedShape.Views batchedStates = new ReusedShape.Views(a -> a.reshape(a.size(0), 1, a.size(1)));
         Results results;
         INDArray discarded;
 
@@ -289,15 +295,24 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             this.kernel = kernel;
         }
 
-        /** Prepares the kernel for {@code input} (L, N, H_in) and returns where the results of (L, N) go. */
+        /**
+         * Prepares the kernel for {@code input} (L, N, H_in), or unbatched (L, H_in), and returns where the results of
+         * (L, N) go.
+         */
         Results results(LstmConfig config, INDArray input) {
+            boolean unbatched = input.rank() == 2;
             int steps = Math.toIntExact(input.size(0));
-            int n = Math.toIntExact(input.size(1));
+            int n = unbatched ? 1 : Math.toIntExact(input.size(1));
             kernel.prepare(canonicalInputs.of(input));
-            if (results == null || results.steps != steps || results.batch != n) {
-                results = new Results(config, steps, n);
+            if (results == null || results.steps != steps || results.batch != n || results.unbatched != unbatched) {
+                results = new Results(config, steps, n, unbatched);
             }
             return results;
+        }
+
+        /** A state as the kernel takes it, (numLayers * D, N, H): unbatched ones get N = 1; null stays null. */
+        INDArray batched(INDArray state) {
+            return state == null || state.rank() == 3 ? state : batchedStates.of(state);
         }
 
         /** Memory for {@code length} elements that this scratch keeps (grown when too small). */
@@ -323,6 +338,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private static final class Results {
         final int steps;
         final int batch;
+        final boolean unbatched;
         final long[] outputShape;
         final long[] hShape;
         final long[] cShape;
@@ -333,24 +349,29 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         private ReusedShape hN;
         private ReusedShape cN;
 
-        Results(LstmConfig c, int steps, int batch) {
+        /** Unbatched: batch is 1 and the views leave the N axis out (the memory is the same). */
+        Results(LstmConfig c, int steps, int batch, boolean unbatched) {
             this.steps = steps;
             this.batch = batch;
+            this.unbatched = unbatched;
             outputShape = new long[] {(long) c.numDirections() * c.outputSize(), steps, batch};
-            hShape = new long[] {c.stateLayers(), batch, c.outputSize()};
-            cShape = new long[] {c.stateLayers(), batch, c.hiddenSize()};
+            hShape = unbatched ? new long[] {c.stateLayers(), c.outputSize()}
+                    : new long[] {c.stateLayers(), batch, c.outputSize()};
+            cShape = unbatched ? new long[] {c.stateLayers(), c.hiddenSize()}
+                    : new long[] {c.stateLayers(), batch, c.hiddenSize()};
             hOffset = ArrayUtil.prodLong(outputShape);
             cOffset = hOffset + ArrayUtil.prodLong(hShape);
             length = cOffset + ArrayUtil.prodLong(cShape);
         }
 
-        /** (output (L, N, F), h_n, c_n) on {@code all}'s memory. */
+        /** (output (L, N, F) or unbatched (L, F), h_n, c_n) on {@code all}'s memory. */
         LstmOutput on(INDArray all) {
             if (output != null && hN != null && cN != null) {
                 return new LstmOutput(output.on(all.data()), hN.on(all.data()), cN.on(all.data()));
             }
-            LstmOutput made = new LstmOutput(cOrderView(all, 0, outputShape).permute(1, 2, 0),
-                    cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
+            INDArray out = unbatched ? cOrderView(all, 0, new long[] {outputShape[0], steps}).permute(1, 0)
+                    : cOrderView(all, 0, outputShape).permute(1, 2, 0);
+            LstmOutput made = new LstmOutput(out, cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
             output = ReusedShape.of(made.output());
             hN = ReusedShape.of(made.hN());
             cN = ReusedShape.of(made.cN());

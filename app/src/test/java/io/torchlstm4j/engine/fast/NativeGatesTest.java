@@ -293,6 +293,22 @@ class NativeGatesTest {
     }
 
     /**
+     * Results of {@value NativeLibrary#OWN_MEMORY_BYTES} bytes and more are memory JavaCPP counts whether or not the native
+     * library is loaded (without it, JavaCPP's malloc), so JavaCPP's limit bounds a loop of calls.
+     */
+    @Test
+    void largeResultsAreCountedByJavaCppWithOrWithoutTheLibrary() {
+        long length = NativeLibrary.OWN_MEMORY_BYTES / Float.BYTES * 2;
+        long before = Pointer.totalBytes();
+        INDArray a = NativeLibrary.uninitialized(DataType.FLOAT, length);
+        assertTrue(NativeLibrary.isLive(a.data().addressPointer().address()), "owned memory (" + NativeLibrary.status() + ")");
+        assertTrue(Pointer.totalBytes() - before >= length * Float.BYTES, "JavaCPP counts it: totalBytes went from "
+                + before + " to " + Pointer.totalBytes());
+        a.assign(3f);
+        assertEquals(3.0 * length, a.sumNumber().doubleValue());
+    }
+
+    /**
      * The result memory's ownership without the native library (memory from JavaCPP's malloc): counted in JavaCPP's
      * totalBytes while the array or a view of it is reachable, freed (and no longer counted) once none is.
      */
