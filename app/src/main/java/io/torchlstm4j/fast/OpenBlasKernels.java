@@ -374,7 +374,7 @@ public final class OpenBlasKernels {
      * environment when it loads (OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, else one per
      * CPU; at most one per CPU).
      */
-    private static int configuredThreads() {
+    static int configuredThreads() {
         int threads = configured;
         if (threads < 0) {
             synchronized (OpenBlasKernels.class) {
