@@ -1,7 +1,6 @@
 package io.torchlstm4j.fast;
 
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class StepStreams {
 
-    /** How long a waiting thread spins before it parks: a few of the MNIST-size model's step times' worth of wake-up. */
+    /**
+     * How long a waiting thread spins before it parks: a few microseconds, enough to catch a stream that is about to
+     * publish, too short to take a core from other work for long.
+     */
     static final long SPIN_NANOS = 5_000;
 
     private static final LinkedBlockingQueue<Task> QUEUE = new LinkedBlockingQueue<>();
@@ -198,7 +200,8 @@ final class StepStreams {
                     while (value < target) {
                         check(call);
                         try {
-                            wait(TimeUnit.MILLISECONDS.toMillis(100));
+                            // woken by set() or fail(); the timeout only bounds a wait on a missed wake-up
+                            wait(100);
                         } catch (InterruptedException e) {
                             interrupted = true;
                         }

@@ -21,7 +21,7 @@ import java.util.Arrays;
 /**
  * Quick timing of the fast engine through the public API, one case per JVM (not a benchmark: docs/performance.md
  * says how its figures were taken). Arguments: {@code mnist|large forward|gradients|classifier_forward|classifier_train
- * ITERATIONS}. Prints the median and quartiles in ms and the process's CPU time per call. Thread count from OMP_NUM_THREADS; the schedule from
+ * ITERATIONS [alternate]}. Prints the median and quartiles in ms and the process's CPU time per call. Thread count from OMP_NUM_THREADS; the schedule from
  * {@code -Dtorchlstm4j.schedule}.
  */
 public final class ScheduleTiming {
@@ -53,6 +53,10 @@ public final class ScheduleTiming {
             INDArray dy = Nd4j.randn(DataType.FLOAT, steps, batch, (long) config.numDirections() * config.outputSize());
             work = kind.equals("gradients") ? () -> lstm.gradients(x, null, null, dy) : () -> lstm.forward(x);
         }
+        if (args.length > 3 && args[3].equals("alternate")) {
+            alternate(args[0] + " " + kind, work, iterations);
+            return;
+        }
         int warmup = Math.max(3, iterations / 3);
         for (int i = 0; i < warmup; i++) {
             work.run();
@@ -72,6 +76,35 @@ public final class ScheduleTiming {
                 + " per call%n", args[0], kind, System.getenv("OMP_NUM_THREADS"),
                 System.getProperty(LstmKernel.SCHEDULE_PROPERTY, "auto"), ms[iterations / 2], ms[iterations / 4],
                 ms[3 * iterations / 4], iterations, cpu);
+    }
+
+    /**
+     * Times the two schedules call by call in turn (the schedule property is read per call), so that both see the
+     * same machine: on a shared machine the load changes within seconds.
+     */
+    private static void alternate(String name, Runnable work, int iterations) {
+        String[] schedules = {"sequential", "auto"};
+        for (int i = 0; i < Math.max(6, iterations / 3); i++) {
+            System.setProperty(LstmKernel.SCHEDULE_PROPERTY, schedules[i % 2]);
+            work.run();
+        }
+        double[][] ms = new double[2][iterations];
+        for (int i = 0; i < iterations; i++) {
+            for (int j = 0; j < 2; j++) {
+                int which = (i + j) % 2;
+                System.setProperty(LstmKernel.SCHEDULE_PROPERTY, schedules[which]);
+                long start = System.nanoTime();
+                work.run();
+                ms[which][i] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        for (double[] m : ms) {
+            Arrays.sort(m);
+        }
+        System.out.printf("%s threads=%s alternating: sequential median %.3f ms (q1 %.3f), streams at once median %.3f"
+                + " ms (q1 %.3f): %.2fx, n %d%n", name, System.getenv("OMP_NUM_THREADS"), ms[0][iterations / 2],
+                ms[0][iterations / 4], ms[1][iterations / 2], ms[1][iterations / 4],
+                ms[0][iterations / 2] / ms[1][iterations / 2], iterations);
     }
 
     /** The MNIST tutorial's classifier: the LSTM, its last step, Linear + softmax cross-entropy, Adam. */
