@@ -213,7 +213,7 @@ public final class OpenBlasKernels {
 
     /** Runs {@code task} with the fast engine's OpenBLAS on its configured thread count (see {@link #withThreads}). */
     public static void configuredThreads(Runnable task) {
-        withThreads(configuredThreads(), task);
+        withThreads(configuredThreadCount(), task);
     }
 
     /**
@@ -228,7 +228,7 @@ public final class OpenBlasKernels {
      * sections (by other code of the process: they may run at either count meanwhile, never with wrong results).
      */
     private static void withThreads(int threads, Runnable task) {
-        int configured = configuredThreads();
+        int configured = configuredThreadCount();
         if (configured <= 1 || setThreads == null || !NativePlatform.allowed(NativePlatform.Effect.BLAS_THREADS)) {
             task.run();
             return;
@@ -347,14 +347,14 @@ public final class OpenBlasKernels {
     }
 
     /** True when sections change OpenBLAS's thread count (allowed, a setter found, more than one thread). */
-    static boolean threadPolicyActive() {
-        return configuredThreads() > 1 && setThreads != null
+    public static boolean threadPolicyActive() {
+        return configuredThreadCount() > 1 && setThreads != null
                 && NativePlatform.allowed(NativePlatform.Effect.BLAS_THREADS);
     }
 
     /** The thread policy in words, for the platform's log line. */
     static String threadPolicy() {
-        int configured = configuredThreads();
+        int configured = configuredThreadCount();
         if (threadPolicyActive()) {
             return "small calls and step loops run on 1 of " + configured + " threads (the count is set for their "
                     + "duration; -D" + NativePlatform.Effect.BLAS_THREADS.property() + "=keep leaves it alone)";
@@ -365,7 +365,7 @@ public final class OpenBlasKernels {
 
     /** The fast engine's OpenBLAS thread count as this class last set it (its configured count before that). */
     public static int currentThreads() {
-        configuredThreads();
+        configuredThreadCount();
         return threadsNow;
     }
 
@@ -375,7 +375,7 @@ public final class OpenBlasKernels {
      * environment when it loads (OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, else one per
      * CPU; at most one per CPU).
      */
-    private static int configuredThreads() {
+    public static int configuredThreadCount() {
         int threads = configured;
         if (threads < 0) {
             synchronized (OpenBlasKernels.class) {

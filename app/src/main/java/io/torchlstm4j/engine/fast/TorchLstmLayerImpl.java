@@ -190,6 +190,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     /** Runs a direct call: with working memory of its own, never beside a DL4J contract call. */
     private <T> T asDirectCall(String operation, Function<Scratch, T> call) {
+        // the call's own ND4J ops (layouts, results) must not leave an OpenMP thread spinning beside its streams
+        OpenMpThreads.forCallingThread();
         directCalls.incrementAndGet();
         try {
             Thread other = networkThread.get();

@@ -1,0 +1,158 @@
+package io.torchlstm4j.kernel;
+
+import io.torchlstm4j.core.Engine;
+import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.TorchLstm;
+import io.torchlstm4j.platform.NativePlatform;
+import io.torchlstm4j.platform.OpenBlasKernels;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fast kernel's schedules give the same bits: every output, h_n, c_n and parameter gradient of a call with the
+ * streams at once (directions of a bidirectional layer, the layers of a unidirectional stack as a wavefront) equals
+ * the same call with the streams one after the other ({@code -Dtorchlstm4j.schedule=sequential}), in float32 and
+ * float64, with and without lengths, state, projections and dropout, 1 to 3 layers, batch 1 to 64. Runs in the
+ * default surefire execution (OMP_NUM_THREADS=1: one thread, so no stream runs on a pool thread) and in
+ * 'two-threads' (OMP_NUM_THREADS=2: the streams run at once).
+ */
+class ScheduleTest {
+
+    @AfterEach
+    void defaultSchedule() {
+        System.clearProperty(LstmKernel.SCHEDULE_PROPERTY);
+    }
+
+    @Test
+    void concurrentStreamsGiveTheBitsOfTheSequentialSchedule() {
+        NativePlatform.initialize();
+        List<LstmConfig> configs = List.of(
+                LstmConfig.builder(5, 8).build(),
+                LstmConfig.builder(5, 8).numLayers(2).build(),
+                LstmConfig.builder(6, 12).numLayers(3).build(),
+                LstmConfig.builder(4, 9).bidirectional(true).build(),
+                LstmConfig.builder(7, 10).numLayers(2).bidirectional(true).build(),
+                LstmConfig.builder(6, 12).numLayers(2).projSize(5).build(),
+                LstmConfig.builder(6, 12).numLayers(2).bidirectional(true).projSize(5).build(),
+                LstmConfig.builder(6, 16).numLayers(3).dropout(0.3).build(),
+                LstmConfig.builder(5, 9).numLayers(2).bidirectional(true).dropout(0.5).build(),
+                LstmConfig.builder(28, 64).numLayers(2).build(),
+                LstmConfig.builder(28, 64).numLayers(2).batchFirst(true).bias(false).build(),
+                LstmConfig.builder(70, 40).numLayers(2).build());
+        int[][] shapes = {{1, 1}, {1, 9}, {3, 5}, {7, 13}, {64, 28}, {33, 6}};
+        int compared = 0;
+        int calls = 0;
+        long seed = 1;
+        for (LstmConfig config : configs) {
+            for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+                TorchLstm lstm = TorchLstm.create(config, Engine.FAST, type, seed);
+                if (config.dropout() > 0) {
+                    lstm.train();
+                } else {
+                    lstm.eval();
+                }
+                for (int[] shape : shapes) {
+                    for (int variant = 0; variant < 2; variant++) {
+                        Random random = new Random(seed++);
+                        Call call = call(config, type, shape[0], shape[1], variant == 1, random);
+                        List<float[]> sequential = results(lstm, call, "sequential");
+                        List<float[]> concurrent = results(lstm, call, "auto");
+                        assertEquals(sequential.size(), concurrent.size());
+                        for (int i = 0; i < sequential.size(); i++) {
+                            assertTrue(Arrays.equals(sequential.get(i), concurrent.get(i)), config + " " + type
+                                    + " batch " + shape[0] + " steps " + shape[1] + " variant " + variant
+                                    + ": result " + i + " differs between the schedules");
+                            compared++;
+                        }
+                        calls++;
+                    }
+                }
+            }
+        }
+        System.out.printf("ScheduleTest: %d calls, %d arrays bit-identical between the schedules (BLAS threads %d)%n",
+                calls, compared, OpenBlasKernels.configuredThreadCount());
+        boolean pool = Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().startsWith("torchlstm4j-stream-"));
+        assertEquals(OpenBlasKernels.threadPolicyActive(), pool,
+                "stream worker threads exist exactly when the BLAS has more than one thread");
+    }
+
+    private record Call(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
+    }
+
+    private static Call call(LstmConfig config, DataType type, int batch, int steps, boolean variant, Random random) {
+        long[] inputShape = config.batchFirst() ? new long[] {batch, steps, config.inputSize()}
+                : new long[] {steps, batch, config.inputSize()};
+        long[] outputShape = config.batchFirst() ? new long[] {batch, steps, (long) config.numDirections() * config.outputSize()}
+                : new long[] {steps, batch, (long) config.numDirections() * config.outputSize()};
+        LstmState state = variant ? new LstmState(random(random, type, config.stateLayers(), batch,
+                config.outputSize()), random(random, type, config.stateLayers(), batch, config.hiddenSize())) : null;
+        int[] lengths = null;
+        if (variant) {
+            lengths = new int[batch];
+            for (int s = 0; s < batch; s++) {
+                lengths[s] = 1 + random.nextInt(steps);
+            }
+        }
+        return new Call(random(random, type, inputShape), state, lengths, random(random, type, outputShape));
+    }
+
+    /** Output, h_n, c_n and every gradient of one forward and one gradients call, ND4J's generator reseeded first. */
+    private static List<float[]> results(TorchLstm lstm, Call call, String schedule) {
+        System.setProperty(LstmKernel.SCHEDULE_PROPERTY, schedule);
+        List<float[]> results = new ArrayList<>();
+        Nd4j.getRandom().setSeed(11);
+        LstmOutput out = lstm.forward(call.input(), call.state(), call.lengths());
+        results.add(bits(out.output()));
+        results.add(bits(out.hN()));
+        results.add(bits(out.cN()));
+        Nd4j.getRandom().setSeed(12);
+        for (Map.Entry<String, INDArray> g : lstm.gradients(call.input(), call.state(), call.lengths(),
+                call.outputGradient()).entrySet()) {
+            results.add(bits(g.getValue()));
+        }
+        return results;
+    }
+
+    /** Every element's bits (a double's as two floats' worth of bits, so float64 is compared exactly too). */
+    private static float[] bits(INDArray array) {
+        INDArray dense = array.dup('c');
+        if (dense.dataType() == DataType.DOUBLE) {
+            double[] values = dense.data().asDouble();
+            float[] out = new float[values.length * 2];
+            for (int i = 0; i < values.length; i++) {
+                long raw = Double.doubleToRawLongBits(values[i]);
+                out[2 * i] = Float.intBitsToFloat((int) (raw >>> 32));
+                out[2 * i + 1] = Float.intBitsToFloat((int) raw);
+            }
+            return out;
+        }
+        return dense.data().asFloat();
+    }
+
+    private static INDArray random(Random random, DataType type, long... shape) {
+        long length = 1;
+        for (long s : shape) {
+            length *= s;
+        }
+        double[] values = new double[Math.toIntExact(length)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextGaussian();
+        }
+        return Nd4j.create(values, shape, DataType.DOUBLE).castTo(type);
+    }
+}
