@@ -67,8 +67,7 @@ public final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    public void putStates(List<double[]> states, int rows, int n, OffHeap dst, long index) {
-        double[] out = new double[states.size() * rows * n];
+    public void putStates(List<double[]> states, int rows, int n, double[] out, OffHeap dst, long index) {
         for (int k = 0; k < states.size(); k++) {
             double[] state = states.get(k);
             int base = k * rows * n;
@@ -78,7 +77,7 @@ public final class DoublePrecision extends Precision<double[]> {
                 }
             }
         }
-        put(out, 0, dst, index, out.length);
+        put(out, 0, dst, index, states.size() * rows * n);
     }
 
     @Override

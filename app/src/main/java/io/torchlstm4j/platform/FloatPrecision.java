@@ -111,8 +111,7 @@ public final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
-    public void putStates(List<float[]> states, int rows, int n, OffHeap dst, long index) {
-        float[] out = new float[states.size() * rows * n];
+    public void putStates(List<float[]> states, int rows, int n, float[] out, OffHeap dst, long index) {
         for (int k = 0; k < states.size(); k++) {
             float[] state = states.get(k);
             int base = k * rows * n;
@@ -122,7 +121,7 @@ public final class FloatPrecision extends Precision<float[]> {
                 }
             }
         }
-        put(out, 0, dst, index, out.length);
+        put(out, 0, dst, index, states.size() * rows * n);
     }
 
     @Override
