@@ -521,7 +521,7 @@ public final class LstmKernel<A> {
      */
     private A read(INDArray array, A values) {
         INDArray dense = OffHeap.isContiguous(array) ? array : array.dup('c');
-        num.get(new OffHeap(dense), 0, values, 0, Math.toIntExact(dense.length()));
+        num.get(dense, values, Math.toIntExact(dense.length()));
         return values;
     }
 

@@ -1,5 +1,7 @@
 package io.torchlstm4j.platform;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -50,6 +52,15 @@ public final class DoublePrecision extends Precision<double[]> {
     @Override
     public void get(OffHeap src, long index, double[] dst, int offset, int length) {
         src.doubles().get(Math.toIntExact(index), dst, offset, length);
+    }
+
+    @Override
+    public void get(INDArray src, double[] dst, int length) {
+        if (length > src.length()) {
+            throw new IllegalStateException("internal: " + length + " elements asked of an array of " + src.length());
+        }
+        Pointer first = OffHeap.first(src);
+        (first instanceof DoublePointer p ? p : new DoublePointer(first)).get(dst, 0, length);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.torchlstm4j.platform;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -94,6 +96,15 @@ public final class FloatPrecision extends Precision<float[]> {
     @Override
     public void get(OffHeap src, long index, float[] dst, int offset, int length) {
         src.floats().get(Math.toIntExact(index), dst, offset, length);
+    }
+
+    @Override
+    public void get(INDArray src, float[] dst, int length) {
+        if (length > src.length()) {
+            throw new IllegalStateException("internal: " + length + " elements asked of an array of " + src.length());
+        }
+        Pointer first = OffHeap.first(src);
+        (first instanceof FloatPointer p ? p : new FloatPointer(first)).get(dst, 0, length);
     }
 
     @Override

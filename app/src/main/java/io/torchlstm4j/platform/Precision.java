@@ -34,6 +34,9 @@ public abstract class Precision<A> {
     /** {@code dst[offset ..] = src[index ..]}, {@code length} elements. */
     public abstract void get(OffHeap src, long index, A dst, int offset, int length);
 
+    /** {@code dst[0 ..] = } the first {@code length} elements of a contiguous c-order array of this precision. */
+    public abstract void get(org.nd4j.linalg.api.ndarray.INDArray src, A dst, int length);
+
     /** {@code dst[index ..] = src[offset ..]}, {@code length} elements. */
     public abstract void put(A src, int offset, OffHeap dst, long index, int length);
 
