@@ -58,17 +58,19 @@ interface GateMath<A> {
         }
     }
 
-    /** b_ih + b_hh (4H values) of {@code w}, or null without biases. */
-    static <A> A biasSum(Precision<A> num, LstmKernel.Weights w, int hidden) {
+    /**
+     * b_ih + b_hh (4H values) of {@code w} into {@code sum} (zeros without biases), {@code other} as scratch (both of
+     * at least 4H). Read on every forward, never cached: DL4J's updater changes the parameters in place without telling
+     * the layer, and the sum of 4H values costs far less than a check that they changed.
+     */
+    static <A> void biasSum(Precision<A> num, LstmKernel.Weights w, int hidden, A sum, A other) {
         if (w.bIh() == null) {
-            return null;
+            num.fill(sum, 0);
+            return;
         }
-        A sum = num.alloc(4 * hidden);
-        A other = num.alloc(4 * hidden);
         num.get(w.bIh(), 0, sum, 0, 4 * hidden);
         num.get(w.bHh(), 0, other, 0, 4 * hidden);
         num.addInPlace(sum, other, 4 * hidden);
-        return sum;
     }
 
     /** The gate math's part of one layer and direction, with its own buffers sized for the capacity. */

@@ -60,6 +60,9 @@ final class JavaGateMath<A> implements GateMath<A> {
         private final A dr;
         private final A dc;
         private final A tmp;
+        /** b_ih + b_hh of the running forward, and the array that reads b_hh. */
+        private final A biasSum;
+        private final A biasScratch;
         private A h;
         private A hState;
         private A[][] acts;
@@ -80,6 +83,8 @@ final class JavaGateMath<A> implements GateMath<A> {
             dr = projections ? num.alloc(maxCells) : null;
             dc = num.alloc(maxCells);
             tmp = num.alloc(maxCells);
+            biasSum = num.alloc(4 * hidden);
+            biasScratch = num.alloc(4 * hidden);
         }
 
         @Override
@@ -96,13 +101,9 @@ final class JavaGateMath<A> implements GateMath<A> {
 
         @Override
         public void beginForward(LstmKernel.Weights w, Shape shape) {
-            A sum = GateMath.biasSum(num, w, hidden);
+            GateMath.biasSum(num, w, hidden, biasSum, biasScratch);
             for (int q = 0; q < 4; q++) {
-                if (sum == null) {
-                    num.fill(bias[q], 0);
-                } else {
-                    num.broadcastRows(bias[q], sum, q * hidden, hidden, shape.batch());
-                }
+                num.broadcastRows(bias[q], biasSum, q * hidden, hidden, shape.batch());
             }
         }
 

@@ -107,6 +107,14 @@ public final class LstmKernel<A> {
     /** W_hh^T's two Java staging arrays ({@link #transposeRecurrentWeight}). */
     private A recurrentRows;
     private A recurrentColumns;
+    /**
+     * Java arrays reused by every call: h0 and c0 as read ({@link #read}), and the staging of h_n and c_n
+     * ({@link #writeFinalHidden}), each sized for (numLayers * D, capacity batch, max(H, H_out)).
+     */
+    private A initialHidden;
+    private A initialCell;
+    private A finalStaging;
+    private final List<A> finalStates = new ArrayList<>();
     private boolean stored;
     private boolean dropped;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
@@ -194,8 +202,8 @@ public final class LstmKernel<A> {
         if (dropped) {
             drawDropoutMasks();
         }
-        A hAll = h0 == null ? null : read(h0);
-        A cAll = c0 == null ? null : read(c0);
+        A hAll = h0 == null ? null : read(h0, initialHidden);
+        A cAll = c0 == null ? null : read(c0, initialCell);
         OffHeap top = new OffHeap(output);
         int numLayers = config.numLayers();
         if (wavefront()) {
@@ -310,24 +318,24 @@ public final class LstmKernel<A> {
 
     /** Writes h_n, (numLayers * D, N, H_out) c-order, at {@code dst[index ..]}. */
     public void writeFinalHidden(OffHeap dst, long index) {
-        List<A> states = new ArrayList<>();
+        finalStates.clear();
         for (Layer l : layers) {
             for (Direction d : l.directions) {
-                states.add(d.math.finalHidden());
+                finalStates.add(d.math.finalHidden());
             }
         }
-        num.putStates(states, hOut, batch, dst, index);
+        num.putStates(finalStates, hOut, batch, finalStaging, dst, index);
     }
 
     /** Writes c_n, (numLayers * D, N, H) c-order, at {@code dst[index ..]}. */
     public void writeFinalCell(OffHeap dst, long index) {
-        List<A> states = new ArrayList<>();
+        finalStates.clear();
         for (Layer l : layers) {
             for (int dir = 0; dir < dirs; dir++) {
-                states.add(l.directions.get(dir).math.finalCell(dir == 0 ? steps : 0));
+                finalStates.add(l.directions.get(dir).math.finalCell(dir == 0 ? steps : 0));
             }
         }
-        num.putStates(states, hidden, batch, dst, index);
+        num.putStates(finalStates, hidden, batch, finalStaging, dst, index);
     }
 
     /**
@@ -507,11 +515,13 @@ public final class LstmKernel<A> {
         num.put(recurrentColumns, 0, target, 0, size);
     }
 
-    /** All elements of an array, in c order, as a Java array. */
-    private A read(INDArray array) {
+    /**
+     * All elements of a state (numLayers * D, N, size), in c order, into {@code values} (sized for the capacity), which
+     * it returns.
+     */
+    private A read(INDArray array, A values) {
         INDArray dense = OffHeap.isContiguous(array) ? array : array.dup('c');
-        A values = num.alloc(Math.toIntExact(dense.length()));
-        num.get(new OffHeap(dense), 0, values, 0, Math.toIntExact(dense.length()));
+        num.get(dense, values, Math.toIntExact(dense.length()));
         return values;
     }
 
@@ -577,6 +587,10 @@ public final class LstmKernel<A> {
         capacityBatch = maxBatch;
         capacitySteps = maxSteps;
         long maxColumns = (long) maxSteps * maxBatch;
+        int stateCapacity = Math.multiplyExact(config.numLayers() * dirs * Math.max(hidden, hOut), maxBatch);
+        initialHidden = num.alloc(stateCapacity);
+        initialCell = num.alloc(stateCapacity);
+        finalStaging = num.alloc(stateCapacity);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             ones = new OffHeap(Nd4j.ones(dataType, maxColumns));
             layers = new ArrayList<>();

@@ -71,6 +71,9 @@ final class NativeGateMath<A> implements GateMath<A> {
         private final A cState;
         /** Zeros, backward's initial carried dc. */
         private final A zeros;
+        /** b_ih + b_hh of the running forward in Java, and the array that reads b_hh. */
+        private final A biasValues;
+        private final A biasScratch;
         private boolean recurrentForward;
         private boolean recurrentBackward;
 
@@ -82,6 +85,8 @@ final class NativeGateMath<A> implements GateMath<A> {
             hState = num.alloc(hOut * capacityBatch);
             cState = num.alloc(hidden * capacityBatch);
             zeros = num.alloc(hidden * capacityBatch);
+            biasValues = num.alloc(4 * hidden);
+            biasScratch = num.alloc(4 * hidden);
         }
 
         @Override
@@ -100,11 +105,8 @@ final class NativeGateMath<A> implements GateMath<A> {
 
         @Override
         public void beginForward(LstmKernel.Weights w, Shape shape) {
-            A sum = GateMath.biasSum(num, w, hidden);
-            if (sum == null) {
-                sum = num.alloc(4 * hidden);
-            }
-            num.put(sum, 0, biasSum, 0, 4 * hidden);
+            GateMath.biasSum(num, w, hidden, biasValues, biasScratch);
+            num.put(biasValues, 0, biasSum, 0, 4 * hidden);
             recurrentForward = shape.smallSteps() && NativeGates.recurrentFits(4 * hidden, shape.batch(), hOut);
         }
 

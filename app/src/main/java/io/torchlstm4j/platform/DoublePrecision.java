@@ -1,5 +1,7 @@
 package io.torchlstm4j.platform;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -53,6 +55,15 @@ public final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
+    public void get(INDArray src, double[] dst, int length) {
+        if (length > src.length()) {
+            throw new IllegalStateException("internal: " + length + " elements asked of an array of " + src.length());
+        }
+        Pointer first = OffHeap.first(src);
+        (first instanceof DoublePointer p ? p : new DoublePointer(first)).get(dst, 0, length);
+    }
+
+    @Override
     public void put(double[] src, int offset, OffHeap dst, long index, int length) {
         dst.doubles().put(Math.toIntExact(index), src, offset, length);
     }
@@ -67,8 +78,7 @@ public final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    public void putStates(List<double[]> states, int rows, int n, OffHeap dst, long index) {
-        double[] out = new double[states.size() * rows * n];
+    public void putStates(List<double[]> states, int rows, int n, double[] out, OffHeap dst, long index) {
         for (int k = 0; k < states.size(); k++) {
             double[] state = states.get(k);
             int base = k * rows * n;
@@ -78,7 +88,7 @@ public final class DoublePrecision extends Precision<double[]> {
                 }
             }
         }
-        put(out, 0, dst, index, out.length);
+        put(out, 0, dst, index, states.size() * rows * n);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.torchlstm4j.platform;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -97,6 +99,15 @@ public final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
+    public void get(INDArray src, float[] dst, int length) {
+        if (length > src.length()) {
+            throw new IllegalStateException("internal: " + length + " elements asked of an array of " + src.length());
+        }
+        Pointer first = OffHeap.first(src);
+        (first instanceof FloatPointer p ? p : new FloatPointer(first)).get(dst, 0, length);
+    }
+
+    @Override
     public void put(float[] src, int offset, OffHeap dst, long index, int length) {
         dst.floats().put(Math.toIntExact(index), src, offset, length);
     }
@@ -111,8 +122,7 @@ public final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
-    public void putStates(List<float[]> states, int rows, int n, OffHeap dst, long index) {
-        float[] out = new float[states.size() * rows * n];
+    public void putStates(List<float[]> states, int rows, int n, float[] out, OffHeap dst, long index) {
         for (int k = 0; k < states.size(); k++) {
             float[] state = states.get(k);
             int base = k * rows * n;
@@ -122,7 +132,7 @@ public final class FloatPrecision extends Precision<float[]> {
                 }
             }
         }
-        put(out, 0, dst, index, out.length);
+        put(out, 0, dst, index, states.size() * rows * n);
     }
 
     @Override

@@ -26,6 +26,9 @@ public final class OffHeap {
     private final long length;
     private final FloatBuffer floats;
     private final DoubleBuffer doubles;
+    /** Pointers to element 0, made on first use and never repositioned (volatile: instances are shared by threads). */
+    private volatile FloatPointer floatBase;
+    private volatile DoublePointer doubleBase;
 
     public OffHeap(INDArray array) {
         if (!isContiguous(array)) {
@@ -48,6 +51,22 @@ public final class OffHeap {
                 .order(ByteOrder.nativeOrder());
         this.floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
         this.doubles = array.dataType() == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
+    }
+
+    /**
+     * The native memory of a contiguous c-order array from its first element, for a bulk copy without the NIO buffers
+     * of a wrapper.
+     */
+    static Pointer first(INDArray array) {
+        if (!isContiguous(array)) {
+            throw new IllegalStateException("internal: expected a contiguous c-order array, got shape "
+                    + java.util.Arrays.toString(array.shape()) + " strides " + java.util.Arrays.toString(array.stride()));
+        }
+        Pointer first = array.data().addressPointer();
+        if (first.position() != 0) {
+            throw new IllegalStateException("internal: ND4J returned a pointer with position " + first.position());
+        }
+        return first;
     }
 
     /** True when the elements are densely laid out in c order (dimensions of size 1 may have any stride). */
@@ -96,12 +115,33 @@ public final class OffHeap {
         return base.address() + offset * array.dataType().width();
     }
 
-    /** A fresh pointer to element {@code offset}, so concurrent users never share a position. */
+    /**
+     * A pointer to element {@code offset}, for a native call's argument only (never reposition it): a fresh one
+     * elsewhere than at 0, so that concurrent users never share a position, and the same one at 0, where most
+     * operands start (a one-step call would otherwise draw a few per GEMM).
+     */
     public FloatPointer floatAt(long offset) {
-        return new FloatPointer(base).position(offset);
+        if (offset != 0) {
+            return new FloatPointer(base).position(offset);
+        }
+        FloatPointer p = floatBase;
+        if (p == null) {
+            p = new FloatPointer(base);
+            floatBase = p;
+        }
+        return p;
     }
 
+    /** As {@link #floatAt}, for DOUBLE memory. */
     public DoublePointer doubleAt(long offset) {
-        return new DoublePointer(base).position(offset);
+        if (offset != 0) {
+            return new DoublePointer(base).position(offset);
+        }
+        DoublePointer p = doubleBase;
+        if (p == null) {
+            p = new DoublePointer(base);
+            doubleBase = p;
+        }
+        return p;
     }
 }

@@ -34,14 +34,20 @@ public abstract class Precision<A> {
     /** {@code dst[offset ..] = src[index ..]}, {@code length} elements. */
     public abstract void get(OffHeap src, long index, A dst, int offset, int length);
 
+    /** {@code dst[0 ..] = } the first {@code length} elements of a contiguous c-order array of this precision. */
+    public abstract void get(org.nd4j.linalg.api.ndarray.INDArray src, A dst, int length);
+
     /** {@code dst[index ..] = src[offset ..]}, {@code length} elements. */
     public abstract void put(A src, int offset, OffHeap dst, long index, int length);
 
     /** {@code out[j * n + s] = source[offset + s * rows + j]}: a [n, rows] block, transposed to [rows, n]. */
     public abstract void transpose(A source, int offset, int n, int rows, A out);
 
-    /** Writes (states.size(), N, rows) c-order at {@code dst[index ..]}: each state, stored [rows, N], transposed. */
-    public abstract void putStates(java.util.List<A> states, int rows, int n, OffHeap dst, long index);
+    /**
+     * Writes (states.size(), N, rows) c-order at {@code dst[index ..]}: each state, stored [rows, N], transposed, through
+     * {@code staging} (at least states.size() * rows * N elements).
+     */
+    public abstract void putStates(java.util.List<A> states, int rows, int n, A staging, OffHeap dst, long index);
 
     /**
      * Row-major {@code C = op(A) op(B) (+ C when accumulate)}, op(A) m x k, op(B) k x n; offsets and leading
