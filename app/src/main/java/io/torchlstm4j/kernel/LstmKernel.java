@@ -90,7 +90,10 @@ public final class LstmKernel<A> {
     private final int hOut;
     private final int dirs;
     private final GateMath<A> gateMath;
-    /** Whether {@link #prepare} copies the input with {@link NativeGates#copy} (the native library is in use). */
+    /**
+     * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
+     * {@link NativeGates#copy} (the native library is in use).
+     */
     private final boolean nativeInputCopy;
 
     /** Buffers are sized for up to this many samples and steps (they only grow). */
@@ -156,11 +159,20 @@ public final class LstmKernel<A> {
                 Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch),
                 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS);
         stored = false;
-        if (nativeInputCopy && NativeGates.copy(input, config.inputSize(), steps, batch,
-                layout.featureMajorStrides(input), layers.get(0).x)) {
+        copyIn(input, layout, config.inputSize(), layers.get(0).x, inputView);
+    }
+
+    /**
+     * Copies {@code source}, {@code features} x L x N of the current call in {@code layout}, into {@code dst} as
+     * {@code [features, L * N]}, read through the source's strides: natively with {@link NativeGates}, else by ND4J's
+     * assign into {@code view}'s view of {@code dst} in the source's layout.
+     */
+    private void copyIn(INDArray source, SequenceLayout layout, int features, OffHeap dst, CallerView view) {
+        if (nativeInputCopy && NativeGates.copy(source, features, steps, batch, layout.featureMajorStrides(source),
+                dst)) {
             return;
         }
-        inputView.of(layers.get(0).x, config.inputSize(), layout).assign(input);
+        view.of(dst, features, layout).assign(source);
     }
 
     /**
@@ -378,7 +390,7 @@ public final class LstmKernel<A> {
                 this.outputGradient = buffer((long) dirs * hOut, (long) capacitySteps * capacityBatch);
             }
         }
-        outputGradientView.of(this.outputGradient, dirs * hOut, layout).assign(outputGradient);
+        copyIn(outputGradient, layout, dirs * hOut, this.outputGradient, outputGradientView);
         runCall(() -> backwardLayers(weights, gradients, this.outputGradient, inputGradient));
     }
 
