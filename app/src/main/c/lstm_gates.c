@@ -224,7 +224,7 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_backwardStep(JNI
 
 /*
  * dst[(a * B + b) * C + c] = src[a * sa + b * sb + c * sc] for a < A, b < B, c < C (strides in elements): the input
- * of the kernel, [H_in, L, N], from a permuted view of the caller's array.
+ * of the kernel, [H_in, L, N], from the caller's tensor read through its strides, whatever its axis order.
  */
 JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_copy(JNIEnv *env, jclass cls, jlong src, jlong sa,
         jlong sb, jlong sc, jlong dst, jint A, jint B, jint C) {

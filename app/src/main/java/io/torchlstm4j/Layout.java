@@ -1,16 +1,17 @@
 package io.torchlstm4j;
 
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.core.SequenceLayout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
 
 /**
- * The one place that checks a caller's tensors against PyTorch's shape rules and translates between
- * PyTorch's layouts and the engines' layout (L, N, F) with states (numLayers * D, N, H).
+ * The one place that checks a caller's tensors against PyTorch's shape rules and resolves their layout (a
+ * {@link SequenceLayout} from {@code batchFirst} and the input's rank), which goes down to the engine with the
+ * tensors as they are: nothing is permuted or reshaped here.
  *
  * <p>Every check runs on shapes alone, before any ND4J operation, and a failure names the tensor, the
  * expected and the actual shape.
@@ -18,28 +19,17 @@ import java.util.Arrays;
 final class Layout {
 
     /**
-     * A validated call in the engines' layout. {@code h0}/{@code c0} are both null for zeros; {@code lengths} may be
-     * null. An unbatched call keeps its tensors as they are ({@code input} of rank 2) when the engine takes them so
-     * ({@link io.torchlstm4j.engine.LstmEngine#takesUnbatched}).
+     * A validated call: the caller's tensors and their layout. {@code h0}/{@code c0} are both null for zeros;
+     * {@code lengths} may be null.
      */
-    record Canonical(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean unbatched) {
-
-        /** True when the engine receives the unbatched tensors as they are and returns unbatched results. */
-        boolean keptUnbatched() {
-            return unbatched && input.rank() == 2;
-        }
+    record Call(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths) {
     }
 
     private Layout() {
     }
 
-    /**
-     * Checks a call and brings it to the engines' layout.
-     *
-     * @param keepUnbatched pass unbatched tensors as they are (an engine that {@code takesUnbatched()})
-     */
-    static Canonical toCanonical(LstmConfig config, DataType dataType, INDArray input, LstmState state,
-                                 int[] lengths, boolean keepUnbatched) {
+    /** Checks a call and resolves its layout. */
+    static Call check(LstmConfig config, DataType dataType, INDArray input, LstmState state, int[] lengths) {
         if (input == null) {
             throw new IllegalArgumentException("input is null: expected (L, N, H_in)"
                     + (config.batchFirst() ? " with batchFirst=true: (N, L, H_in)" : "") + " or unbatched (L, H_in)");
@@ -71,8 +61,6 @@ final class Layout {
         MemoryBounds.checkOffHeap("input " + Arrays.toString(shape) + " needs at least the output and one layer's "
                 + "input projections: L * N * (D * H_out + 4 * H_cell)", MemoryBounds.product(seqLen, batch,
                 (long) config.numDirections() * config.outputSize() + 4L * config.hiddenSize()), dataType);
-        // with lengths (rare for one sequence) the engine gets the batch axis: its contract has no unbatched lengths
-        boolean keep = unbatched && keepUnbatched && lengths == null;
         INDArray h0 = null;
         INDArray c0 = null;
         if (state != null && (state.h() != null || state.c() != null)) {
@@ -91,59 +79,24 @@ final class Layout {
             checkState("c0", state.c(), config, batch, config.hiddenSize(), unbatched, shape);
             checkDataType("h0", state.h(), dataType);
             checkDataType("c0", state.c(), dataType);
-            boolean reshape = unbatched && !keep;
-            h0 = reshape ? state.h().reshape(config.stateLayers(), 1, config.outputSize()) : state.h();
-            c0 = reshape ? state.c().reshape(config.stateLayers(), 1, config.hiddenSize()) : state.c();
+            h0 = state.h();
+            c0 = state.c();
         }
         int[] checkedLengths = lengths == null ? null : checkLengths(lengths, batch, seqLen);
-        INDArray x;
-        if (keep) {
-            x = input;
-        } else if (unbatched) {
-            x = input.reshape(seqLen, 1, features);
-        } else if (config.batchFirst()) {
-            x = input.permute(1, 0, 2);
-        } else {
-            x = input;
-        }
-        return new Canonical(x, h0, c0, checkedLengths, unbatched);
+        return new Call(input, SequenceLayout.of(config.batchFirst(), shape.length), h0, c0, checkedLengths);
     }
 
-    /** Output (L, N, F) and states back into the caller's layout. */
-    static LstmOutput fromCanonical(LstmConfig config, Canonical call, LstmOutput result) {
-        INDArray output = result.output();
-        INDArray hN = result.hN();
-        INDArray cN = result.cN();
-        if (call.keptUnbatched()) {
-            return result;
-        }
-        if (call.unbatched()) {
-            output = output.reshape(output.size(0), output.size(2));
-            hN = hN.reshape(hN.size(0), hN.size(2));
-            cN = cN.reshape(cN.size(0), cN.size(2));
-        } else if (config.batchFirst()) {
-            output = output.permute(1, 0, 2); // a view: a copy would cost more than the LSTM at small sizes
-        }
-        return new LstmOutput(output, hN, cN);
-    }
-
-    /** Checks a tensor shaped like the output of {@code call} (e.g. its gradient) and brings it to (L, N, F). */
-    static INDArray outputToCanonical(LstmConfig config, Canonical call, INDArray tensor, DataType dataType) {
-        long seqLen = call.input().size(0);
-        long batch = call.input().size(1);
-        long features = (long) config.numDirections() * config.outputSize();
-        long[] expected = call.unbatched() ? new long[] {seqLen, features}
-                : config.batchFirst() ? new long[] {batch, seqLen, features} : new long[] {seqLen, batch, features};
+    /** Checks a tensor shaped like the output of {@code call} (e.g. its gradient), in the call's layout. */
+    static void checkOutputShaped(LstmConfig config, Call call, INDArray tensor, DataType dataType) {
+        SequenceLayout layout = call.layout();
+        long[] expected = layout.shape(layout.steps(call.input()), layout.batch(call.input()),
+                (long) config.numDirections() * config.outputSize());
         if (tensor == null || !Arrays.equals(tensor.shape(), expected)) {
             throw new IllegalArgumentException("outputGradient has shape "
                     + (tensor == null ? "null" : Arrays.toString(tensor.shape())) + " but the output's shape "
                     + Arrays.toString(expected) + " was expected");
         }
         checkDataType("outputGradient", tensor, dataType);
-        if (call.unbatched()) {
-            return tensor.reshape(seqLen, 1, features);
-        }
-        return config.batchFirst() ? tensor.permute(1, 0, 2) : tensor;
     }
 
     static int[] checkLengths(int[] lengths, long batch, long seqLen) {

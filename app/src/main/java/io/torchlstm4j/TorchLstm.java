@@ -162,10 +162,8 @@ public final class TorchLstm implements LstmModule {
      * @param lengths N lengths in 1..L, any order; null means every sample has length L
      */
     public LstmOutput forward(INDArray input, LstmState state, int[] lengths) {
-        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths,
-                engine.takesUnbatched());
-        LstmOutput raw = engine.forward(call.input(), call.h0(), call.c0(), call.lengths(), training);
-        return Layout.fromCanonical(config, call, raw);
+        Layout.Call call = Layout.check(config, engine.dataType(), input, state, lengths);
+        return engine.forward(call.input(), call.layout(), call.h0(), call.c0(), call.lengths(), training);
     }
 
     /** As {@link #forward(INDArray, LstmState, int[])} with lengths as an integer INDArray of N values. */
@@ -181,9 +179,9 @@ public final class TorchLstm implements LstmModule {
      * @param outputGradient dL/d(output), in the output's layout and shape
      */
     public Map<String, INDArray> gradients(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
-        Layout.Canonical call = Layout.toCanonical(config, engine.dataType(), input, state, lengths, false);
-        INDArray grad = Layout.outputToCanonical(config, call, outputGradient, engine.dataType());
-        return engine.gradients(call.input(), call.h0(), call.c0(), call.lengths(), grad);
+        Layout.Call call = Layout.check(config, engine.dataType(), input, state, lengths);
+        Layout.checkOutputShaped(config, call, outputGradient, engine.dataType());
+        return engine.gradients(call.input(), call.layout(), call.h0(), call.c0(), call.lengths(), outputGradient);
     }
 
     /**

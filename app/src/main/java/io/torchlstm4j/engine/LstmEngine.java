@@ -2,6 +2,7 @@ package io.torchlstm4j.engine;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.SequenceLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,8 +12,9 @@ import java.util.Map;
 /**
  * The seam between the PyTorch-convention adapter ({@link io.torchlstm4j.TorchLstm}) and a computation.
  *
- * <p>The adapter validates every shape, dtype and length and translates layouts before it calls an engine;
- * an engine only sees PyTorch's default layout and never has to check its arguments again. A zero initial state
+ * <p>The adapter validates every shape, dtype and length and resolves the caller's layout (a {@link SequenceLayout})
+ * before it calls an engine; the engine takes the caller's tensors as they are, with that layout, and never has to
+ * check its arguments again. A zero initial state
  * is passed as null (h0 and c0 both), so no call allocates zeros it does not need.
  *
  * <p>Implementations are safe for concurrent use: forward, gradients, stateDict and loadStateDict may be called from
@@ -26,35 +28,43 @@ public interface LstmEngine {
     DataType dataType();
 
     /**
-     * Runs the LSTM.
+     * Runs the LSTM on a tensor in the caller's layout.
      *
-     * @param input    (L, N, H_in), the engine's data type
-     * @param h0       (numLayers * D, N, H_out), or null for zeros (then c0 is null too)
-     * @param c0       (numLayers * D, N, H_cell), or null for zeros
+     * @param input    (L, N, H_in) laid out as {@code layout} says (unbatched: (L, H_in)), the engine's data type,
+     *                 any strides
+     * @param layout   which axis of {@code input} is time, batch and feature; the output comes back in it
+     * @param h0       (numLayers * D, N, H_out), or (numLayers * D, H_out) unbatched, or null for zeros (then c0 is
+     *                 null too)
+     * @param c0       (numLayers * D, N, H_cell), or (numLayers * D, H_cell) unbatched, or null for zeros
      * @param lengths  null, or N valid lengths in 1..L in any order (PyTorch packed-sequence semantics)
      * @param training true applies dropout between layers
-     * @return output (L, N, D * H_out) with zeros past each length, h_n and c_n
+     * @return output (L, N, D * H_out) in {@code layout} with zeros past each length, h_n and c_n (without the N axis
+     *         when unbatched)
      */
-    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training);
+    LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                       boolean training);
 
-    /**
-     * True when {@link #forward} also takes PyTorch's unbatched tensors as they are (input (L, H_in), h0 and c0
-     * without the N axis, lengths null) and returns them unbatched (output (L, D * H_out), h_n and c_n without the
-     * N axis), with the numbers of the same call on a batch of one. Otherwise the adapter adds and removes the
-     * batch axis around the call (each ND4J reshape costs several microseconds, as much as a one-step call's math).
-     */
-    default boolean takesUnbatched() {
-        return false;
+    /** {@link #forward(INDArray, SequenceLayout, INDArray, INDArray, int[], boolean)} on (L, N, H_in) or (L, H_in). */
+    default LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+        return forward(input, SequenceLayout.of(false, input.rank()), h0, c0, lengths, training);
     }
 
     /**
      * Gradients of the scalar {@code sum(output * outputGradient)} with respect to every parameter, in training
      * mode, under PyTorch's names and shapes (bias_ih and bias_hh receive the same gradient, as in PyTorch).
-     * Arguments as in {@link #forward}; {@code outputGradient} has the output's shape (L, N, D * H_out).
+     * Arguments as in {@link #forward(INDArray, SequenceLayout, INDArray, INDArray, int[], boolean)};
+     * {@code outputGradient} has the output's shape in {@code layout}.
      *
      * @throws UnsupportedOperationException where the engine cannot compute it (say why)
      */
-    Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths, INDArray outputGradient);
+    Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                                    INDArray outputGradient);
+
+    /** {@link #gradients(INDArray, SequenceLayout, INDArray, INDArray, int[], INDArray)} on (L, N, H_in) or (L, H_in). */
+    default Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                                            INDArray outputGradient) {
+        return gradients(input, SequenceLayout.of(false, input.rank()), h0, c0, lengths, outputGradient);
+    }
 
     /** Copies of the parameters under PyTorch's names and shapes, in state_dict order. */
     Map<String, INDArray> stateDict();

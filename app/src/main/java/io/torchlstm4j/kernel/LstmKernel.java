@@ -1,6 +1,7 @@
 package io.torchlstm4j.kernel;
 
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.NativeLibrary;
 import io.torchlstm4j.platform.OffHeap;
@@ -89,7 +90,10 @@ public final class LstmKernel<A> {
     private final int hOut;
     private final int dirs;
     private final GateMath<A> gateMath;
-    /** Whether {@link #prepare} copies the input with {@link NativeGates#copy} (the native library is in use). */
+    /**
+     * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
+     * {@link NativeGates#copy} (the native library is in use).
+     */
     private final boolean nativeInputCopy;
 
     /** Buffers are sized for up to this many samples and steps (they only grow). */
@@ -101,8 +105,11 @@ public final class LstmKernel<A> {
     private int columns;
     private GateMath.Shape shape;
     private List<Layer> layers;
-    /** The last {@link #prepare} view of the layer-0 input buffer for ND4J's copy (reused while the shape stays). */
-    private INDArray inputView;
+    /** The layer-0 input buffer as a view in the caller's layout, for ND4J's copy (see {@link #prepare}). */
+    private final CallerView inputView = new CallerView();
+    /** The top layer's output gradient, copied from the caller's tensor by {@link #backward} (made at its first use). */
+    private OffHeap outputGradient;
+    private final CallerView outputGradientView = new CallerView();
     private OffHeap ones;
     /** W_hh^T's two Java staging arrays ({@link #transposeRecurrentWeight}). */
     private A recurrentRows;
@@ -143,12 +150,13 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Sizes the buffers for {@code input}, {@code [H_in, L, N]} (any strides: a permuted view of the caller's input),
-     * and copies it into the layer-0 input buffer: natively with {@link NativeGates}, else by ND4J.
+     * Sizes the buffers for {@code input}, the caller's tensor in {@code layout} (any strides), and copies it into the
+     * layer-0 input buffer, read through its strides: natively with {@link NativeGates}, else by ND4J's assign into a
+     * view of the buffer in the caller's layout (made once per shape and layout). The one copy of the input.
      */
-    public void prepare(INDArray input) {
-        int steps = Math.toIntExact(input.size(1));
-        int batch = Math.toIntExact(input.size(2));
+    public void prepare(INDArray input, SequenceLayout layout) {
+        int steps = layout.steps(input);
+        int batch = layout.batch(input);
         if (layers == null || batch > capacityBatch || steps > capacitySteps) {
             allocate(Math.max(batch, capacityBatch), Math.max(steps, capacitySteps));
         }
@@ -159,13 +167,44 @@ public final class LstmKernel<A> {
                 Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch),
                 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS);
         stored = false;
-        if (nativeInputCopy && NativeGates.copy(input, layers.get(0).x)) {
+        copyIn(input, layout, config.inputSize(), layers.get(0).x, inputView);
+    }
+
+    /**
+     * Copies {@code source}, {@code features} x L x N of the current call in {@code layout}, into {@code dst} as
+     * {@code [features, L * N]}, read through the source's strides: natively with {@link NativeGates}, else by ND4J's
+     * assign into {@code view}'s view of {@code dst} in the source's layout.
+     */
+    private void copyIn(INDArray source, SequenceLayout layout, int features, OffHeap dst, CallerView view) {
+        if (nativeInputCopy && NativeGates.copy(source, features, steps, batch, layout.featureMajorStrides(source),
+                dst)) {
             return;
         }
-        if (inputView == null || inputView.size(1) != steps || inputView.size(2) != batch) {
-            inputView = layers.get(0).x.view(config.inputSize(), steps, batch);
+        view.of(dst, features, layout).assign(source);
+    }
+
+    /**
+     * A feature-major buffer {@code [F, L * N]} of the current call as a view in a caller's layout, kept while the
+     * buffer, L, N and the layout stay the same (an ND4J view costs a shape info each time it is made).
+     */
+    private final class CallerView {
+        private INDArray view;
+        private OffHeap buffer;
+        private int steps;
+        private int batch;
+        private SequenceLayout layout;
+
+        INDArray of(OffHeap buffer, int features, SequenceLayout layout) {
+            if (view == null || this.buffer != buffer || this.steps != LstmKernel.this.steps
+                    || this.batch != LstmKernel.this.batch || !this.layout.equals(layout)) {
+                view = layout.fromFeatureMajor(buffer.view(features, LstmKernel.this.steps, LstmKernel.this.batch));
+                this.buffer = buffer;
+                this.steps = LstmKernel.this.steps;
+                this.batch = LstmKernel.this.batch;
+                this.layout = layout;
+            }
+            return view;
         }
-        inputView.assign(input);
     }
 
     /** True when the last forward ran in training mode and its activations are kept for {@link #backward}. */
@@ -342,17 +381,28 @@ public final class LstmKernel<A> {
      * Gradients of {@code sum(output * outputGradient)} after a training {@link #forward}, written into
      * {@code gradients} (overwritten, never accumulated).
      *
-     * @param outputGradient {@code [D * H_out, L, N]} c-order
+     * @param outputGradient the output's shape in {@code layout} (any strides), copied once into a buffer of this
+     *                       kernel through its strides
      * @param inputGradient  {@code [H_in, L, N]} c-order to receive dL/d(input), or null when not needed
      */
-    public void backward(List<Weights> weights, List<Weights> gradients, INDArray outputGradient, INDArray inputGradient) {
+    public void backward(List<Weights> weights, List<Weights> gradients, INDArray outputGradient,
+                         SequenceLayout layout, INDArray inputGradient) {
         if (!stored) {
             throw new IllegalStateException("internal: backward without a stored training forward");
         }
-        runCall(() -> backwardLayers(weights, gradients, outputGradient, inputGradient));
+        if (outputGradient == null) {
+            throw new IllegalStateException("internal: backward without an output gradient");
+        }
+        if (this.outputGradient == null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                this.outputGradient = buffer((long) dirs * hOut, (long) capacitySteps * capacityBatch);
+            }
+        }
+        copyIn(outputGradient, layout, dirs * hOut, this.outputGradient, outputGradientView);
+        runCall(() -> backwardLayers(weights, gradients, this.outputGradient, inputGradient));
     }
 
-    private void backwardLayers(List<Weights> weights, List<Weights> gradients, INDArray outputGradient,
+    private void backwardLayers(List<Weights> weights, List<Weights> gradients, OffHeap top,
                                 INDArray inputGradient) {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < dirs; dir++) {
@@ -360,7 +410,6 @@ public final class LstmKernel<A> {
                         layers.get(layer).directions.get(dir).buffers.recurrentT());
             }
         }
-        OffHeap top = new OffHeap(outputGradient);
         OffHeap input = inputGradient == null ? null : new OffHeap(inputGradient);
         int numLayers = config.numLayers();
         if (wavefront()) {
@@ -583,7 +632,7 @@ public final class LstmKernel<A> {
 
     /** (Re)allocates every buffer for up to {@code maxBatch} samples and {@code maxSteps} steps. */
     private void allocate(int maxBatch, int maxSteps) {
-        inputView = null;
+        outputGradient = null;
         capacityBatch = maxBatch;
         capacitySteps = maxSteps;
         long maxColumns = (long) maxSteps * maxBatch;

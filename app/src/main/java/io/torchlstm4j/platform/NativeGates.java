@@ -7,8 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The kernel's entry points into the native library ({@code app/src/main/c/lstm_gates.c}, AVX-512 intrinsics, built
  * with the library for Linux x86-64; loaded and checked by {@link NativeLibrary}): the float32 gate math of one LSTM
- * step, forward or backward, in place on the kernel's native buffers; the copy of the kernel's input from a permuted
- * view ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing of both operands on
+ * step, forward or backward, in place on the kernel's native buffers; the copy of the kernel's input from the caller's
+ * tensor through its strides ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing of both operands on
  * every call costs more than the product ({@link #recurrentFits}), accumulating each element in the order OpenBLAS's
  * SkylakeX kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways). None of them
  * allocates; every buffer's bounds are checked here, in Java, before each call.
@@ -67,14 +67,15 @@ public final class NativeGates {
     }
 
     /**
-     * Copies {@code source}, a 3-d float32 array or view with non-negative strides, into the first elements of
-     * {@code dst} in c order (see {@code lstm_gates.c}): faster than ND4J's assign of a permuted view (figures in
-     * docs/design.md).
+     * Copies {@code source}, a float32 array or view with non-negative strides read as {@code [A, B, C]} through
+     * {@code strides} (in elements, one per axis of that order, whatever the source's own axis order), into the first
+     * elements of {@code dst} in c order (see {@code lstm_gates.c}): the kernel's input from the caller's tensor in one
+     * copy, faster than ND4J's assign (figures in docs/design.md).
      *
      * @return false (nothing copied) when the source is not such an array, or its memory is not laid out as expected
      */
-    public static boolean copy(INDArray source, OffHeap dst) {
-        if (source.dataType() != DataType.FLOAT || source.rank() != 3 || source.isEmpty()) {
+    public static boolean copy(INDArray source, int a, int b, int c, long[] strides, OffHeap dst) {
+        if (source.dataType() != DataType.FLOAT || source.isEmpty()) {
             return false;
         }
         // ND4J gives a view its own buffer that starts at the view's first element (the view's offset is that
@@ -83,21 +84,19 @@ public final class NativeGates {
         if (first.position() != 0 || source.offset() != source.data().offset()) {
             return false;
         }
-        long[] shape = source.shape();
-        long[] stride = source.stride();
+        long[] shape = {a, b, c};
         long last = 0;
         for (int i = 0; i < 3; i++) {
-            if (stride[i] < 0) {
+            if (strides[i] < 0) {
                 return false;
             }
-            last += (shape[i] - 1) * stride[i];
+            last += (shape[i] - 1) * strides[i];
         }
         if (last >= source.data().length()) {
             return false;
         }
-        long count = shape[0] * shape[1] * shape[2];
-        copy(first.address(), stride[0], stride[1], stride[2], dst.address(0, 1, count, count),
-                Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]));
+        long count = (long) a * b * c;
+        copy(first.address(), strides[0], strides[1], strides[2], dst.address(0, 1, count, count), a, b, c);
         return true;
     }
 

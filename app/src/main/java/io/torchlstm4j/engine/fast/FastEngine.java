@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.engine.LstmEngine;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -57,23 +58,18 @@ public final class FastEngine implements LstmEngine {
     }
 
     @Override
-    public LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+    public LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                              boolean training) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return layer.forward(input, h0, c0, lengths, training);
+            return layer.forward(input, layout, h0, c0, lengths, training);
         }
     }
 
-    /** Unbatched calls run as a batch of one on the same memory, through reused shape infos (no reshape per call). */
     @Override
-    public boolean takesUnbatched() {
-        return true;
-    }
-
-    @Override
-    public Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
-                                           INDArray outputGradient) {
+    public Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                           int[] lengths, INDArray outputGradient) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return layer.gradients(input, h0, c0, lengths, outputGradient);
+            return layer.gradients(input, layout, h0, c0, lengths, outputGradient);
         }
     }
 

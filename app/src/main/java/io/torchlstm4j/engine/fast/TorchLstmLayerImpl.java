@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.kernel.LstmKernel;
 import io.torchlstm4j.kernel.ParameterTable;
 import io.torchlstm4j.platform.NativeGates;
@@ -65,7 +66,6 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private volatile Boolean nativeGateMath;
     private WrappedWeights wrappedGradients;
     private ReusedShape.Views dl4jViews;
-    private ReusedShape.Views kernelViews;
     /** Idle working memory of the direct calls, most recently used first. */
     private final ConcurrentLinkedDeque<Scratch> idle = new ConcurrentLinkedDeque<>();
     /** Parameter reads (every call) against parameter writes (loading a state_dict). */
@@ -116,14 +116,12 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             throw new IllegalArgumentException("epsilon has shape " + Arrays.toString(epsilon.shape()) + " but "
                     + Arrays.toString(expected) + " (the layer's output shape) was expected " + layerId());
         }
-        INDArray dy = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, outputShape(), 'c');
-        fromDl4j(dy).assign(epsilon);
         INDArray dx = layerConf().inputGradient() ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                 dataType, new long[] {config().inputSize(), seqLength(), batch()}, 'c') : null;
         if (wrappedGradients == null || !wrappedGradients.wraps(gradientsFlattened)) {
             wrappedGradients = wrap(gradientsFlattened);
         }
-        kernel().backward(parameterWeights(), wrappedGradients.weights(), dy, dx);
+        kernel().backward(parameterWeights(), wrappedGradients.weights(), epsilon, dl4jLayout(), dx);
         Gradient gradient = new DefaultGradient(gradientsFlattened);
         for (String key : layerConf().initializer().paramKeys(layerConf())) {
             gradient.gradientForVariable().put(key, gradientViews.get(key));
@@ -248,27 +246,31 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * PyTorch's forward on (L, N, H_in) input with explicit state and lengths (the fast engine's entry point); the
-     * output is a (L, N, D * H_out) view of a fresh array. Unbatched input (L, H_in), with h0 and c0 without the N
-     * axis and no lengths, runs as a batch of one and returns output (L, D * H_out) and h_n, c_n without the N axis.
+     * PyTorch's forward with explicit state and lengths (the fast engine's entry point) on the caller's input in
+     * {@code layout}; the output is a view in that layout of a fresh array. Unbatched input (L, H_in), with h0 and c0
+     * without the N axis, runs as a batch of one and returns output (L, D * H_out) and h_n, c_n without the N axis.
      * Call outside any workspace.
      */
-    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
-        return forward(input, h0, c0, lengths, training, length -> NativeLibrary.uninitialized(dataType, length));
+    LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                       boolean training) {
+        return forward(input, layout, h0, c0, lengths, training,
+                length -> NativeLibrary.uninitialized(dataType, length));
     }
 
     /**
-     * As {@link #forward(INDArray, INDArray, INDArray, int[], boolean)}, with the memory of the results from
-     * {@code allocate} (a vector of the given length, written whole here): tests pass memory filled with NaN.
+     * As {@link #forward(INDArray, SequenceLayout, INDArray, INDArray, int[], boolean)}, with the memory of the
+     * results from {@code allocate} (a vector of the given length, written whole here): tests pass memory filled
+     * with NaN.
      */
-    LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training,
-                       LongFunction<INDArray> allocate) {
-        return asDirectCall("forward", scratch -> forward(scratch, input, h0, c0, lengths, training, allocate));
+    LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                       boolean training, LongFunction<INDArray> allocate) {
+        return asDirectCall("forward", scratch -> forward(scratch, input, layout, h0, c0, lengths, training,
+                allocate));
     }
 
-    private LstmOutput forward(Scratch scratch, INDArray input, INDArray h0, INDArray c0, int[] lengths,
-                               boolean training, LongFunction<INDArray> allocate) {
-        Results results = scratch.results(config(), input);
+    private LstmOutput forward(Scratch scratch, INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                               int[] lengths, boolean training, LongFunction<INDArray> allocate) {
+        Results results = scratch.results(config(), input, layout);
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
         INDArray all = allocate.apply(results.length);
@@ -285,9 +287,6 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      */
     private static final class Scratch {
         final LstmKernel<?> kernel;
-        /** [H_in, L, N] views of (L, N, H_in) input, or of unbatched (L, H_in) input as N = 1. */
-        final ReusedShape.Views canonicalInputs = new ReusedShape.Views(a -> a.rank() == 2
-                ? a.reshape(a.size(0), 1, a.size(1)).permute(2, 0, 1) : a.permute(2, 0, 1));
         /** (numLayers * D, 1, H) views of unbatched states (numLayers * D, H). */
         final ReusedShape.Views batchedStates = new ReusedShape.Views(a -> a.reshape(a.size(0), 1, a.size(1)));
         Results results;
@@ -297,17 +296,13 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             this.kernel = kernel;
         }
 
-        /**
-         * Prepares the kernel for {@code input} (L, N, H_in), or unbatched (L, H_in), and returns where the results of
-         * (L, N) go.
-         */
-        Results results(LstmConfig config, INDArray input) {
-            boolean unbatched = input.rank() == 2;
-            int steps = Math.toIntExact(input.size(0));
-            int n = unbatched ? 1 : Math.toIntExact(input.size(1));
-            kernel.prepare(canonicalInputs.of(input));
-            if (results == null || results.steps != steps || results.batch != n || results.unbatched != unbatched) {
-                results = new Results(config, steps, n, unbatched);
+        /** Prepares the kernel for {@code input} in {@code layout} and returns where the results of (L, N) go. */
+        Results results(LstmConfig config, INDArray input, SequenceLayout layout) {
+            int steps = layout.steps(input);
+            int n = layout.batch(input);
+            kernel.prepare(input, layout);
+            if (results == null || results.steps != steps || results.batch != n || !results.layout.equals(layout)) {
+                results = new Results(config, steps, n, layout);
             }
             return results;
         }
@@ -340,7 +335,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private static final class Results {
         final int steps;
         final int batch;
-        final boolean unbatched;
+        final SequenceLayout layout;
         final long[] outputShape;
         final long[] hShape;
         final long[] cShape;
@@ -352,10 +347,11 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         private ReusedShape cN;
 
         /** Unbatched: batch is 1 and the views leave the N axis out (the memory is the same). */
-        Results(LstmConfig c, int steps, int batch, boolean unbatched) {
+        Results(LstmConfig c, int steps, int batch, SequenceLayout layout) {
             this.steps = steps;
             this.batch = batch;
-            this.unbatched = unbatched;
+            this.layout = layout;
+            boolean unbatched = layout.unbatched();
             outputShape = new long[] {(long) c.numDirections() * c.outputSize(), steps, batch};
             hShape = unbatched ? new long[] {c.stateLayers(), c.outputSize()}
                     : new long[] {c.stateLayers(), batch, c.outputSize()};
@@ -366,13 +362,12 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             length = cOffset + ArrayUtil.prodLong(cShape);
         }
 
-        /** (output (L, N, F) or unbatched (L, F), h_n, c_n) on {@code all}'s memory. */
+        /** (output in the caller's layout, h_n, c_n) on {@code all}'s memory. */
         LstmOutput on(INDArray all) {
             if (output != null && hN != null && cN != null) {
                 return new LstmOutput(output.on(all.data()), hN.on(all.data()), cN.on(all.data()));
             }
-            INDArray out = unbatched ? cOrderView(all, 0, new long[] {outputShape[0], steps}).permute(1, 0)
-                    : cOrderView(all, 0, outputShape).permute(1, 2, 0);
+            INDArray out = layout.fromFeatureMajor(cOrderView(all, 0, outputShape));
             LstmOutput made = new LstmOutput(out, cOrderView(all, hOffset, hShape), cOrderView(all, cOffset, cShape));
             output = ReusedShape.of(made.output());
             hN = ReusedShape.of(made.hN());
@@ -382,18 +377,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * Gradients of {@code sum(output * outputGradient)} after a training forward on (L, N, H_in) input with explicit
-     * state and lengths, outputGradient (L, N, D * H_out); fresh arrays under PyTorch's names, in state_dict order.
-     * Call outside any workspace.
+     * Gradients of {@code sum(output * outputGradient)} after a training forward with explicit state and lengths, on
+     * input and outputGradient in {@code layout}; fresh arrays under PyTorch's names, in state_dict order. Call outside
+     * any workspace.
      */
-    Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths, INDArray outputGradient) {
+    Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                                    INDArray outputGradient) {
         return asDirectCall("gradients", scratch -> {
-            forward(scratch, input, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
-            INDArray dy = Nd4j.createUninitialized(dataType, outputGradient.size(2), outputGradient.size(0),
-                    outputGradient.size(1));
-            dy.assign(outputGradient.permute(2, 0, 1));
+            forward(scratch, input, layout, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
             INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
-            scratch.kernel.backward(parameterWeights(), wrap(flat).weights(), dy, null);
+            scratch.kernel.backward(parameterWeights(), wrap(flat).weights(), outputGradient, layout, null);
             return TorchLstmParamInitializer.torchViews(config(), flat);
         });
     }
@@ -474,23 +467,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     private void runOnInput(INDArray h0, INDArray c0, boolean training, INDArray y) {
         int[] lengths = lengthsFromMask();
-        kernel().prepare(toKernelLayout(input));
+        kernel().prepare(input, dl4jLayout());
         kernel().forward(parameterWeights(), h0, c0, lengths, training, y);
         storedInput = training ? input : null;
     }
 
-    /** The kernel-layout view [F, L, N] of a DL4J-format array ([N, F, L] or [N, L, F]). */
-    private INDArray toKernelLayout(INDArray dl4jFormat) {
-        if (kernelViews == null) {
-            kernelViews = new ReusedShape.Views(nwc() ? a -> a.permute(2, 1, 0) : a -> a.permute(1, 2, 0));
-        }
-        return kernelViews.of(dl4jFormat);
-    }
 
     /** The DL4J-format view ([N, F, L] or [N, L, F]) of a kernel-layout array [F, L, N]. */
     private INDArray fromDl4j(INDArray featureMajor) {
         if (dl4jViews == null) {
-            dl4jViews = new ReusedShape.Views(nwc() ? a -> a.permute(2, 1, 0) : a -> a.permute(2, 0, 1));
+            dl4jViews = new ReusedShape.Views(dl4jLayout()::fromFeatureMajor);
         }
         return dl4jViews.of(featureMajor);
     }
@@ -624,6 +610,11 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     private long[] dl4jShape(long features) {
         return nwc() ? new long[] {batch(), seqLength(), features} : new long[] {batch(), features, seqLength()};
+    }
+
+    /** The layer's DL4J format as a sequence layout: NWC is [N, L, F], NCW [N, F, L]. */
+    private SequenceLayout dl4jLayout() {
+        return nwc() ? SequenceLayout.BATCH_FIRST : SequenceLayout.NCW;
     }
 
     private boolean nwc() {

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.reference;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.engine.LstmEngine;
 import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -75,8 +76,37 @@ final class ReferenceEngine implements LstmEngine {
         return dataType;
     }
 
+    /**
+     * The one place where this engine translates the caller's layout: DL4J's stock layers take NCW, built from an
+     * (L, N, F) view here (unbatched tensors get N = 1), and the results go back as views in the caller's layout.
+     */
     @Override
-    public synchronized LstmOutput forward(INDArray input, INDArray h0, INDArray c0, int[] lengths, boolean training) {
+    public LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+                              boolean training) {
+        LstmOutput result = forwardSequenceFirst(layout.toSequenceFirst(input), batched(layout, h0),
+                batched(layout, c0), lengths, training);
+        return new LstmOutput(layout.fromSequenceFirst(result.output()), unbatched(layout, result.hN()),
+                unbatched(layout, result.cN()));
+    }
+
+    @Override
+    public Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                           int[] lengths, INDArray outputGradient) {
+        return gradientsSequenceFirst(layout.toSequenceFirst(input), batched(layout, h0), batched(layout, c0),
+                lengths, layout.toSequenceFirst(outputGradient));
+    }
+
+    /** A state (numLayers * D, N, H): unbatched ones (numLayers * D, H) get N = 1; null stays null. */
+    private static INDArray batched(SequenceLayout layout, INDArray state) {
+        return state == null || !layout.unbatched() ? state : state.reshape(state.size(0), 1, state.size(1));
+    }
+
+    private static INDArray unbatched(SequenceLayout layout, INDArray state) {
+        return layout.unbatched() ? state.reshape(state.size(0), state.size(2)) : state;
+    }
+
+    private synchronized LstmOutput forwardSequenceFirst(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                                                         boolean training) {
         if (training && config.dropout() > 0) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot run a training-mode forward with "
                     + "dropout=" + config.dropout() + ": DL4J's stock LSTM applies dropout only inside fit() and "
@@ -146,9 +176,8 @@ final class ReferenceEngine implements LstmEngine {
         }
     }
 
-    @Override
-    public synchronized Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
-                                           INDArray outputGradient) {
+    private synchronized Map<String, INDArray> gradientsSequenceFirst(INDArray input, INDArray h0, INDArray c0,
+                                                                      int[] lengths, INDArray outputGradient) {
         if (h0 != null && (h0.amaxNumber().doubleValue() != 0 || c0.amaxNumber().doubleValue() != 0)) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot compute gradients from a non-zero "
                     + "(h0, c0): DL4J's stock LSTM trains only from zero state. Use Engine.FAST");

@@ -1,5 +1,6 @@
 package io.torchlstm4j.engine.fast;
 
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.platform.NativeGates;
@@ -163,15 +164,22 @@ class NativeGatesTest {
                         .permute(2, 0, 1)};
         for (INDArray source : sources) {
             INDArray target = Nd4j.zeros(DataType.FLOAT, source.length() + 3);
-            assertTrue(NativeGates.copy(source, new OffHeap(target)), source.shapeInfoToString());
+            assertTrue(copy(source, new OffHeap(target)), source.shapeInfoToString());
             INDArray expected = source.dup('c').reshape(source.length());
             assertEquals(expected, target.get(NDArrayIndex.interval(0, source.length())), source.shapeInfoToString());
             assertEquals(0f, target.getFloat(source.length()), "nothing written past the elements");
         }
-        assertFalse(NativeGates.copy(Nd4j.zeros(DataType.DOUBLE, 2, 3, 4), new OffHeap(Nd4j.zeros(DataType.FLOAT, 24))),
+        assertFalse(copy(Nd4j.zeros(DataType.DOUBLE, 2, 3, 4), new OffHeap(Nd4j.zeros(DataType.FLOAT, 24))),
                 "float64 is left to ND4J");
         assertThrows(IllegalStateException.class,
-                () -> NativeGates.copy(offset, new OffHeap(Nd4j.zeros(DataType.FLOAT, 59))), "a target too small");
+                () -> copy(offset, new OffHeap(Nd4j.zeros(DataType.FLOAT, 59))), "a target too small");
+    }
+
+    /** {@link NativeGates#copy} of {@code source} read in its own axis order. */
+    private static boolean copy(INDArray source, OffHeap dst) {
+        long[] shape = source.shape();
+        return NativeGates.copy(source, Math.toIntExact(shape[0]), Math.toIntExact(shape[1]),
+                Math.toIntExact(shape[2]), source.stride(), dst);
     }
 
     /**
@@ -239,7 +247,7 @@ class NativeGatesTest {
                 LstmOutput expected = engine.forward(input, h0, c0, l, training);
                 LstmOutput poisoned;
                 try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                    poisoned = layer.forward(input, h0, c0, l, training,
+                    poisoned = layer.forward(input, SequenceLayout.SEQUENCE_FIRST, h0, c0, l, training,
                             length -> Nd4j.valueArrayOf(new long[] {length}, Double.NaN, type));
                 }
                 assertBits(expected.output(), poisoned.output(), what + "output");

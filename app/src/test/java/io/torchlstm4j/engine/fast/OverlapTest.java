@@ -1,5 +1,6 @@
 package io.torchlstm4j.engine.fast;
 
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.core.LstmConfig;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,7 +30,7 @@ class OverlapTest {
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            Future<?> forward = pool.submit(() -> layer.forward(input, null, null, null, false, length -> {
+            Future<?> forward = pool.submit(() -> layer.forward(input, SequenceLayout.SEQUENCE_FIRST, null, null, null, false, length -> {
                 inside.countDown();
                 try {
                     release.await(1, TimeUnit.MINUTES);
