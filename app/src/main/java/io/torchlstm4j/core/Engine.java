@@ -1,6 +1,10 @@
 package io.torchlstm4j.core;
 
-/** Which computation runs the LSTM. Both give PyTorch's numbers; they differ in speed and in what they support. */
+/**
+ * Which computation runs the LSTM. Both give PyTorch's numbers; they differ in speed and in what they support.
+ *
+ * <p>Safe for concurrent use (an enum).
+ */
 public enum Engine {
     /**
      * Our own LSTM layer for DL4J ({@code io.torchlstm4j.engine.fast}): few large ND4J operations, PyTorch's

@@ -8,6 +8,8 @@ package io.torchlstm4j.core;
  * {@code batchFirst = false}, {@code dropout = 0}, {@code bidirectional = false}, {@code projSize = 0}.
  * Invalid values are rejected with PyTorch's rule in the message.
  *
+ * <p>Immutable and safe for concurrent use.
+ *
  * @param inputSize     H_in, the number of expected features in the input
  * @param hiddenSize    H_cell, the number of features in the cell state (and in h when projSize = 0)
  * @param numLayers     number of stacked LSTM layers

@@ -8,6 +8,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Shapes: h is (numLayers * D, N, H_out), c is (numLayers * D, N, H_cell), or without the N axis for
  * unbatched input. {@code batchFirst} never applies to them. Index {@code layer * D + direction}.
  *
+ * <p>Safe for concurrent use as a value: the record never changes; the ND4J arrays it holds are the caller's,
+ * shared, not copied.
+ *
  * @param h hidden state
  * @param c cell state
  */

@@ -32,6 +32,8 @@ import java.util.zip.ZipFile;
  * float16, object arrays, structured dtypes, ...) is a {@link TensorFileException} naming the array and its dtype.
  * The data size declared by dtype and shape must match the bytes present exactly; data is read only as far as the
  * entry really holds it, so a lying header cannot size an allocation.
+ *
+ * <p>Safe for concurrent use: static methods that keep no state between calls.
  */
 public final class Npz {
 

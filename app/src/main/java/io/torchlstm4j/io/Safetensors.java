@@ -50,6 +50,8 @@ import java.util.Map;
  *
  * <p>{@link #write} pads the header with spaces to a multiple of 8 bytes, writes {@code __metadata__} first (when
  * not empty), then the tensors in the map's order, and replaces the file atomically ({@link AtomicFiles}).
+ *
+ * <p>Safe for concurrent use: static methods that keep no state between calls.
  */
 public final class Safetensors {
 

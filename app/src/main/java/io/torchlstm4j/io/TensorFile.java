@@ -10,6 +10,9 @@ import java.util.Map;
  * Named tensors and string metadata, as a safetensors file holds them. Both maps keep the file's order and
  * cannot be modified (the arrays themselves are ND4J arrays and can).
  *
+ * <p>Safe for concurrent use as a value: the record and its maps never change; the tensors are the reader's fresh
+ * arrays.
+ *
  * @param tensors  name to tensor, in the order of the file's header
  * @param metadata the header's {@code __metadata__}, empty when it has none
  */

@@ -7,6 +7,8 @@ import java.nio.file.Path;
  * A tensor file that cannot be used: corrupt, against its format's rules, or holding what this library does not
  * support (an unknown or unsupported dtype, say). The message names the file, the tensor or field, and what is
  * wrong.
+ *
+ * <p>Immutable once thrown, like any exception.
  */
 public final class TensorFileException extends IOException {
 

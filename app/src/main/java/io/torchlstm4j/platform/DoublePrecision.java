@@ -12,6 +12,8 @@ import java.util.List;
 /**
  * float64: OpenBLAS {@code dgemm} and loops with the JDK's {@code Math.tanh} and {@code Math.exp} (within 1 ulp), as
  * exact as PyTorch's double LSTM. The loops mirror {@link FloatPrecision}'s; only the element type differs.
+ *
+ * <p>Safe for concurrent use: it keeps no state (see {@link Precision}).
  */
 public final class DoublePrecision extends Precision<double[]> {
 

@@ -9,6 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Each element-wise method is one plain loop over the first {@code n} elements of arrays that start at index 0,
  * so the JIT compiles it to SIMD code. Arrays passed as different parameters never alias unless said so.
+ *
+ * <p>Safe for concurrent use: instances keep no state; every method works only on the arrays and memory it is given,
+ * which callers must not share between concurrent calls.
  */
 public abstract class Precision<A> {
 

@@ -20,6 +20,9 @@ import java.util.function.UnaryOperator;
  * {@code NDArray(DataBuffer, LongBuffer, long[])} constructor takes an existing one instead, which is what ND4J's
  * own arrays share too (its shape infos are cached constants). Arrays made here are indistinguishable from the
  * prototype's kind: same shape, strides, order, offset and view flag.
+ *
+ * <p>A {@code ReusedShape} is immutable and safe for concurrent use; a {@link Views} cache is not (one per kernel or
+ * per call's scratch).
  */
 public final class ReusedShape {
 

@@ -32,6 +32,9 @@ import java.util.Set;
  * and the input, the state_dict, lengths in 1..L, gradients for every parameter or none) and reports every problem
  * at once. A fixture whose configuration the library cannot run (projSize &gt; 0, dropout) is still valid.
  *
+ * <p>Safe for concurrent use as a value: the record never changes; do not modify the arrays it holds while others
+ * read them.
+ *
  * @param config            the module's constructor arguments
  * @param dataType          FLOAT or DOUBLE: the dtype of every float tensor
  * @param stateDict         the module's parameters under PyTorch's names, in state_dict order

@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  * <p>A file whose content is corrupt or unsupported is a {@link io.torchlstm4j.io.TensorFileException}; tensors
  * that do not fit a configuration are an {@link IllegalArgumentException} listing every missing key, unexpected
  * key, shape mismatch and unsupported dtype at once ({@link StateDictValidator}).
+ *
+ * <p>Safe for concurrent use: static methods that keep no state between calls.
  */
 public final class StateDicts {
 

@@ -20,6 +20,8 @@ import java.util.Map;
  * bias_hh_l{k}{s}    (4H)         when bias
  * weight_hr_l{k}{s}  (P, H)       when P &gt; 0
  * </pre>
+ *
+ * <p>Safe for concurrent use: static methods that keep no state.
  */
 public final class TorchParameterNames {
 
