@@ -246,7 +246,11 @@ public final class TorchLstm implements LstmModule {
         return engine.dataType();
     }
 
-    /** The DL4J network that holds the parameters; train it with {@code fit}, save it with ModelSerializer. */
+    /**
+     * The DL4J network that holds the parameters; train it with {@code fit}, save it with ModelSerializer. Its
+     * parameters may then change in place without this instance knowing, so from the first call on, a FAST instance
+     * computes a batch of one with GEMMs instead of from its transposed copy of the weights (the same bits, slower).
+     */
     public ComputationGraph network() {
         return engine.network();
     }

@@ -66,6 +66,9 @@ final class JavaGateMath<A> implements GateMath<A> {
         private A h;
         private A hState;
         private A[][] acts;
+        /** W_hh^T of the running forward where its steps use {@link Precision#columnProduct}, else null. */
+        private A recurrentT;
+        private A productSums;
 
         Steps(Buffers buffers, int capacityBatch, int capacitySteps) {
             int maxCells = hidden * capacityBatch;
@@ -100,7 +103,11 @@ final class JavaGateMath<A> implements GateMath<A> {
         }
 
         @Override
-        public void beginForward(LstmKernel.Weights w, Shape shape) {
+        public void beginForward(LstmKernel.Weights w, A recurrentT, Shape shape) {
+            this.recurrentT = shape.batch() == 1 ? recurrentT : null;
+            if (this.recurrentT != null && productSums == null) {
+                productSums = num.alloc(hidden);
+            }
             GateMath.biasSum(num, w, hidden, biasSum, biasScratch);
             for (int q = 0; q < 4; q++) {
                 num.broadcastRows(bias[q], biasSum, q * hidden, hidden, shape.batch());
@@ -114,12 +121,21 @@ final class JavaGateMath<A> implements GateMath<A> {
             int columns = shape.columns();
             int cells = shape.cells();
             int outs = shape.outs();
-            num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, b.states(), (long) inSlot * n,
-                    shape.stateLd(), true, b.gates(), (long) t * n, columns);
+            if (recurrentT == null) {
+                num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, b.states(), (long) inSlot * n,
+                        shape.stateLd(), true, b.gates(), (long) t * n, columns);
+            }
             A[] g = training ? acts[t] : work;
             for (int q = 0; q < 4; q++) {
                 for (int j = 0; j < hidden; j++) {
                     num.get(b.gates(), (long) (q * hidden + j) * columns + (long) t * n, g[q], j * n, n);
+                }
+            }
+            if (recurrentT != null) {
+                // a batch of one: hState is h of slot inSlot, and g[q] gets what the GEMM would have added
+                for (int q = 0; q < 4; q++) {
+                    num.columnProduct(recurrentT, 4 * hidden, q * hidden, hidden, hOut, hState, g[q], true,
+                            productSums);
                 }
             }
             num.sigmoid(g[0], bias[0], cells);

@@ -126,6 +126,8 @@ public final class LstmKernel<A> {
     private boolean dropped;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
+    /** The running forward's products of a batch of one ({@link ColumnProducts}), or null for GEMMs throughout. */
+    private ColumnProducts<A> columnProducts;
 
     /**
      * @param nativeGateMath whether the gate math runs in {@link NativeGates} (see
@@ -224,7 +226,31 @@ public final class LstmKernel<A> {
      *                 {@code [D * H_out, L, N]} (it may be longer)
      */
     public void forward(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training, INDArray output) {
-        runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
+        forward(weights, null, h0, c0, lengths, training, output);
+    }
+
+    /**
+     * As {@link #forward(List, INDArray, INDArray, int[], boolean, INDArray)}, with the products of a batch of one
+     * from {@code products} ({@link #columnProducts} of these same weights) where it has them; null runs every GEMM.
+     */
+    public void forward(List<Weights> weights, ColumnProducts<?> products, INDArray h0, INDArray c0, int[] lengths,
+                        boolean training, INDArray output) {
+        @SuppressWarnings("unchecked") // made by columnProducts with this kernel's Precision
+        ColumnProducts<A> typed = batch == 1 ? (ColumnProducts<A>) products : null;
+        columnProducts = typed;
+        try {
+            runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
+        } finally {
+            columnProducts = null;
+        }
+    }
+
+    /**
+     * The transposed weights for {@link #forward(List, ColumnProducts, INDArray, INDArray, int[], boolean, INDArray)}:
+     * a copy of {@code weights}, which the caller must drop once the parameters change.
+     */
+    public ColumnProducts<A> columnProducts(List<Weights> weights) {
+        return ColumnProducts.of(config, num, dataType, weights);
     }
 
     private void forwardLayers(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training,
@@ -291,12 +317,17 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         OffHeap y = layer == config.numLayers() - 1 ? top : l.y;
         int block = projectionBlock(layer);
+        A inputT = columnProducts == null ? null : columnProducts.input(layer * dirs + dir);
         if (block == 0) {
-            num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false, d.buffers.gates(),
-                    0, columns);
+            if (inputT != null && columns == 1) {
+                d.projectColumn(inputT, in, l.x, 0);
+            } else {
+                num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false,
+                        d.buffers.gates(), 0, columns);
+            }
         }
         d.math.initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
-        d.math.beginForward(w, shape);
+        d.math.beginForward(w, columnProducts == null ? null : columnProducts.recurrent(layer * dirs + dir), shape);
         boolean waits = wavefront() && layer > 0;
         boolean feeds = waits && separateInput(layer);
         stepLoop(() -> {
@@ -310,8 +341,12 @@ public final class LstmKernel<A> {
                             feedNextLayer(layer - 1, t, length);
                         }
                     }
-                    num.gemm(false, false, 4 * hidden, length * batch, in, w.wIh(), 0, in, l.x, (long) t * batch,
-                            columns, false, d.buffers.gates(), (long) t * batch, columns);
+                    if (inputT != null && length * batch == 1) {
+                        d.projectColumn(inputT, in, l.x, t);
+                    } else {
+                        num.gemm(false, false, 4 * hidden, length * batch, in, w.wIh(), 0, in, l.x,
+                                (long) t * batch, columns, false, d.buffers.gates(), (long) t * batch, columns);
+                    }
                 }
                 d.math.forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
                         shape);
@@ -689,6 +724,30 @@ public final class LstmKernel<A> {
                     buffer(Math.max(hidden, hOut), capacityBatch),
                     buffer(hOut, 4L * hidden));
             math = gateMath.direction(buffers, capacityBatch, capacitySteps);
+        }
+
+        /** Java scratch of {@link #projectColumn}: the input column, the 4H results and their sums (made at first use). */
+        private A column;
+        private A projected;
+        private A sums;
+
+        /**
+         * The input projection of column {@code t} of a batch of one: {@code W_ih x[:, t]} into the gate column t,
+         * as the GEMM with one column would write it ({@link ColumnProducts}).
+         */
+        void projectColumn(A inputT, int in, OffHeap x, int t) {
+            if (column == null) {
+                column = num.alloc(Math.max(config.inputSize(), dirs * hOut));
+                projected = num.alloc(4 * hidden);
+                sums = num.alloc(4 * hidden);
+            }
+            for (int k = 0; k < in; k++) {
+                num.get(x, (long) k * columns + t, column, k, 1);
+            }
+            num.columnProduct(inputT, 4 * hidden, 0, 4 * hidden, in, column, projected, false, sums);
+            for (int i = 0; i < 4 * hidden; i++) {
+                num.put(projected, i, buffers.gates(), (long) i * columns + t, 1);
+            }
         }
     }
 }

@@ -184,6 +184,38 @@ public final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
+    public void columnProduct(double[] wT, int ldw, int column, int m, int k, double[] x, double[] c, boolean accumulate,
+                              double[] acc) {
+        Arrays.fill(acc, 0, m, 0d);
+        int kk = 0;
+        // four rows of W^T per pass keep each acc[i] in a register for four dependent multiply-adds (same order)
+        for (; kk + 3 < k; kk += 4) {
+            double x0 = x[kk];
+            double x1 = x[kk + 1];
+            double x2 = x[kk + 2];
+            double x3 = x[kk + 3];
+            int r0 = kk * ldw + column;
+            int r1 = r0 + ldw;
+            int r2 = r1 + ldw;
+            int r3 = r2 + ldw;
+            for (int i = 0; i < m; i++) {
+                acc[i] = Math.fma(wT[r3 + i], x3, Math.fma(wT[r2 + i], x2,
+                        Math.fma(wT[r1 + i], x1, Math.fma(wT[r0 + i], x0, acc[i]))));
+            }
+        }
+        for (; kk < k; kk++) {
+            double x0 = x[kk];
+            int r0 = kk * ldw + column;
+            for (int i = 0; i < m; i++) {
+                acc[i] = Math.fma(wT[r0 + i], x0, acc[i]);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            c[i] = (accumulate ? c[i] : 0d) + acc[i];
+        }
+    }
+
+    @Override
     public void addTanhGrad(double[] acc, double[] a, double[] b, double[] t, int n) {
         for (int k = 0; k < n; k++) {
             acc[k] += a[k] * b[k] * (1d - t[k] * t[k]);

@@ -240,6 +240,38 @@ public final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
+    public void columnProduct(float[] wT, int ldw, int column, int m, int k, float[] x, float[] c, boolean accumulate,
+                              float[] acc) {
+        Arrays.fill(acc, 0, m, 0f);
+        int kk = 0;
+        // four rows of W^T per pass keep each acc[i] in a register for four dependent multiply-adds (same order)
+        for (; kk + 3 < k; kk += 4) {
+            float x0 = x[kk];
+            float x1 = x[kk + 1];
+            float x2 = x[kk + 2];
+            float x3 = x[kk + 3];
+            int r0 = kk * ldw + column;
+            int r1 = r0 + ldw;
+            int r2 = r1 + ldw;
+            int r3 = r2 + ldw;
+            for (int i = 0; i < m; i++) {
+                acc[i] = Math.fma(wT[r3 + i], x3, Math.fma(wT[r2 + i], x2,
+                        Math.fma(wT[r1 + i], x1, Math.fma(wT[r0 + i], x0, acc[i]))));
+            }
+        }
+        for (; kk < k; kk++) {
+            float x0 = x[kk];
+            int r0 = kk * ldw + column;
+            for (int i = 0; i < m; i++) {
+                acc[i] = Math.fma(wT[r0 + i], x0, acc[i]);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            c[i] = (accumulate ? c[i] : 0f) + acc[i];
+        }
+    }
+
+    @Override
     public void addTanhGrad(float[] acc, float[] a, float[] b, float[] t, int n) {
         for (int k = 0; k < n; k++) {
             acc[k] += a[k] * b[k] * (1f - t[k] * t[k]);

@@ -92,6 +92,15 @@ public abstract class Precision<A> {
     /** {@code a = a + b}. */
     public abstract void addInPlace(A a, A b, int n);
 
+    /**
+     * A matrix times one column, in Java: {@code c[i] = (accumulate ? c[i] : 0) + s_i} for {@code i < m}, where
+     * {@code s_i} is the sum over {@code kk < k} of {@code wT[kk * ldw + column + i] * x[kk]}, accumulated from zero
+     * by one fused multiply-add after another in increasing {@code kk} ({@code acc}: scratch of at least m). That is
+     * the arithmetic of OpenBLAS's x86-64 GEMM kernels for a single column up to their K block, so the bits can equal
+     * {@link #gemm}'s; {@code io.torchlstm4j.kernel.ColumnProducts} checks that they do before it uses this.
+     */
+    public abstract void columnProduct(A wT, int ldw, int column, int m, int k, A x, A c, boolean accumulate, A acc);
+
     /** {@code acc = acc + a * b * (1 - t * t)}: backprop through a tanh whose output is t. */
     public abstract void addTanhGrad(A acc, A a, A b, A t, int n);
 

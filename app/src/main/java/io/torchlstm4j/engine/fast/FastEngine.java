@@ -45,6 +45,7 @@ public final class FastEngine implements LstmEngine {
         network.init();
         FastLstm.initLikeTorch(network, "", config, seed);
         this.layer = FastLstm.layer(network, "", config);
+        layer.parametersPrivate(true);
     }
 
     @Override
@@ -83,13 +84,24 @@ public final class FastEngine implements LstmEngine {
         FastLstm.loadStateDict(network, "", config, stateDict);
     }
 
+    /** True when the layer uses transposed weights for a batch of one (see {@link TorchLstmLayerImpl}). */
+    boolean usesColumnProducts() {
+        return layer.usesColumnProducts();
+    }
+
     /** True when the layer runs its gate math in {@link NativeGates} (decided when first asked or run). */
     boolean nativeGateMath() {
         return layer.nativeGateMath();
     }
 
+    /**
+     * The network; from now on its parameters may change in place without the layer knowing (a user's write, DL4J's
+     * updater in {@code fit}), so the layer stops keeping copies derived from them (the transposed weights of a batch
+     * of one).
+     */
     @Override
     public ComputationGraph network() {
+        layer.parametersPrivate(false);
         return network;
     }
 }

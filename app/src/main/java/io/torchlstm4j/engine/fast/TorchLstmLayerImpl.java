@@ -3,6 +3,7 @@ package io.torchlstm4j.engine.fast;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.core.SequenceLayout;
+import io.torchlstm4j.kernel.ColumnProducts;
 import io.torchlstm4j.kernel.LstmKernel;
 import io.torchlstm4j.kernel.ParameterTable;
 import io.torchlstm4j.platform.NativeGates;
@@ -74,6 +75,15 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private final AtomicInteger directCalls = new AtomicInteger();
     private final AtomicReference<Thread> networkThread = new AtomicReference<>();
     private volatile String networkOperation;
+    /**
+     * Whether only the fast engine that made this layer can reach its parameters (its network not handed out), so
+     * that copies derived from them stay valid until {@link #writeParameters}: then a direct forward of a batch of
+     * one takes its products from {@link ColumnProducts}. Parameters written in place by DL4J's updater or by a user
+     * holding the network would not tell the layer, so a handed-out network turns this off for good.
+     */
+    private volatile boolean parametersPrivate;
+    /** The current parameters transposed for a batch of one (built at the first such call), or null. */
+    private volatile ColumnProducts<?> columnProducts;
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -229,10 +239,39 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     void writeParameters(Runnable write) {
         parameters.writeLock().lock();
         try {
+            columnProducts = null;
             write.run();
         } finally {
             parameters.writeLock().unlock();
         }
+    }
+
+    /**
+     * Whether only the caller (the fast engine) can reach the parameters: true once it has built its network, false
+     * for good once it hands the network out (see {@link #parametersPrivate}).
+     */
+    void parametersPrivate(boolean value) {
+        parametersPrivate = value;
+        columnProducts = null;
+    }
+
+    /** True when the layer holds the current parameters transposed for a batch of one, and uses some of them. */
+    boolean usesColumnProducts() {
+        ColumnProducts<?> products = columnProducts;
+        return products != null && products.any();
+    }
+
+    /**
+     * The current parameters transposed for a batch of one (under the parameters' read lock, which a write waits
+     * for; two calls that build at once build the same copy).
+     */
+    private ColumnProducts<?> columnProducts(LstmKernel<?> kernel) {
+        ColumnProducts<?> products = columnProducts;
+        if (products == null) {
+            products = kernel.columnProducts(parameterWeights());
+            columnProducts = products;
+        }
+        return products;
     }
 
     /** Runs {@code read} while no write of {@link #writeParameters} runs. */
@@ -274,7 +313,9 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
         INDArray all = allocate.apply(results.length);
-        scratch.kernel.forward(parameterWeights(), scratch.batched(h0), scratch.batched(c0), lengths, training, all);
+        ColumnProducts<?> products = results.batch == 1 && parametersPrivate ? columnProducts(scratch.kernel) : null;
+        scratch.kernel.forward(parameterWeights(), products, scratch.batched(h0), scratch.batched(c0), lengths,
+                training, all);
         OffHeap memory = new OffHeap(all);
         scratch.kernel.writeFinalHidden(memory, results.hOffset);
         scratch.kernel.writeFinalCell(memory, results.cOffset);
