@@ -127,6 +127,10 @@ final class JavaGateMath<A> implements GateMath<A> {
             }
             A[] g = training ? acts[t] : work;
             for (int q = 0; q < 4; q++) {
+                if (columns == n) { // one step: the gate's rows are one block
+                    num.get(b.gates(), (long) q * hidden * n, g[q], 0, cells);
+                    continue;
+                }
                 for (int j = 0; j < hidden; j++) {
                     num.get(b.gates(), (long) (q * hidden + j) * columns + (long) t * n, g[q], j * n, n);
                 }
@@ -169,6 +173,12 @@ final class JavaGateMath<A> implements GateMath<A> {
             h = previous;
             for (int j = 0; j < hOut; j++) {
                 num.put(hState, j * n, b.states(), (long) j * shape.stateLd() + (long) outSlot * n, n);
+            }
+            if (columns == n) { // one step: the output's rows are one block
+                num.put(out, 0, y, outRow * n, outs);
+                return;
+            }
+            for (int j = 0; j < hOut; j++) {
                 num.put(out, j * n, y, (outRow + j) * columns + (long) t * n, n);
             }
         }

@@ -111,6 +111,8 @@ public final class LstmKernel<A> {
     private OffHeap outputGradient;
     private final CallerView outputGradientView = new CallerView();
     private OffHeap ones;
+    /** {@link #copyIn}'s staging of a single column (made at first use). */
+    private A oneColumn;
     /** W_hh^T's two Java staging arrays ({@link #transposeRecurrentWeight}). */
     private A recurrentRows;
     private A recurrentColumns;
@@ -178,6 +180,15 @@ public final class LstmKernel<A> {
      * assign into {@code view}'s view of {@code dst} in the source's layout.
      */
     private void copyIn(INDArray source, SequenceLayout layout, int features, OffHeap dst, CallerView view) {
+        if ((long) steps * batch == 1 && OffHeap.isContiguous(source)) {
+            // one step of a batch of one: the caller's values are the buffer's column as they lie (no ND4J op)
+            if (oneColumn == null) {
+                oneColumn = num.alloc(Math.max(config.inputSize(), dirs * hOut));
+            }
+            num.get(source, oneColumn, features);
+            num.put(oneColumn, 0, dst, 0, features);
+            return;
+        }
         if (nativeInputCopy && NativeGates.copy(source, features, steps, batch, layout.featureMajorStrides(source),
                 dst)) {
             return;
@@ -741,10 +752,18 @@ public final class LstmKernel<A> {
                 projected = num.alloc(4 * hidden);
                 sums = num.alloc(4 * hidden);
             }
-            for (int k = 0; k < in; k++) {
-                num.get(x, (long) k * columns + t, column, k, 1);
+            if (columns == 1) { // one step: the columns are contiguous
+                num.get(x, 0, column, 0, in);
+            } else {
+                for (int k = 0; k < in; k++) {
+                    num.get(x, (long) k * columns + t, column, k, 1);
+                }
             }
             num.columnProduct(inputT, 4 * hidden, 0, 4 * hidden, in, column, projected, false, sums);
+            if (columns == 1) {
+                num.put(projected, 0, buffers.gates(), 0, 4 * hidden);
+                return;
+            }
             for (int i = 0; i < 4 * hidden; i++) {
                 num.put(projected, i, buffers.gates(), (long) i * columns + t, 1);
             }
