@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.kernel.LstmKernel;
 import io.torchlstm4j.kernel.ParameterTable;
@@ -378,25 +379,25 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     /**
      * Gradients of {@code sum(output * outputGradient)} after a training forward with explicit state and lengths, on
-     * input and outputGradient in {@code layout}; fresh arrays under PyTorch's names, in state_dict order. Call outside
-     * any workspace.
+     * input and outputGradient in {@code layout}; fresh arrays, in {@link ParameterKey#all} order. Call outside any
+     * workspace.
      */
-    Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
+    Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
                                     INDArray outputGradient) {
         return asDirectCall("gradients", scratch -> {
             forward(scratch, input, layout, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
             INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
             scratch.kernel.backward(parameterWeights(), wrap(flat).weights(), outputGradient, layout, null);
-            return TorchLstmParamInitializer.torchViews(config(), flat);
+            return TorchLstmParamInitializer.parameterViews(config(), flat);
         });
     }
 
     /**
-     * The parameters under PyTorch's names and shapes, as views: writes change the network's parameters (make them
-     * inside {@link #writeParameters}).
+     * The parameters by key, in {@link ParameterKey#all} order, as views: writes change the network's parameters (make
+     * them inside {@link #writeParameters}).
      */
-    Map<String, INDArray> torchParams() {
-        return TorchLstmParamInitializer.torchViews(config(), params());
+    Map<ParameterKey, INDArray> parameterViews() {
+        return TorchLstmParamInitializer.parameterViews(config(), params());
     }
 
     LstmConfig config() {
