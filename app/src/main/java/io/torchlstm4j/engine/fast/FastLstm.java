@@ -22,7 +22,7 @@ import java.util.Set;
  * {@link TorchLstmLayer} vertex named {@code prefix + "lstm"}, and move its parameters in and out under
  * {@link ParameterKey}s.
  *
- * <p>Safe for concurrent use: stateless; {@link #loadStateDict} waits for the layer's direct calls in flight, and
+ * <p>Safe for concurrent use: stateless; {@link #loadParameters} waits for the layer's direct calls in flight, and
  * a network built with it is used by one thread at a time, as any DL4J network (see {@link TorchLstmLayerImpl}).
  */
 public final class FastLstm {

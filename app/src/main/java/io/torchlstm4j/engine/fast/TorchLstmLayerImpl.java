@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  *
  * <p>Concurrency: the direct calls ({@link #forward}, {@link #gradients}) are safe to make from many threads at once:
  * each call works in a kernel of its own (taken from a pool that keeps one per call that ever ran at the same time),
- * and reads the parameters under a read lock that {@link FastLstm#loadStateDict} takes for writing, so a load waits
+ * and reads the parameters under a read lock that {@link FastLstm#loadParameters} takes for writing, so a load waits
  * for the calls in flight and the calls after it see all of the new parameters. The DL4J contract (used by
  * {@code output}, {@code fit}, {@code rnnTimeStep} of the network) keeps state in the layer, as every DL4J layer does:
  * one thread at a time; a contract call that overlaps another one or a direct call throws
@@ -69,7 +69,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private ReusedShape.Views dl4jViews;
     /** Idle working memory of the direct calls, most recently used first. */
     private final ConcurrentLinkedDeque<Scratch> idle = new ConcurrentLinkedDeque<>();
-    /** Parameter reads (every call) against parameter writes (loading a state_dict). */
+    /** Parameter reads (every call) against parameter writes (loading parameters). */
     private final ReadWriteLock parameters = new ReentrantReadWriteLock();
     /** Direct calls in flight, and the DL4J contract call in flight (thread and operation), for the overlap checks. */
     private final AtomicInteger directCalls = new AtomicInteger();
