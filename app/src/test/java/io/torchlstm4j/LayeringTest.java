@@ -95,7 +95,8 @@ class LayeringTest {
             try (InputStream in = Files.newInputStream(file.getKey())) {
                 for (String text : utf8Constants(in)) {
                     if (torchName.matcher(text).find()) {
-                        problems.add(file.getKey().getFileName() + " (" + name(file.getValue()) + "): \"" + text + "\"");
+                        problems.add(file.getKey().getFileName() + " (" + name(file.getValue()) + "): \"" + text
+                                + "\"");
                     }
                 }
             }

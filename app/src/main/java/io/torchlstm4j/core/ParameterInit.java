@@ -13,8 +13,9 @@ import java.util.function.DoubleSupplier;
 /**
  * PyTorch's initialisation rules, without PyTorch's names: {@code nn.LSTM.reset_parameters()} draws every weight and
  * bias from U(-k, k), k = 1/sqrt(hiddenSize), one tensor after the other in {@link ParameterKey#all} order (which is
- * PyTorch's state_dict order). Engines initialise with it; the PyTorch boundary ({@code io.torchlstm4j.weights.TorchInit})
- * names what it draws. Deterministic for a seed (its own generator: ND4J's global random state is left alone).
+ * PyTorch's state_dict order). Engines initialise with it; the PyTorch boundary
+ * ({@code io.torchlstm4j.weights.TorchInit}) names what it draws. Deterministic for a seed (its own generator: ND4J's
+ * global random state is left alone).
  *
  * <p>Stateless: safe for concurrent use (a {@link SplittableRandom} passed in is not).
  */

@@ -382,8 +382,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      * input and outputGradient in {@code layout}; fresh arrays, in {@link ParameterKey#all} order. Call outside any
      * workspace.
      */
-    Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
-                                    INDArray outputGradient) {
+    Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                          int[] lengths, INDArray outputGradient) {
         return asDirectCall("gradients", scratch -> {
             forward(scratch, input, layout, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
             INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));

@@ -102,7 +102,7 @@ public final class ReferenceLayers {
         }
     }
 
-    /** Copies of the graph's LSTM parameters, in {@link ParameterKey#all} order (BIAS_IH = DL4J's bias, BIAS_HH = 0). */
+    /** Copies of the graph's LSTM parameters in {@link ParameterKey#all} order (BIAS_IH = DL4J's bias, BIAS_HH = 0). */
     public static Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config) {
         Map<ParameterKey, INDArray> parameters = new LinkedHashMap<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {

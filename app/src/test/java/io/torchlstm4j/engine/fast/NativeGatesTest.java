@@ -1,9 +1,9 @@
 package io.torchlstm4j.engine.fast;
 
-import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.NativeLibrary;
 import io.torchlstm4j.platform.OffHeap;
@@ -139,7 +139,8 @@ class NativeGatesTest {
             assertBits(b.hN(), a.hN(), what + "h_n");
             assertBits(b.cN(), a.cN(), what + "c_n");
             INDArray outputGradient = random(r, steps, batch, 2L * config.outputSize());
-            Map<ParameterKey, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
+            Map<ParameterKey, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths,
+                    outputGradient);
             Map<ParameterKey, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
             javaGradients.forEach((key, expected) -> assertBits(expected, nativeGradients.get(key), what + key));
         }

@@ -19,8 +19,8 @@ final class PlainLstm {
     }
 
     /** (output (L, N, D*H_out), h_n, c_n) as double arrays; h0/c0 may be null. */
-    static INDArray[] forward(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0, INDArray c0,
-                              int[] lengths) {
+    static INDArray[] forward(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0,
+                              INDArray c0, int[] lengths) {
         int steps = (int) input.size(0);
         int batch = (int) input.size(1);
         int dirs = c.numDirections();
@@ -46,7 +46,8 @@ final class PlainLstm {
                         b[r] = bIh[r] + bHh[r];
                     }
                 }
-                double[][] wHr = c.projSize() > 0 ? matrix(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.WEIGHT_HR))) : null;
+                double[][] wHr = c.projSize() > 0
+                        ? matrix(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.WEIGHT_HR))) : null;
                 for (int n = 0; n < batch; n++) {
                     int length = lengths == null ? steps : lengths[n];
                     double[] h = h0s == null ? new double[hOut] : h0s[index][n].clone();
@@ -86,8 +87,8 @@ final class PlainLstm {
     }
 
     /** sum(output * weights) of {@link #forward}. */
-    static double weightedSum(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0, INDArray c0,
-                              int[] lengths, INDArray weights) {
+    static double weightedSum(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0,
+                              INDArray c0, int[] lengths, INDArray weights) {
         INDArray output = forward(c, params, input, h0, c0, lengths)[0];
         return output.mul(weights.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
     }

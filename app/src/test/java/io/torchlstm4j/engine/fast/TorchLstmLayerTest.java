@@ -348,7 +348,8 @@ class TorchLstmLayerTest {
 
     @Test
     void bidirectionalRefusesToStream() {
-        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW, new FastEngine(BI, DataType.FLOAT, 1).parameters());
+        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW,
+                new FastEngine(BI, DataType.FLOAT, 1).parameters());
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                 () -> layer.rnnTimeStep(Nd4j.zeros(DataType.FLOAT, 1, 3, 2), LayerWorkspaceMgr.noWorkspaces()));
         assertTrue(e.getMessage().contains("bidirectional LSTM cannot be run step by step"), e.getMessage());
@@ -378,7 +379,8 @@ class TorchLstmLayerTest {
 
     @Test
     void rejectsMasksThatAreNotLengthsAndInputOfTheWrongSize() {
-        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW, new FastEngine(BI, DataType.FLOAT, 1).parameters());
+        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW,
+                new FastEngine(BI, DataType.FLOAT, 1).parameters());
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         layer.setInput(Nd4j.zeros(DataType.FLOAT, 2, 3, 4), mgr);
         layer.setMaskArray(Nd4j.createFromArray(new float[][] {{1, 1, 1, 1}, {1, 0, 1, 0}}));
@@ -396,7 +398,8 @@ class TorchLstmLayerTest {
 
     @Test
     void reusesTheStoredForwardForBackprop() {
-        TorchLstmLayerImpl layer = standaloneLayer(UNI, RNNFormat.NCW, new FastEngine(UNI, DataType.DOUBLE, 1).parameters());
+        TorchLstmLayerImpl layer = standaloneLayer(UNI, RNNFormat.NCW,
+                new FastEngine(UNI, DataType.DOUBLE, 1).parameters());
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         INDArray x = FastEngineTest.Case.random(new Random(3), DataType.DOUBLE, 2, 3, 4);
         layer.setInput(x, mgr);
