@@ -61,7 +61,8 @@ class TorchParameterNamesTest {
         Map<ParameterKey, INDArray> back = TorchParameterNames.keyed(config, named);
         assertEquals(List.copyOf(keyed.keySet()), List.copyOf(back.keySet()));
         keyed.forEach((key, tensor) -> assertSame(tensor, back.get(key), key.toString()));
-        assertEquals(TorchInit.lstmStateDict(config, DataType.FLOAT, 3), named, "TorchInit names ParameterInit's draws");
+        assertEquals(TorchInit.lstmStateDict(config, DataType.FLOAT, 3), named,
+                "TorchInit names ParameterInit's draws");
     }
 
     @Test
