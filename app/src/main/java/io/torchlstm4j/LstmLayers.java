@@ -2,10 +2,11 @@ package io.torchlstm4j;
 
 import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.ParameterInit;
 import io.torchlstm4j.engine.Engines;
 import io.torchlstm4j.weights.LstmModule;
 import io.torchlstm4j.weights.StateDictValidator;
-import io.torchlstm4j.weights.TorchInit;
+import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -43,20 +44,20 @@ public final class LstmLayers {
     public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Engine engine,
                                      Map<String, INDArray> torchParams) {
         StateDictValidator.validate(config, torchParams, "state_dict");
-        Engines.provider(engine).loadStateDict(net, prefix, config, torchParams);
+        Engines.provider(engine).loadParameters(net, prefix, config, TorchParameterNames.keyed(config, torchParams));
     }
 
     /** The LSTM's parameters in the graph, under PyTorch's names and shapes. */
     public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config,
                                                   Engine engine) {
-        return Engines.provider(engine).stateDict(net, prefix, config);
+        return TorchParameterNames.named(Engines.provider(engine).parameters(net, prefix, config));
     }
 
     /** PyTorch's initialisation (every weight and bias from U(-1/sqrt(H), 1/sqrt(H))), from a seed. */
     public static void initLikeTorch(ComputationGraph net, String prefix, LstmConfig config, Engine engine,
                                      long seed) {
-        loadStateDict(net, prefix, config, engine,
-                TorchInit.lstmStateDict(config, net.getConfiguration().getDataType(), seed));
+        Engines.provider(engine).loadParameters(net, prefix, config,
+                ParameterInit.lstm(config, net.getConfiguration().getDataType(), seed));
     }
 
     /**

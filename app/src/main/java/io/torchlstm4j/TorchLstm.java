@@ -4,11 +4,13 @@ import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.engine.Engines;
 import io.torchlstm4j.engine.LstmEngine;
 import io.torchlstm4j.weights.LstmModule;
 import io.torchlstm4j.weights.StateDictValidator;
 import io.torchlstm4j.weights.StateDicts;
+import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -181,7 +183,8 @@ public final class TorchLstm implements LstmModule {
     public Map<String, INDArray> gradients(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
         Layout.Call call = Layout.check(config, engine.dataType(), input, state, lengths);
         Layout.checkOutputShaped(config, call, outputGradient, engine.dataType());
-        return engine.gradients(call.input(), call.layout(), call.h0(), call.c0(), call.lengths(), outputGradient);
+        return TorchParameterNames.named(engine.gradients(call.input(), call.layout(), call.h0(), call.c0(),
+                call.lengths(), outputGradient));
     }
 
     /**
@@ -217,7 +220,7 @@ public final class TorchLstm implements LstmModule {
     /** Copies of the parameters under PyTorch's names, in {@code state_dict()} order. */
     @Override
     public Map<String, INDArray> stateDict() {
-        return new LinkedHashMap<>(engine.stateDict());
+        return TorchParameterNames.named(engine.parameters());
     }
 
     /**
@@ -227,9 +230,9 @@ public final class TorchLstm implements LstmModule {
     @Override
     public void loadStateDict(Map<String, INDArray> stateDict) {
         StateDictValidator.validate(config, stateDict, "state_dict");
-        Map<String, INDArray> converted = new LinkedHashMap<>();
-        stateDict.forEach((k, v) -> converted.put(k, v.castTo(engine.dataType())));
-        engine.loadStateDict(converted);
+        Map<ParameterKey, INDArray> converted = new LinkedHashMap<>();
+        TorchParameterNames.keyed(config, stateDict).forEach((k, v) -> converted.put(k, v.castTo(engine.dataType())));
+        engine.loadParameters(converted);
     }
 
     @Override

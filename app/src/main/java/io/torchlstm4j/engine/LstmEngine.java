@@ -2,6 +2,7 @@ package io.torchlstm4j.engine;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.SequenceLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,12 +13,16 @@ import java.util.Map;
 /**
  * The seam between the PyTorch-convention adapter ({@link io.torchlstm4j.TorchLstm}) and a computation.
  *
+ * <p>Parameters cross it under {@link ParameterKey}s (layer, direction, kind; shapes of {@link ParameterKey#shape}),
+ * never under PyTorch's names: the adapter translates names to keys and back, once, at the PyTorch boundary
+ * ({@code io.torchlstm4j.weights.TorchParameterNames}). Maps of parameters are in {@link ParameterKey#all} order.
+ *
  * <p>The adapter validates every shape, dtype and length and resolves the caller's layout (a {@link SequenceLayout})
  * before it calls an engine; the engine takes the caller's tensors as they are, with that layout, and never has to
  * check its arguments again. A zero initial state
  * is passed as null (h0 and c0 both), so no call allocates zeros it does not need.
  *
- * <p>Implementations are safe for concurrent use: forward, gradients, stateDict and loadStateDict may be called from
+ * <p>Implementations are safe for concurrent use: forward, gradients, parameters and loadParameters may be called from
  * many threads at once, and each call computes what it would compute alone (a load never mixes with a call in
  * flight).
  */
@@ -51,30 +56,30 @@ public interface LstmEngine {
 
     /**
      * Gradients of the scalar {@code sum(output * outputGradient)} with respect to every parameter, in training
-     * mode, under PyTorch's names and shapes (bias_ih and bias_hh receive the same gradient, as in PyTorch).
+     * mode, one per key of {@link ParameterKey#all} in that order, with the parameter's shape (BIAS_IH and BIAS_HH
+     * receive the same gradient, as in PyTorch).
      * Arguments as in {@link #forward(INDArray, SequenceLayout, INDArray, INDArray, int[], boolean)};
      * {@code outputGradient} has the output's shape in {@code layout}.
      *
      * @throws UnsupportedOperationException where the engine cannot compute it (say why)
      */
-    Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
-                                    INDArray outputGradient);
+    Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                          int[] lengths, INDArray outputGradient);
 
     /** {@link #gradients(INDArray, SequenceLayout, INDArray, INDArray, int[], INDArray)} on (L, N, H_in) or (L, H_in). */
-    default Map<String, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
-                                            INDArray outputGradient) {
+    default Map<ParameterKey, INDArray> gradients(INDArray input, INDArray h0, INDArray c0, int[] lengths,
+                                                  INDArray outputGradient) {
         return gradients(input, SequenceLayout.of(false, input.rank()), h0, c0, lengths, outputGradient);
     }
 
-    /** Copies of the parameters under PyTorch's names and shapes, in state_dict order. */
-    Map<String, INDArray> stateDict();
+    /** Copies of the parameters, one per key of {@link ParameterKey#all} in that order. */
+    Map<ParameterKey, INDArray> parameters();
 
     /**
-     * Replaces the parameters. The map holds exactly the names of
-     * {@link io.torchlstm4j.weights.TorchParameterNames#expectedShapes} with those shapes, in the engine's
-     * data type (the caller checked that).
+     * Replaces the parameters. The map holds exactly the keys of {@link ParameterKey#all} with the shapes of
+     * {@link ParameterKey#shape}, in the engine's data type (the caller checked that).
      */
-    void loadStateDict(Map<String, INDArray> stateDict);
+    void loadParameters(Map<ParameterKey, INDArray> parameters);
 
     /** The DL4J network that holds the parameters; it trains with {@code fit} like any other. */
     ComputationGraph network();

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine;
 
 import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,7 +24,10 @@ public interface LstmEngineProvider {
     /** The engine this provides. */
     Engine engine();
 
-    /** An LSTM initialised like PyTorch from {@code seed}, in {@code dataType} (FLOAT or DOUBLE). */
+    /**
+     * An LSTM initialised like PyTorch from {@code seed} ({@link io.torchlstm4j.core.ParameterInit#lstm}), in
+     * {@code dataType} (FLOAT or DOUBLE).
+     */
     LstmEngine create(LstmConfig config, DataType dataType, long seed);
 
     /**
@@ -35,9 +39,12 @@ public interface LstmEngineProvider {
     String addTo(ComputationGraphConfiguration.GraphBuilder graph, String inputVertex, String maskInput,
                  LstmConfig config, String prefix);
 
-    /** Copies PyTorch parameters (validated by the caller: names, shapes) into the vertices of {@code prefix}. */
-    void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Map<String, INDArray> stateDict);
+    /**
+     * Copies parameters into the vertices of {@code prefix}: exactly the keys of {@link ParameterKey#all} with their
+     * shapes (checked by the caller), cast to the network's data type.
+     */
+    void loadParameters(ComputationGraph net, String prefix, LstmConfig config, Map<ParameterKey, INDArray> parameters);
 
-    /** The parameters of the vertices added with {@code prefix}, under PyTorch's names and shapes. */
-    Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config);
+    /** Copies of the parameters of the vertices added with {@code prefix}, in {@link ParameterKey#all} order. */
+    Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config);
 }

@@ -1,6 +1,8 @@
 package io.torchlstm4j.weights;
 
+import io.torchlstm4j.core.GateMapping;
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.GravesBidirectionalLSTM;
@@ -213,9 +215,10 @@ public final class Dl4jLstms {
 
     /** Copies an already validated state_dict into the layers. */
     void load(Map<String, INDArray> stateDict) {
+        Map<ParameterKey, INDArray> keyed = TorchParameterNames.keyed(config, stateDict);
         for (int k = 0; k < layers.size(); k++) {
             for (int d = 0; d < config.numDirections(); d++) {
-                GateMapping.load(stateDict, k, d, param(k, d, 0), param(k, d, 1), param(k, d, 2));
+                GateMapping.load(keyed, k, d, param(k, d, 0), param(k, d, 1), param(k, d, 2));
             }
         }
     }
@@ -223,14 +226,14 @@ public final class Dl4jLstms {
     /** The layers' parameters under PyTorch's names, in state_dict order (bias_ih = DL4J's bias, bias_hh = 0). */
     public Map<String, INDArray> stateDict() {
         LstmConfig c = config();
-        Map<String, INDArray> torch = new LinkedHashMap<>();
+        Map<ParameterKey, INDArray> keyed = new LinkedHashMap<>();
         for (int k = 0; k < layers.size(); k++) {
             for (int d = 0; d < c.numDirections(); d++) {
-                GateMapping.export(torch, k, d, param(k, d, 0), param(k, d, 1), param(k, d, 2), true,
+                GateMapping.export(keyed, k, d, param(k, d, 0), param(k, d, 1), param(k, d, 2), true,
                         b -> b.ulike().assign(0));
             }
         }
-        return torch;
+        return TorchParameterNames.named(keyed);
     }
 
     private INDArray param(int layer, int direction, int key) {

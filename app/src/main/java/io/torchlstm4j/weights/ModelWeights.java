@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * Loading is PyTorch's {@code load_state_dict(strict=True)}: every missing key, unexpected key, shape mismatch and
  * unsupported dtype of the whole model is reported at once, by its full name, before anything is changed. A DL4J
  * layer of the wrong kind is reported by {@link Builder#build} (all of them at once). The mapping of each module
- * is {@link FeedForwardMapping}'s and {@link GateMapping}'s.
+ * is {@link FeedForwardMapping}'s and {@link io.torchlstm4j.core.GateMapping}'s.
  *
  * <p>Not safe for concurrent use with anything that reads or writes the bound layers' parameters.
  */

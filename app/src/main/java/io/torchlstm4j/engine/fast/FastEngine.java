@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.engine.LstmEngine;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -19,8 +20,12 @@ import java.util.Map;
  * The fast engine: one {@link TorchLstmLayer} (the whole LSTM) in a ComputationGraph with input {@code "input"} and
  * output vertex {@code "lstm"}. Supports every configuration of {@link LstmConfig}, float32 and float64.
  *
+ * <p>Parameters come and go under {@link ParameterKey}s ({@link TorchLstmParamInitializer} lays them out in the
+ * network's two variables); PyTorch's names are the adapter's business.
+ *
  * <p>Safe for concurrent use: forward and gradients run on many threads at once, each call in working memory of its
- * own; loading a state_dict waits for the calls in flight (see {@link TorchLstmLayerImpl}).
+ * own; loading parameters waits for the calls in flight, and calls made meanwhile wait for it (see
+ * {@link TorchLstmLayerImpl}).
  */
 public final class FastEngine implements LstmEngine {
 
@@ -67,21 +72,21 @@ public final class FastEngine implements LstmEngine {
     }
 
     @Override
-    public Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
-                                           int[] lengths, INDArray outputGradient) {
+    public Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                                 int[] lengths, INDArray outputGradient) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             return layer.gradients(input, layout, h0, c0, lengths, outputGradient);
         }
     }
 
     @Override
-    public Map<String, INDArray> stateDict() {
-        return FastLstm.stateDict(network, "", config);
+    public Map<ParameterKey, INDArray> parameters() {
+        return FastLstm.parameters(network, "", config);
     }
 
     @Override
-    public void loadStateDict(Map<String, INDArray> stateDict) {
-        FastLstm.loadStateDict(network, "", config, stateDict);
+    public void loadParameters(Map<ParameterKey, INDArray> parameters) {
+        FastLstm.loadParameters(network, "", config, parameters);
     }
 
     /** True when the layer uses transposed weights for a batch of one (see {@link TorchLstmLayerImpl}). */

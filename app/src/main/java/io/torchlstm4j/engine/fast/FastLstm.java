@@ -1,8 +1,8 @@
 package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.weights.StateDictValidator;
-import io.torchlstm4j.weights.TorchInit;
+import io.torchlstm4j.core.ParameterInit;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -10,16 +10,19 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Composition helpers for the fast engine: put a {@code torch.nn.LSTM} into a DL4J ComputationGraph as one
- * {@link TorchLstmLayer} vertex named {@code prefix + "lstm"}, and move its parameters in and out under PyTorch's
- * names.
+ * {@link TorchLstmLayer} vertex named {@code prefix + "lstm"}, and move its parameters in and out under
+ * {@link ParameterKey}s.
  *
- * <p>Safe for concurrent use: stateless; {@link #loadStateDict} waits for the layer's direct calls in flight, and
+ * <p>Safe for concurrent use: stateless; {@link #loadParameters} waits for the layer's direct calls in flight, and
  * a network built with it is used by one thread at a time, as any DL4J network (see {@link TorchLstmLayerImpl}).
  */
 public final class FastLstm {
@@ -43,36 +46,52 @@ public final class FastLstm {
     }
 
     /**
-     * PyTorch's {@code load_state_dict(strict=True)} for the LSTM added with {@code prefix}: every problem (missing,
-     * unexpected, shape, dtype) is reported at once before anything changes; values are cast to the network's type.
-     * Waits for the layer's direct calls in flight; calls made meanwhile wait for the load.
+     * Replaces the parameters of the LSTM added with {@code prefix}: {@code parameters} holds exactly the keys of
+     * {@link ParameterKey#all} with their shapes (the caller validated them; a broken promise is an
+     * {@link IllegalStateException} before anything changes); values are cast to the network's type. Waits for the
+     * layer's direct calls in flight; calls made meanwhile wait for the load.
      */
-    public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config,
-                                     Map<String, INDArray> torchParams) {
+    public static void loadParameters(ComputationGraph net, String prefix, LstmConfig config,
+                                      Map<ParameterKey, INDArray> parameters) {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
-        StateDictValidator.validate(config, torchParams, "state_dict");
-        Map<String, INDArray> cast = new LinkedHashMap<>();
-        layer.torchParams().forEach((name, param) -> cast.put(name, torchParams.get(name).castTo(param.dataType())));
-        layer.writeParameters(() -> layer.torchParams().forEach((name, param) -> param.assign(cast.get(name))));
+        Map<ParameterKey, INDArray> views = layer.parameterViews();
+        if (!parameters.keySet().equals(views.keySet())) {
+            Set<ParameterKey> missing = new LinkedHashSet<>(views.keySet());
+            missing.removeAll(parameters.keySet());
+            Set<ParameterKey> unexpected = new LinkedHashSet<>(parameters.keySet());
+            unexpected.removeAll(views.keySet());
+            throw new IllegalStateException("internal: parameters for " + config + " lack " + missing
+                    + " and have unexpected " + unexpected);
+        }
+        Map<ParameterKey, INDArray> cast = new LinkedHashMap<>();
+        views.forEach((key, view) -> {
+            INDArray value = parameters.get(key);
+            if (!Arrays.equals(value.shape(), view.shape())) {
+                throw new IllegalStateException("internal: " + key + " of " + config + " has shape "
+                        + Arrays.toString(value.shape()) + ", " + Arrays.toString(view.shape()) + " was expected");
+            }
+            cast.put(key, value.castTo(view.dataType()));
+        });
+        layer.writeParameters(() -> layer.parameterViews().forEach((key, view) -> view.assign(cast.get(key))));
     }
 
-    /** Copies of the LSTM's parameters under PyTorch's names and shapes, in state_dict order. */
-    public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config) {
+    /** Copies of the LSTM's parameters, in {@link ParameterKey#all} order. */
+    public static Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config) {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
         return layer.readParameters(() -> {
-            Map<String, INDArray> result = new LinkedHashMap<>();
-            layer.torchParams().forEach((name, param) -> result.put(name, param.dup('c')));
+            Map<ParameterKey, INDArray> result = new LinkedHashMap<>();
+            layer.parameterViews().forEach((key, view) -> result.put(key, view.dup('c')));
             return result;
         });
     }
 
     /**
-     * Re-draws every parameter like PyTorch, U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)), from {@code seed}: the same
-     * values {@link TorchInit#lstmStateDict} gives (and so the reference engine, for the same seed).
+     * Re-draws every parameter like PyTorch, U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)), from {@code seed}: the values
+     * of {@link ParameterInit#lstm} (and so the reference engine's, for the same seed).
      */
     public static void initLikeTorch(ComputationGraph net, String prefix, LstmConfig config, long seed) {
         DataType dataType = layer(net, prefix, config).params().dataType();
-        loadStateDict(net, prefix, config, TorchInit.lstmStateDict(config, dataType, seed));
+        loadParameters(net, prefix, config, ParameterInit.lstm(config, dataType, seed));
     }
 
     /** The fast LSTM layer of {@code net} added under {@code prefix}, checked against {@code config}. */

@@ -29,9 +29,10 @@ import java.util.Objects;
  * padding). {@code dropout} is PyTorch's: on the outputs of every layer but the last, in training only; DL4J's own
  * {@code dropOut} setting, if any, still acts on this layer's input as for any DL4J layer.
  *
- * <p>Parameters are PyTorch's, with PyTorch's shapes and layout ({@code weight_ih_l0} (4H, H_in), {@code weight_hh_l0}
- * (4H, H_out), {@code bias_ih_l0}, {@code bias_hh_l0}, {@code weight_hr_l0} (P, H), {@code _reverse} for the backward
- * direction; gate rows i, f, g, o), so a state_dict maps one to one ({@link FastLstm#stateDict}). Inside DL4J they are
+ * <p>Parameters are PyTorch's, with PyTorch's shapes and layout (the {@link io.torchlstm4j.core.ParameterKey}s:
+ * weight_ih (4H, H_in), weight_hh (4H, H_out), bias_ih, bias_hh, weight_hr (P, H) of each layer and direction; gate
+ * rows i, f, g, o), so a state_dict maps one to one ({@link FastLstm#parameters} by key,
+ * {@code io.torchlstm4j.LstmLayers.stateDict} by PyTorch's names). Inside DL4J they are
  * two variables, {@code "W"} (all weights) and {@code "b"} (all biases), laid out by
  * {@link TorchLstmParamInitializer}. They are initialised like PyTorch:
  * U(-1/sqrt(H), 1/sqrt(H)), whatever {@code weightInit} says. Initial state is zero in {@code output} and {@code fit};
@@ -118,7 +119,7 @@ public final class TorchLstmLayer extends BaseRecurrentLayer {
                     + "layout " + (parameterLayout == null ? "(none: saved by an earlier TorchLSTM4j snapshot, one "
                     + "variable per tensor)" : "'" + parameterLayout + "'") + " but '" + PARAMETER_LAYOUT + "' was "
                     + "expected; its parameters would be read in the wrong order. Export the LSTM's state_dict with "
-                    + "the version that saved it and load that here (FastLstm.loadStateDict)");
+                    + "the version that saved it and load that here (LstmLayers.loadStateDict)");
         }
         CpuBackendOnly.require();
         TorchLstmLayerImpl layer = new TorchLstmLayerImpl(conf, networkDataType);

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.kernel.ColumnProducts;
 import io.torchlstm4j.kernel.LstmKernel;
@@ -48,7 +49,7 @@ import java.util.function.Supplier;
  *
  * <p>Concurrency: the direct calls ({@link #forward}, {@link #gradients}) are safe to make from many threads at once:
  * each call works in a kernel of its own (taken from a pool that keeps one per call that ever ran at the same time),
- * and reads the parameters under a read lock that {@link FastLstm#loadStateDict} takes for writing, so a load waits
+ * and reads the parameters under a read lock that {@link FastLstm#loadParameters} takes for writing, so a load waits
  * for the calls in flight and the calls after it see all of the new parameters. The DL4J contract (used by
  * {@code output}, {@code fit}, {@code rnnTimeStep} of the network) keeps state in the layer, as every DL4J layer does:
  * one thread at a time; a contract call that overlaps another one or a direct call throws
@@ -69,7 +70,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private ReusedShape.Views dl4jViews;
     /** Idle working memory of the direct calls, most recently used first. */
     private final ConcurrentLinkedDeque<Scratch> idle = new ConcurrentLinkedDeque<>();
-    /** Parameter reads (every call) against parameter writes (loading a state_dict). */
+    /** Parameter reads (every call) against parameter writes (loading parameters). */
     private final ReadWriteLock parameters = new ReentrantReadWriteLock();
     /** Direct calls in flight, and the DL4J contract call in flight (thread and operation), for the overlap checks. */
     private final AtomicInteger directCalls = new AtomicInteger();
@@ -419,25 +420,25 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     /**
      * Gradients of {@code sum(output * outputGradient)} after a training forward with explicit state and lengths, on
-     * input and outputGradient in {@code layout}; fresh arrays under PyTorch's names, in state_dict order. Call outside
-     * any workspace.
+     * input and outputGradient in {@code layout}; fresh arrays, in {@link ParameterKey#all} order. Call outside any
+     * workspace.
      */
-    Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
-                                    INDArray outputGradient) {
+    Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                          int[] lengths, INDArray outputGradient) {
         return asDirectCall("gradients", scratch -> {
             forward(scratch, input, layout, h0, c0, lengths, true, length -> scratch.discarded(dataType, length));
             INDArray flat = Nd4j.create(dataType, TorchLstmLayer.numParams(config()));
             scratch.kernel.backward(parameterWeights(), wrap(flat).weights(), outputGradient, layout, null);
-            return TorchLstmParamInitializer.torchViews(config(), flat);
+            return TorchLstmParamInitializer.parameterViews(config(), flat);
         });
     }
 
     /**
-     * The parameters under PyTorch's names and shapes, as views: writes change the network's parameters (make them
-     * inside {@link #writeParameters}).
+     * The parameters by key, in {@link ParameterKey#all} order, as views: writes change the network's parameters (make
+     * them inside {@link #writeParameters}).
      */
-    Map<String, INDArray> torchParams() {
-        return TorchLstmParamInitializer.torchViews(config(), params());
+    Map<ParameterKey, INDArray> parameterViews() {
+        return TorchLstmParamInitializer.parameterViews(config(), params());
     }
 
     LstmConfig config() {

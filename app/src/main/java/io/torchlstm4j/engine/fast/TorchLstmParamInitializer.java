@@ -1,12 +1,11 @@
 package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.kernel.ParameterTable;
-import io.torchlstm4j.weights.TorchParameterNames;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,9 +17,9 @@ import java.util.Map;
 
 /**
  * Lays out {@link TorchLstmLayer}'s parameters in the flat DL4J parameter vector as two DL4J variables:
- * {@link #WEIGHTS_KEY} holds every {@code weight*} parameter and {@link #BIASES_KEY} every {@code bias*} one, each
- * group in PyTorch's state_dict order, each tensor c-order with PyTorch's shape ({@link #torchViews} gives them by
- * PyTorch name). DL4J's regularization and bias updater settings apply to the two groups as their names say.
+ * {@link #WEIGHTS_KEY} holds every weight and {@link #BIASES_KEY} every bias, each group in {@link ParameterKey#all}
+ * order, each tensor c-order with {@link ParameterKey#shape} (the {@link ParameterTable}; {@link #parameterViews}
+ * gives them by key). DL4J's regularization and bias updater settings apply to the two groups as their names say.
  *
  * <p>Two variables rather than one per PyTorch tensor because DL4J's updater pays per variable (views and JavaCPP
  * allocations on every step): with eight per-tensor variables Adam took a fifth of the MNIST model's training step
@@ -108,31 +107,21 @@ public final class TorchLstmParamInitializer implements ParamInitializer {
     }
 
     /**
-     * Views of {@code flat} (the layer's parameters or their gradients, numParams elements, contiguous) under
-     * PyTorch's names and shapes, in state_dict order: each name's block of the {@link ParameterTable}.
+     * Views of {@code flat} (the layer's parameters or their gradients, numParams elements, contiguous) by key, with
+     * their shapes, in {@link ParameterKey#all} order: each key's block of the {@link ParameterTable}.
      */
-    static Map<String, INDArray> torchViews(LstmConfig config, INDArray flat) {
+    static Map<ParameterKey, INDArray> parameterViews(LstmConfig config, INDArray flat) {
         INDArray vector = vector(config, flat);
         ParameterTable table = ParameterTable.of(config);
-        Map<String, INDArray> views = new LinkedHashMap<>();
-        for (TorchParameterNames.Parameter p : TorchParameterNames.parameters(config)) {
-            long start = start(table, p.layer(), p.direction(), p.kind());
-            long size = ArrayUtil.prodLong(p.shape());
-            views.put(p.name(), vector.get(NDArrayIndex.interval(start, start + size)).reshape('c', p.shape()));
+        Map<ParameterKey, INDArray> views = new LinkedHashMap<>();
+        for (ParameterKey key : ParameterKey.all(config)) {
+            ParameterTable.Block block = table.block(key);
+            // W, then b: a bias's offset counts from the end of the weights
+            long start = (key.kind().isBias() ? table.weightCount() : 0) + block.offset();
+            views.put(key, vector.get(NDArrayIndex.interval(start, start + block.size()))
+                    .reshape('c', key.shape(config)));
         }
         return views;
-    }
-
-    /** Where a parameter starts in the layer's flat vector ({@code W}, then {@code b}). */
-    private static long start(ParameterTable table, int layer, int direction, TorchParameterNames.Kind kind) {
-        ParameterTable.Slot slot = table.slot(layer, direction);
-        return switch (kind) {
-            case WEIGHT_IH -> slot.wIh().offset();
-            case WEIGHT_HH -> slot.wHh().offset();
-            case WEIGHT_HR -> slot.wHr().offset();
-            case BIAS_IH -> table.weightCount() + slot.bIh().offset();
-            case BIAS_HH -> table.weightCount() + slot.bHh().offset();
-        };
     }
 
     private static INDArray vector(LstmConfig config, INDArray flat) {

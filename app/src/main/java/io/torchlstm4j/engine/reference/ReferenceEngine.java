@@ -2,9 +2,10 @@ package io.torchlstm4j.engine.reference;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterInit;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.engine.LstmEngine;
-import io.torchlstm4j.weights.TorchInit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -36,6 +37,9 @@ import java.util.stream.IntStream;
  * <p>What DL4J's stock layers cannot do is refused, never approximated: projections, gradients from a non-zero
  * (h0, c0), and a training-mode forward with dropout (DL4J applies it inside {@code fit} only).
  *
+ * <p>Parameters come and go under {@link ParameterKey}s, through {@link io.torchlstm4j.core.GateMapping} (DL4J's gate
+ * order); PyTorch's names are the adapter's business.
+ *
  * <p>Safe for concurrent use by serialising: its calls drive one DL4J network's state, so they run one at a time.
  */
 final class ReferenceEngine implements LstmEngine {
@@ -63,7 +67,7 @@ final class ReferenceEngine implements LstmEngine {
         graph.setOutputs(output);
         net = new ComputationGraph(graph.build());
         net.init();
-        ReferenceLayers.loadStateDict(net, PREFIX, config, TorchInit.lstmStateDict(config, dataType, seed));
+        ReferenceLayers.loadParameters(net, PREFIX, config, ParameterInit.lstm(config, dataType, seed));
     }
 
     @Override
@@ -90,8 +94,8 @@ final class ReferenceEngine implements LstmEngine {
     }
 
     @Override
-    public Map<String, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
-                                           int[] lengths, INDArray outputGradient) {
+    public Map<ParameterKey, INDArray> gradients(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0,
+                                                 int[] lengths, INDArray outputGradient) {
         return gradientsSequenceFirst(layout.toSequenceFirst(input), batched(layout, h0), batched(layout, c0),
                 lengths, layout.toSequenceFirst(outputGradient));
     }
@@ -176,8 +180,8 @@ final class ReferenceEngine implements LstmEngine {
         }
     }
 
-    private synchronized Map<String, INDArray> gradientsSequenceFirst(INDArray input, INDArray h0, INDArray c0,
-                                                                      int[] lengths, INDArray outputGradient) {
+    private synchronized Map<ParameterKey, INDArray> gradientsSequenceFirst(INDArray input, INDArray h0, INDArray c0,
+                                                                            int[] lengths, INDArray outputGradient) {
         if (h0 != null && (h0.amaxNumber().doubleValue() != 0 || c0.amaxNumber().doubleValue() != 0)) {
             throw new UnsupportedOperationException("The REFERENCE engine cannot compute gradients from a non-zero "
                     + "(h0, c0): DL4J's stock LSTM trains only from zero state. Use Engine.FAST");
@@ -214,13 +218,13 @@ final class ReferenceEngine implements LstmEngine {
     }
 
     @Override
-    public synchronized Map<String, INDArray> stateDict() {
-        return ReferenceLayers.stateDict(net, PREFIX, config);
+    public synchronized Map<ParameterKey, INDArray> parameters() {
+        return ReferenceLayers.parameters(net, PREFIX, config);
     }
 
     @Override
-    public synchronized void loadStateDict(Map<String, INDArray> stateDict) {
-        ReferenceLayers.loadStateDict(net, PREFIX, config, stateDict);
+    public synchronized void loadParameters(Map<ParameterKey, INDArray> parameters) {
+        ReferenceLayers.loadParameters(net, PREFIX, config, parameters);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.reference;
 
 import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.engine.LstmEngine;
 import io.torchlstm4j.engine.LstmEngineProvider;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -31,12 +32,13 @@ public final class ReferenceEngineProvider implements LstmEngineProvider {
     }
 
     @Override
-    public void loadStateDict(ComputationGraph net, String prefix, LstmConfig config, Map<String, INDArray> stateDict) {
-        ReferenceLayers.loadStateDict(net, prefix, config, stateDict);
+    public void loadParameters(ComputationGraph net, String prefix, LstmConfig config,
+                               Map<ParameterKey, INDArray> parameters) {
+        ReferenceLayers.loadParameters(net, prefix, config, parameters);
     }
 
     @Override
-    public Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config) {
-        return ReferenceLayers.stateDict(net, prefix, config);
+    public Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config) {
+        return ReferenceLayers.parameters(net, prefix, config);
     }
 }

@@ -1,7 +1,8 @@
 package io.torchlstm4j.engine.reference;
 
+import io.torchlstm4j.core.GateMapping;
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.weights.GateMapping;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -89,46 +90,48 @@ public final class ReferenceLayers {
         return b.build();
     }
 
-    /** Copies PyTorch parameters (validated: names, shapes) into the graph's LSTM layers. */
-    public static void loadStateDict(ComputationGraph net, String prefix, LstmConfig config,
-                                     Map<String, INDArray> torch) {
+    /** Copies parameters (validated by the caller: keys, shapes) into the graph's LSTM layers. */
+    public static void loadParameters(ComputationGraph net, String prefix, LstmConfig config,
+                                      Map<ParameterKey, INDArray> parameters) {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 org.deeplearning4j.nn.api.Layer l = net.getLayer(lstmVertex(prefix, layer, dir));
-                GateMapping.load(torch, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                GateMapping.load(parameters, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
                         l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY), l.getParam(LSTMParamInitializer.BIAS_KEY));
             }
         }
     }
 
-    /** The graph's LSTM parameters under PyTorch's names (bias_ih = DL4J's bias, bias_hh = 0). */
-    public static Map<String, INDArray> stateDict(ComputationGraph net, String prefix, LstmConfig config) {
-        Map<String, INDArray> torch = new LinkedHashMap<>();
+    /** Copies of the graph's LSTM parameters in {@link ParameterKey#all} order (BIAS_IH = DL4J's bias, BIAS_HH = 0). */
+    public static Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config) {
+        Map<ParameterKey, INDArray> parameters = new LinkedHashMap<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 org.deeplearning4j.nn.api.Layer l = net.getLayer(lstmVertex(prefix, layer, dir));
-                GateMapping.export(torch, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                GateMapping.export(parameters, layer, dir, l.getParam(LSTMParamInitializer.INPUT_WEIGHT_KEY),
                         l.getParam(LSTMParamInitializer.RECURRENT_WEIGHT_KEY), l.getParam(LSTMParamInitializer.BIAS_KEY),
                         config.bias(), b -> b.ulike().assign(0));
             }
         }
-        return torch;
+        return parameters;
     }
 
     /**
      * Gradients from a DL4J {@link org.deeplearning4j.nn.gradient.Gradient} map (keys {@code vertex_W}, ...)
-     * under PyTorch's names; bias_ih and bias_hh both receive DL4J's bias gradient, as in PyTorch.
+     * by parameter key, in {@link ParameterKey#all} order; BIAS_IH and BIAS_HH both receive DL4J's bias gradient, as
+     * in PyTorch.
      */
-    public static Map<String, INDArray> gradients(Map<String, INDArray> dl4j, String prefix, LstmConfig config) {
-        Map<String, INDArray> torch = new LinkedHashMap<>();
+    public static Map<ParameterKey, INDArray> gradients(Map<String, INDArray> dl4j, String prefix,
+                                                        LstmConfig config) {
+        Map<ParameterKey, INDArray> gradients = new LinkedHashMap<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 String v = lstmVertex(prefix, layer, dir) + "_";
-                GateMapping.export(torch, layer, dir, dl4j.get(v + LSTMParamInitializer.INPUT_WEIGHT_KEY),
+                GateMapping.export(gradients, layer, dir, dl4j.get(v + LSTMParamInitializer.INPUT_WEIGHT_KEY),
                         dl4j.get(v + LSTMParamInitializer.RECURRENT_WEIGHT_KEY),
                         dl4j.get(v + LSTMParamInitializer.BIAS_KEY), config.bias(), INDArray::dup);
             }
         }
-        return torch;
+        return gradients;
     }
 }

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A batch of one takes its products from the transposed weights ({@code ColumnProducts}) while the engine's
  * parameters are private, and gives, bit for bit, what the GEMMs give (the same engine after its network was handed
- * out, which runs every GEMM); the copies follow {@code loadStateDict}, and a handed-out network's in-place changes
+ * out, which runs every GEMM); the copies follow a load of parameters, and a handed-out network's in-place changes
  * are seen.
  */
 class BatchOfOneProductsTest {
@@ -83,7 +84,7 @@ class BatchOfOneProductsTest {
     }
 
     @Test
-    void theCopiesFollowLoadStateDict() {
+    void theCopiesFollowALoadOfParameters() {
         LstmConfig config = LstmConfig.builder(6, 10).numLayers(2).build();
         FastEngine engine = new FastEngine(config, DataType.FLOAT, 1);
         Nd4j.getRandom().setSeed(3);
@@ -91,13 +92,13 @@ class BatchOfOneProductsTest {
         double[] before = bits(engine.forward(x, null, null, null, false).output());
         assertTrue(engine.usesColumnProducts());
 
-        Map<String, INDArray> changed = new LinkedHashMap<>();
-        engine.stateDict().forEach((name, value) -> changed.put(name, value.mul(-0.75)));
-        engine.loadStateDict(changed);
+        Map<ParameterKey, INDArray> changed = new LinkedHashMap<>();
+        engine.parameters().forEach((key, value) -> changed.put(key, value.mul(-0.75)));
+        engine.loadParameters(changed);
         double[] after = bits(engine.forward(x, null, null, null, false).output());
 
         FastEngine fresh = new FastEngine(config, DataType.FLOAT, 2);
-        fresh.loadStateDict(changed);
+        fresh.loadParameters(changed);
         fresh.network();
         assertArrayEquals(bits(fresh.forward(x, null, null, null, false).output()), after);
         assertFalse(Arrays.equals(before, after), "the load changed the result");

@@ -2,6 +2,7 @@ package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,7 +51,7 @@ class FastEngineTest {
             FastEngine engine = new FastEngine(config, type, 7);
             Case c = new Case(config, type, withState, withLengths);
             LstmOutput fast = engine.forward(c.input, c.h0, c.c0, c.lengths, type == DataType.FLOAT);
-            INDArray[] plain = PlainLstm.forward(config, engine.stateDict(), c.input, c.h0, c.c0, c.lengths);
+            INDArray[] plain = PlainLstm.forward(config, engine.parameters(), c.input, c.h0, c.c0, c.lengths);
             assertClose(plain[0], fast.output(), tolerance, type + " output");
             assertClose(plain[1], fast.hN(), tolerance, type + " h_n");
             assertClose(plain[2], fast.cN(), tolerance, type + " c_n");
@@ -62,11 +63,11 @@ class FastEngineTest {
     void gradientsEqualFiniteDifferencesOfThePlainLstm(LstmConfig config, boolean withState, boolean withLengths) {
         FastEngine engine = new FastEngine(config, DataType.DOUBLE, 11);
         Case c = new Case(config, DataType.DOUBLE, withState, withLengths);
-        Map<String, INDArray> gradients = engine.gradients(c.input, c.h0, c.c0, c.lengths, c.outputWeights);
-        Map<String, INDArray> params = engine.stateDict();
+        Map<ParameterKey, INDArray> gradients = engine.gradients(c.input, c.h0, c.c0, c.lengths, c.outputWeights);
+        Map<ParameterKey, INDArray> params = engine.parameters();
         Random pick = new Random(3);
         double eps = 1e-6;
-        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+        for (Map.Entry<ParameterKey, INDArray> e : params.entrySet()) {
             INDArray p = e.getValue();
             INDArray flat = p.reshape(p.length());
             for (int probe = 0; probe < 6; probe++) {
@@ -79,12 +80,13 @@ class FastEngineTest {
                 flat.putScalar(index, saved);
                 double numeric = (plus - minus) / (2 * eps);
                 double analytic = gradients.get(e.getKey()).reshape(p.length()).getDouble(index);
-                assertEquals(numeric, analytic, 1e-8, e.getKey() + "[" + index + "]");
+                assertEquals(numeric, analytic, 1e-8, e.getKey() + " [" + index + "]");
             }
         }
         assertEquals(gradients.keySet(), params.keySet());
         if (config.bias()) {
-            assertEquals(gradients.get("bias_ih_l0"), gradients.get("bias_hh_l0"));
+            assertEquals(gradients.get(new ParameterKey(0, 0, ParameterKey.Kind.BIAS_IH)),
+                    gradients.get(new ParameterKey(0, 0, ParameterKey.Kind.BIAS_HH)));
         }
     }
 
@@ -93,15 +95,15 @@ class FastEngineTest {
     void float32GradientsStayWithin1e5OfFloat64(LstmConfig config, boolean withState, boolean withLengths) {
         FastEngine f64 = new FastEngine(config, DataType.DOUBLE, 5);
         FastEngine f32 = new FastEngine(config, DataType.FLOAT, 5);
-        Map<String, INDArray> params = new LinkedHashMap<>();
-        f64.stateDict().forEach((k, v) -> params.put(k, v.castTo(DataType.FLOAT)));
-        f32.loadStateDict(params);
+        Map<ParameterKey, INDArray> params = new LinkedHashMap<>();
+        f64.parameters().forEach((k, v) -> params.put(k, v.castTo(DataType.FLOAT)));
+        f32.loadParameters(params);
         Case c64 = new Case(config, DataType.DOUBLE, withState, withLengths);
         Case c32 = new Case(config, DataType.FLOAT, withState, withLengths);
-        Map<String, INDArray> g64 = f64.gradients(c64.input, c64.h0, c64.c0, c64.lengths, c64.outputWeights);
-        Map<String, INDArray> g32 = f32.gradients(c32.input, c32.h0, c32.c0, c32.lengths, c32.outputWeights);
-        for (String name : g64.keySet()) {
-            assertClose(g64.get(name), g32.get(name), 1e-5, name);
+        Map<ParameterKey, INDArray> g64 = f64.gradients(c64.input, c64.h0, c64.c0, c64.lengths, c64.outputWeights);
+        Map<ParameterKey, INDArray> g32 = f32.gradients(c32.input, c32.h0, c32.c0, c32.lengths, c32.outputWeights);
+        for (ParameterKey key : g64.keySet()) {
+            assertClose(g64.get(key), g32.get(key), 1e-5, key.toString());
         }
     }
 
@@ -110,31 +112,33 @@ class FastEngineTest {
         LstmConfig config = LstmConfig.builder(3, 4).numLayers(3).bidirectional(true).dropout(0.4).build();
         FastEngine engine = new FastEngine(config, DataType.DOUBLE, 2);
         Case c = new Case(config, DataType.DOUBLE, true, true);
-        Map<String, INDArray> params = engine.stateDict();
+        Map<ParameterKey, INDArray> params = engine.parameters();
         INDArray eval = engine.forward(c.input, c.h0, c.c0, c.lengths, false).output();
         assertClose(PlainLstm.forward(config, params, c.input, c.h0, c.c0, c.lengths)[0], eval, 1e-12, "eval");
         Nd4j.getRandom().setSeed(77);
         INDArray train = engine.forward(c.input, c.h0, c.c0, c.lengths, true).output();
         assertTrue(train.sub(eval).amaxNumber().doubleValue() > 1e-3, "dropout changed nothing in training");
         Nd4j.getRandom().setSeed(77);
-        Map<String, INDArray> gradients = engine.gradients(c.input, c.h0, c.c0, c.lengths, c.outputWeights);
+        Map<ParameterKey, INDArray> gradients = engine.gradients(c.input, c.h0, c.c0, c.lengths, c.outputWeights);
         double eps = 1e-6;
-        for (String name : new String[] {"weight_ih_l1", "bias_hh_l1_reverse", "weight_hh_l2", "weight_ih_l0"}) {
-            INDArray flat = params.get(name).reshape(params.get(name).length());
+        for (ParameterKey key : new ParameterKey[] {new ParameterKey(1, 0, ParameterKey.Kind.WEIGHT_IH),
+                new ParameterKey(1, 1, ParameterKey.Kind.BIAS_HH), new ParameterKey(2, 0, ParameterKey.Kind.WEIGHT_HH),
+                new ParameterKey(0, 0, ParameterKey.Kind.WEIGHT_IH)}) {
+            INDArray flat = params.get(key).reshape(params.get(key).length());
             for (long index = 0; index < flat.length(); index += 7) {
                 double saved = flat.getDouble(index);
                 double[] sums = new double[2];
                 for (int side = 0; side < 2; side++) {
                     flat.putScalar(index, saved + (side == 0 ? eps : -eps));
-                    engine.loadStateDict(params);
+                    engine.loadParameters(params);
                     Nd4j.getRandom().setSeed(77);
                     sums[side] = engine.forward(c.input, c.h0, c.c0, c.lengths, true).output()
                             .mul(c.outputWeights).sumNumber().doubleValue();
                 }
                 flat.putScalar(index, saved);
                 double numeric = (sums[0] - sums[1]) / (2 * eps);
-                double analytic = gradients.get(name).reshape(flat.length()).getDouble(index);
-                assertEquals(numeric, analytic, 1e-7, name + "[" + index + "]");
+                double analytic = gradients.get(key).reshape(flat.length()).getDouble(index);
+                assertEquals(numeric, analytic, 1e-7, key + " [" + index + "]");
             }
         }
     }
@@ -143,7 +147,7 @@ class FastEngineTest {
     void oneEngineServesChangingBatchSizesAndLengths() {
         LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).projSize(2).build();
         FastEngine engine = new FastEngine(config, DataType.DOUBLE, 12);
-        Map<String, INDArray> params = engine.stateDict();
+        Map<ParameterKey, INDArray> params = engine.parameters();
         Random r = new Random(6);
         int[][] shapes = {{4, 5}, {2, 8}, {6, 3}, {1, 1}, {4, 5}};
         for (int[] shape : shapes) {
@@ -158,8 +162,9 @@ class FastEngineTest {
             String what = n + " samples of " + steps + " steps";
             assertClose(PlainLstm.forward(config, params, input, null, null, lengths)[0],
                     engine.forward(input, null, null, lengths, true).output(), 1e-12, what);
-            Map<String, INDArray> gradients = engine.gradients(input, null, null, lengths, weights);
-            INDArray param = params.get("weight_hh_l1_reverse");
+            Map<ParameterKey, INDArray> gradients = engine.gradients(input, null, null, lengths, weights);
+            ParameterKey key = new ParameterKey(1, 1, ParameterKey.Kind.WEIGHT_HH);
+            INDArray param = params.get(key);
             INDArray flat = param.reshape(param.length());
             double saved = flat.getDouble(3);
             flat.putScalar(3, saved + 1e-6);
@@ -167,7 +172,7 @@ class FastEngineTest {
             flat.putScalar(3, saved - 1e-6);
             double minus = PlainLstm.weightedSum(config, params, input, null, null, lengths, weights);
             flat.putScalar(3, saved);
-            assertEquals((plus - minus) / 2e-6, gradients.get("weight_hh_l1_reverse").reshape(param.length()).getDouble(3), 1e-8,
+            assertEquals((plus - minus) / 2e-6, gradients.get(key).reshape(param.length()).getDouble(3), 1e-8,
                     what);
         }
     }
@@ -178,10 +183,10 @@ class FastEngineTest {
         FastEngine engine = new FastEngine(config, DataType.DOUBLE, 2);
         Case c = new Case(config, DataType.DOUBLE, false, false);
         LstmConfig top = LstmConfig.builder(8, 4).bidirectional(true).build();
-        Map<String, INDArray> topParams = new LinkedHashMap<>();
-        engine.stateDict().forEach((name, value) -> {
-            if (name.contains("_l1")) {
-                topParams.put(name.replace("_l1", "_l0"), value);
+        Map<ParameterKey, INDArray> topParams = new LinkedHashMap<>();
+        engine.parameters().forEach((key, value) -> {
+            if (key.layer() == 1) {
+                topParams.put(new ParameterKey(0, key.direction(), key.kind()), value);
             }
         });
         INDArray zeros = Nd4j.zeros(DataType.DOUBLE, STEPS, BATCH, 8);

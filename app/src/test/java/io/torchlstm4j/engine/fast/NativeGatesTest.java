@@ -1,8 +1,9 @@
 package io.torchlstm4j.engine.fast;
 
-import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
+import io.torchlstm4j.core.SequenceLayout;
 import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.NativeLibrary;
 import io.torchlstm4j.platform.OffHeap;
@@ -106,10 +107,10 @@ class NativeGatesTest {
             assertBits(b.hN(), a.hN(), "h_n, training=" + training);
             assertBits(b.cN(), a.cN(), "c_n, training=" + training);
         }
-        Map<String, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
-        Map<String, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
+        Map<ParameterKey, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
+        Map<ParameterKey, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
         assertEquals(javaGradients.keySet(), nativeGradients.keySet());
-        javaGradients.forEach((name, expected) -> assertBits(expected, nativeGradients.get(name), name));
+        javaGradients.forEach((key, expected) -> assertBits(expected, nativeGradients.get(key), key.toString()));
     }
 
     @Test
@@ -138,9 +139,10 @@ class NativeGatesTest {
             assertBits(b.hN(), a.hN(), what + "h_n");
             assertBits(b.cN(), a.cN(), what + "c_n");
             INDArray outputGradient = random(r, steps, batch, 2L * config.outputSize());
-            Map<String, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths, outputGradient);
-            Map<String, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
-            javaGradients.forEach((name, expected) -> assertBits(expected, nativeGradients.get(name), what + name));
+            Map<ParameterKey, INDArray> nativeGradients = nativeEngine.gradients(input, h0, c0, lengths,
+                    outputGradient);
+            Map<ParameterKey, INDArray> javaGradients = javaEngine.gradients(input, h0, c0, lengths, outputGradient);
+            javaGradients.forEach((key, expected) -> assertBits(expected, nativeGradients.get(key), what + key));
         }
     }
 

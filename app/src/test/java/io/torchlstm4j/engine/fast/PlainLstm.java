@@ -1,7 +1,7 @@
 package io.torchlstm4j.engine.fast;
 
 import io.torchlstm4j.core.LstmConfig;
-import io.torchlstm4j.weights.TorchParameterNames;
+import io.torchlstm4j.core.ParameterKey;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,8 +19,8 @@ final class PlainLstm {
     }
 
     /** (output (L, N, D*H_out), h_n, c_n) as double arrays; h0/c0 may be null. */
-    static INDArray[] forward(LstmConfig c, Map<String, INDArray> params, INDArray input, INDArray h0, INDArray c0,
-                              int[] lengths) {
+    static INDArray[] forward(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0,
+                              INDArray c0, int[] lengths) {
         int steps = (int) input.size(0);
         int batch = (int) input.size(1);
         int dirs = c.numDirections();
@@ -36,17 +36,18 @@ final class PlainLstm {
             out = new double[steps][batch][dirs * hOut];
             for (int dir = 0; dir < dirs; dir++) {
                 int index = layer * dirs + dir;
-                double[][] wIh = matrix(params.get(TorchParameterNames.weightIh(layer, dir)));
-                double[][] wHh = matrix(params.get(TorchParameterNames.weightHh(layer, dir)));
+                double[][] wIh = matrix(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.WEIGHT_IH)));
+                double[][] wHh = matrix(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.WEIGHT_HH)));
                 double[] b = new double[4 * hidden];
                 if (c.bias()) {
-                    double[] bIh = vector(params.get(TorchParameterNames.biasIh(layer, dir)));
-                    double[] bHh = vector(params.get(TorchParameterNames.biasHh(layer, dir)));
+                    double[] bIh = vector(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.BIAS_IH)));
+                    double[] bHh = vector(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.BIAS_HH)));
                     for (int r = 0; r < 4 * hidden; r++) {
                         b[r] = bIh[r] + bHh[r];
                     }
                 }
-                double[][] wHr = c.projSize() > 0 ? matrix(params.get(TorchParameterNames.weightHr(layer, dir))) : null;
+                double[][] wHr = c.projSize() > 0
+                        ? matrix(params.get(new ParameterKey(layer, dir, ParameterKey.Kind.WEIGHT_HR))) : null;
                 for (int n = 0; n < batch; n++) {
                     int length = lengths == null ? steps : lengths[n];
                     double[] h = h0s == null ? new double[hOut] : h0s[index][n].clone();
@@ -86,8 +87,8 @@ final class PlainLstm {
     }
 
     /** sum(output * weights) of {@link #forward}. */
-    static double weightedSum(LstmConfig c, Map<String, INDArray> params, INDArray input, INDArray h0, INDArray c0,
-                              int[] lengths, INDArray weights) {
+    static double weightedSum(LstmConfig c, Map<ParameterKey, INDArray> params, INDArray input, INDArray h0,
+                              INDArray c0, int[] lengths, INDArray weights) {
         INDArray output = forward(c, params, input, h0, c0, lengths)[0];
         return output.mul(weights.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
     }

@@ -5,6 +5,7 @@ import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.core.LstmState;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -85,7 +86,7 @@ class RepeatedCallsTest {
     @EnumSource(RNNFormat.class)
     void theDl4jLayerRepeatedGivesWhatAFreshLayerGives(RNNFormat format) {
         LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).build();
-        Map<String, INDArray> params = new FastEngine(config, DataType.FLOAT, 2).stateDict();
+        Map<ParameterKey, INDArray> params = new FastEngine(config, DataType.FLOAT, 2).parameters();
         TorchLstmLayerImpl layer = TorchLstmLayerTest.standaloneLayer(config, format, params);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         Random r = new Random(11);

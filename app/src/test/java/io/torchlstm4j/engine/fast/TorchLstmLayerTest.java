@@ -1,8 +1,10 @@
 package io.torchlstm4j.engine.fast;
 
+import io.torchlstm4j.LstmLayers;
+import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
-import io.torchlstm4j.weights.TorchParameterNames;
+import io.torchlstm4j.core.ParameterKey;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -150,27 +152,29 @@ class TorchLstmLayerTest {
     void parametersArePyTorchsAsViewsOfTwoDl4jVariablesWeightsThenBiases() {
         ComputationGraph net = classifier(BI, DataType.DOUBLE);
         TorchLstmLayerImpl layer = (TorchLstmLayerImpl) net.getLayer("enc_lstm");
-        Map<String, long[]> expected = TorchParameterNames.expectedShapes(BI);
-        Map<String, INDArray> torch = layer.torchParams();
-        assertEquals(List.copyOf(expected.keySet()), List.copyOf(torch.keySet()));
-        expected.forEach((name, shape) -> assertEquals(java.util.Arrays.toString(shape),
-                java.util.Arrays.toString(torch.get(name).shape()), name));
+        List<ParameterKey> expected = ParameterKey.all(BI);
+        Map<ParameterKey, INDArray> torch = layer.parameterViews();
+        assertEquals(expected, List.copyOf(torch.keySet()));
+        expected.forEach(key -> assertEquals(java.util.Arrays.toString(key.shape(BI)),
+                java.util.Arrays.toString(torch.get(key).shape()), key.toString()));
         Map<String, INDArray> table = layer.paramTable();
         assertEquals(List.of(TorchLstmParamInitializer.WEIGHTS_KEY, TorchLstmParamInitializer.BIASES_KEY),
                 List.copyOf(table.keySet()));
-        long weights = expected.entrySet().stream().filter(e -> e.getKey().startsWith("weight"))
-                .mapToLong(e -> java.util.Arrays.stream(e.getValue()).reduce(1, (x, y) -> x * y)).sum();
+        long weights = expected.stream().filter(key -> !key.kind().isBias())
+                .mapToLong(key -> java.util.Arrays.stream(key.shape(BI)).reduce(1, (x, y) -> x * y)).sum();
         assertEquals(weights, table.get("W").length());
         assertEquals(TorchLstmLayer.numParams(BI) - weights, table.get("b").length());
         INDArray flat = layer.params().reshape(layer.params().length());
         for (int i = 0; i < flat.length(); i++) {
             flat.putScalar(i, i);
         }
-        assertEquals(0.0, torch.get("weight_ih_l0").getDouble(0, 0), "W starts with weight_ih_l0");
-        assertEquals(weights, torch.get("bias_ih_l0").getDouble(0), 0.0, "b follows the last weight");
-        assertEquals(torch.get("weight_hh_l1_reverse").getDouble(0, 0) + 5, torch.get("weight_hh_l1_reverse").getDouble(1, 1),
-                "c-order with PyTorch's shape (4H, H) = (16, 4)");
-        INDArray w = torch.get("weight_hh_l1_reverse");
+        INDArray whh = torch.get(new ParameterKey(1, 1, ParameterKey.Kind.WEIGHT_HH));
+        assertEquals(0.0, torch.get(new ParameterKey(0, 0, ParameterKey.Kind.WEIGHT_IH)).getDouble(0, 0),
+                "W starts with weight_ih_l0");
+        assertEquals(weights, torch.get(new ParameterKey(0, 0, ParameterKey.Kind.BIAS_IH)).getDouble(0), 0.0,
+                "b follows the last weight");
+        assertEquals(whh.getDouble(0, 0) + 5, whh.getDouble(1, 1), "c-order with PyTorch's shape (4H, H) = (16, 4)");
+        INDArray w = whh;
         net.params().assign(7);
         assertEquals(7.0, w.getDouble(3, 2));
         double bound = 1 / Math.sqrt(BI.hiddenSize());
@@ -192,35 +196,49 @@ class TorchLstmLayerTest {
     }
 
     @Test
-    void stateDictRoundTripsAndInitLikeTorchIsSeeded() {
+    void parametersRoundTripAndInitLikeTorchIsSeeded() {
         ComputationGraph a = classifier(UNI, DataType.FLOAT);
         ComputationGraph b = classifier(UNI, DataType.FLOAT);
         FastLstm.initLikeTorch(a, "enc_", UNI, 5);
         FastLstm.initLikeTorch(b, "enc_", UNI, 5);
-        assertEquals(FastLstm.stateDict(a, "enc_", UNI), FastLstm.stateDict(b, "enc_", UNI));
+        assertEquals(FastLstm.parameters(a, "enc_", UNI), FastLstm.parameters(b, "enc_", UNI));
         FastLstm.initLikeTorch(b, "enc_", UNI, 6);
-        assertNotEquals(FastLstm.stateDict(a, "enc_", UNI), FastLstm.stateDict(b, "enc_", UNI));
-        FastLstm.loadStateDict(b, "enc_", UNI, FastLstm.stateDict(a, "enc_", UNI));
-        assertEquals(FastLstm.stateDict(a, "enc_", UNI), FastLstm.stateDict(b, "enc_", UNI));
-        assertEquals(List.copyOf(TorchParameterNames.expectedShapes(UNI).keySet()),
-                List.copyOf(FastLstm.stateDict(a, "enc_", UNI).keySet()));
+        assertNotEquals(FastLstm.parameters(a, "enc_", UNI), FastLstm.parameters(b, "enc_", UNI));
+        FastLstm.loadParameters(b, "enc_", UNI, FastLstm.parameters(a, "enc_", UNI));
+        assertEquals(FastLstm.parameters(a, "enc_", UNI), FastLstm.parameters(b, "enc_", UNI));
+        assertEquals(ParameterKey.all(UNI), List.copyOf(FastLstm.parameters(a, "enc_", UNI).keySet()));
     }
 
     @Test
-    void helpersRejectAWrongPrefixConfigOrStateDict() {
+    void helpersRejectAWrongPrefixConfigOrParameters() {
         ComputationGraph net = classifier(UNI, DataType.FLOAT);
         IllegalArgumentException prefix = assertThrows(IllegalArgumentException.class,
-                () -> FastLstm.stateDict(net, "dec_", UNI));
+                () -> FastLstm.parameters(net, "dec_", UNI));
         assertTrue(prefix.getMessage().contains("'dec_lstm'") && prefix.getMessage().contains("[enc_lstm]"),
                 prefix.getMessage());
         IllegalArgumentException config = assertThrows(IllegalArgumentException.class,
-                () -> FastLstm.stateDict(net, "enc_", BI));
+                () -> FastLstm.parameters(net, "enc_", BI));
         assertTrue(config.getMessage().contains("holds LSTM(3, 5, num_layers=2)"), config.getMessage());
-        Map<String, INDArray> bad = FastLstm.stateDict(net, "enc_", UNI);
+        Map<ParameterKey, INDArray> before = FastLstm.parameters(net, "enc_", UNI);
+        // parameters that break the seam's promise (the caller validates names and shapes) are an internal error
+        Map<ParameterKey, INDArray> missing = FastLstm.parameters(net, "enc_", UNI);
+        missing.remove(new ParameterKey(1, 0, ParameterKey.Kind.BIAS_HH));
+        IllegalStateException keys = assertThrows(IllegalStateException.class,
+                () -> FastLstm.loadParameters(net, "enc_", UNI, missing));
+        assertTrue(keys.getMessage().contains("BIAS_HH of layer 1"), keys.getMessage());
+        Map<ParameterKey, INDArray> misshapen = FastLstm.parameters(net, "enc_", UNI);
+        misshapen.put(new ParameterKey(0, 0, ParameterKey.Kind.WEIGHT_IH), Nd4j.zeros(DataType.FLOAT, 20, 4));
+        IllegalStateException shape = assertThrows(IllegalStateException.class,
+                () -> FastLstm.loadParameters(net, "enc_", UNI, misshapen));
+        assertTrue(shape.getMessage().contains("WEIGHT_IH of layer 0") && shape.getMessage().contains("[20, 4]"),
+                shape.getMessage());
+        assertEquals(before, FastLstm.parameters(net, "enc_", UNI), "a refused load changes nothing");
+        // through the API, a state_dict's problems are reported in PyTorch's words, by name
+        Map<String, INDArray> bad = LstmLayers.stateDict(net, "enc_", UNI, Engine.FAST);
         bad.remove("bias_hh_l1");
         bad.put("weight_ih_l0", Nd4j.zeros(DataType.FLOAT, 20, 4));
         IllegalArgumentException dict = assertThrows(IllegalArgumentException.class,
-                () -> FastLstm.loadStateDict(net, "enc_", UNI, bad));
+                () -> LstmLayers.loadStateDict(net, "enc_", UNI, Engine.FAST, bad));
         assertTrue(dict.getMessage().contains("bias_hh_l1") && dict.getMessage().contains("weight_ih_l0"),
                 dict.getMessage());
     }
@@ -237,9 +255,9 @@ class TorchLstmLayerTest {
             INDArray grad = FastEngineTest.Case.random(r, DataType.DOUBLE, steps, batch, 8);
             INDArray zeros = Nd4j.zeros(DataType.DOUBLE, BI.stateLayers(), batch, BI.outputSize());
             LstmOutput expected = engine.forward(input, zeros, zeros, lengths, true);
-            Map<String, INDArray> expectedGrads = engine.gradients(input, zeros, zeros, lengths, grad);
+            Map<ParameterKey, INDArray> expectedGrads = engine.gradients(input, zeros, zeros, lengths, grad);
 
-            TorchLstmLayerImpl layer = standaloneLayer(BI, format, engine.stateDict());
+            TorchLstmLayerImpl layer = standaloneLayer(BI, format, engine.parameters());
             INDArray mask = Nd4j.zeros(DataType.DOUBLE, batch, steps);
             for (int n = 0; n < batch; n++) {
                 mask.get(NDArrayIndex.point(n), NDArrayIndex.interval(0, lengths[n])).assign(1);
@@ -251,8 +269,9 @@ class TorchLstmLayerTest {
             INDArray out = layer.activate(true, mgr);
             assertClose(expected.output(), nwc ? out.permute(1, 0, 2) : out.permute(2, 0, 1), 1e-14, format + " out");
             Gradient g = layer.backpropGradient(nwc ? grad.permute(1, 0, 2) : grad.permute(1, 2, 0), mgr).getFirst();
-            Map<String, INDArray> gradients = TorchLstmParamInitializer.torchViews(layer.config(), g.gradient());
-            expectedGrads.forEach((name, value) -> assertClose(value, gradients.get(name), 1e-14, format + " " + name));
+            Map<ParameterKey, INDArray> gradients = TorchLstmParamInitializer.parameterViews(layer.config(),
+                    g.gradient());
+            expectedGrads.forEach((key, value) -> assertClose(value, gradients.get(key), 1e-14, format + " " + key));
         }
     }
 
@@ -281,12 +300,14 @@ class TorchLstmLayerTest {
     @Test
     void adamMovesBothBiasesByTheSameStepLikePyTorch() {
         ComputationGraph net = classifier(UNI, DataType.DOUBLE);
-        Map<String, INDArray> before = FastLstm.stateDict(net, "enc_", UNI);
+        Map<ParameterKey, INDArray> before = FastLstm.parameters(net, "enc_", UNI);
         net.fit(signTask(UNI, 8, 4, DataType.DOUBLE));
-        Map<String, INDArray> after = FastLstm.stateDict(net, "enc_", UNI);
+        Map<ParameterKey, INDArray> after = FastLstm.parameters(net, "enc_", UNI);
         for (int layer = 0; layer < UNI.numLayers(); layer++) {
-            INDArray ih = after.get(TorchParameterNames.biasIh(layer, 0)).sub(before.get(TorchParameterNames.biasIh(layer, 0)));
-            INDArray hh = after.get(TorchParameterNames.biasHh(layer, 0)).sub(before.get(TorchParameterNames.biasHh(layer, 0)));
+            ParameterKey biasIh = new ParameterKey(layer, 0, ParameterKey.Kind.BIAS_IH);
+            ParameterKey biasHh = new ParameterKey(layer, 0, ParameterKey.Kind.BIAS_HH);
+            INDArray ih = after.get(biasIh).sub(before.get(biasIh));
+            INDArray hh = after.get(biasHh).sub(before.get(biasHh));
             assertTrue(ih.amaxNumber().doubleValue() > 0);
             assertClose(ih, hh, 1e-15, "bias steps of layer " + layer);
         }
@@ -327,7 +348,8 @@ class TorchLstmLayerTest {
 
     @Test
     void bidirectionalRefusesToStream() {
-        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW, new FastEngine(BI, DataType.FLOAT, 1).stateDict());
+        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW,
+                new FastEngine(BI, DataType.FLOAT, 1).parameters());
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                 () -> layer.rnnTimeStep(Nd4j.zeros(DataType.FLOAT, 1, 3, 2), LayerWorkspaceMgr.noWorkspaces()));
         assertTrue(e.getMessage().contains("bidirectional LSTM cannot be run step by step"), e.getMessage());
@@ -357,7 +379,8 @@ class TorchLstmLayerTest {
 
     @Test
     void rejectsMasksThatAreNotLengthsAndInputOfTheWrongSize() {
-        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW, new FastEngine(BI, DataType.FLOAT, 1).stateDict());
+        TorchLstmLayerImpl layer = standaloneLayer(BI, RNNFormat.NCW,
+                new FastEngine(BI, DataType.FLOAT, 1).parameters());
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         layer.setInput(Nd4j.zeros(DataType.FLOAT, 2, 3, 4), mgr);
         layer.setMaskArray(Nd4j.createFromArray(new float[][] {{1, 1, 1, 1}, {1, 0, 1, 0}}));
@@ -375,7 +398,8 @@ class TorchLstmLayerTest {
 
     @Test
     void reusesTheStoredForwardForBackprop() {
-        TorchLstmLayerImpl layer = standaloneLayer(UNI, RNNFormat.NCW, new FastEngine(UNI, DataType.DOUBLE, 1).stateDict());
+        TorchLstmLayerImpl layer = standaloneLayer(UNI, RNNFormat.NCW,
+                new FastEngine(UNI, DataType.DOUBLE, 1).parameters());
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
         INDArray x = FastEngineTest.Case.random(new Random(3), DataType.DOUBLE, 2, 3, 4);
         layer.setInput(x, mgr);
@@ -391,7 +415,7 @@ class TorchLstmLayerTest {
 
     @Test
     void withoutInputGradientBackpropReturnsNoEpsilonAndTheSameParameterGradients() {
-        Map<String, INDArray> params = new FastEngine(BI, DataType.DOUBLE, 3).stateDict();
+        Map<ParameterKey, INDArray> params = new FastEngine(BI, DataType.DOUBLE, 3).parameters();
         INDArray x = FastEngineTest.Case.random(new Random(3), DataType.DOUBLE, 2, 3, 4);
         INDArray eps = FastEngineTest.Case.random(new Random(4), DataType.DOUBLE, 2, 8, 4);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
@@ -420,19 +444,20 @@ class TorchLstmLayerTest {
     }
 
     /** A layer outside any network, holding the given PyTorch parameters. */
-    static TorchLstmLayerImpl standaloneLayer(LstmConfig config, RNNFormat format, Map<String, INDArray> torchParams) {
-        return standaloneLayer(new TorchLstmLayer.Builder(config).dataFormat(format), torchParams);
+    static TorchLstmLayerImpl standaloneLayer(LstmConfig config, RNNFormat format,
+                                              Map<ParameterKey, INDArray> parameters) {
+        return standaloneLayer(new TorchLstmLayer.Builder(config).dataFormat(format), parameters);
     }
 
-    static TorchLstmLayerImpl standaloneLayer(TorchLstmLayer.Builder builder, Map<String, INDArray> torchParams) {
-        INDArray first = torchParams.values().iterator().next();
+    static TorchLstmLayerImpl standaloneLayer(TorchLstmLayer.Builder builder, Map<ParameterKey, INDArray> parameters) {
+        INDArray first = parameters.values().iterator().next();
         TorchLstmLayer conf = builder.build();
         LstmConfig config = conf.lstmConfig();
         NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(first.dataType()).layer(conf).build();
         INDArray flat = Nd4j.create(first.dataType(), 1, TorchLstmLayer.numParams(config));
         TorchLstmLayerImpl layer = (TorchLstmLayerImpl) conf.instantiate(nnc, List.of(), 0, flat, true,
                 first.dataType());
-        torchParams.forEach((name, value) -> layer.torchParams().get(name).assign(value));
+        parameters.forEach((key, value) -> layer.parameterViews().get(key).assign(value));
         INDArray gradients = Nd4j.create(first.dataType(), 1, TorchLstmLayer.numParams(config));
         layer.setBackpropGradientsViewArray(gradients);
         return layer;

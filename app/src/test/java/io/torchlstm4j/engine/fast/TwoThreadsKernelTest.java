@@ -4,6 +4,7 @@ import io.torchlstm4j.TorchLstm;
 import io.torchlstm4j.core.Engine;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
+import io.torchlstm4j.core.ParameterKey;
 import io.torchlstm4j.kernel.LstmKernel;
 import io.torchlstm4j.platform.NativePlatform;
 import io.torchlstm4j.platform.OpenBlasKernels;
@@ -120,21 +121,22 @@ class TwoThreadsKernelTest {
         INDArray input = FastEngineTest.Case.random(r, DataType.FLOAT, steps, batch, 64);
         INDArray outputGradient = FastEngineTest.Case.random(r, DataType.FLOAT, steps, batch, 64);
         LstmOutput both = engine.forward(input, null, null, null, false);
-        Map<String, INDArray> bothGradients = engine.gradients(input, null, null, null, outputGradient);
+        Map<ParameterKey, INDArray> bothGradients = engine.gradients(input, null, null, null, outputGradient);
         LstmOutput again = engine.forward(input, null, null, null, false);
-        Map<String, INDArray> againGradients = engine.gradients(input, null, null, null, outputGradient);
+        Map<ParameterKey, INDArray> againGradients = engine.gradients(input, null, null, null, outputGradient);
         assertArrayEquals(both.output().dup().data().asFloat(), again.output().dup().data().asFloat(), "output");
-        bothGradients.forEach((name, g) -> assertArrayEquals(g.dup().data().asFloat(),
-                againGradients.get(name).dup().data().asFloat(), name));
+        bothGradients.forEach((key, g) -> assertArrayEquals(g.dup().data().asFloat(),
+                againGradients.get(key).dup().data().asFloat(), key.toString()));
         AtomicReference<LstmOutput> one = new AtomicReference<>();
-        AtomicReference<Map<String, INDArray>> oneGradients = new AtomicReference<>();
+        AtomicReference<Map<ParameterKey, INDArray>> oneGradients = new AtomicReference<>();
         OpenBlasKernels.singleThreaded(() -> {
             one.set(engine.forward(input, null, null, null, false));
             oneGradients.set(engine.gradients(input, null, null, null, outputGradient));
         });
         assertWithinRounding(one.get().output(), both.output(), "output");
         assertWithinRounding(one.get().cN(), both.cN(), "c_n");
-        oneGradients.get().forEach((name, expected) -> assertWithinRounding(expected, bothGradients.get(name), name));
+        oneGradients.get().forEach((key, expected) -> assertWithinRounding(expected, bothGradients.get(key),
+                key.toString()));
     }
 
     /** max |difference| at most 1e-6 of the largest |expected| (a few units in the last place of float32). */
