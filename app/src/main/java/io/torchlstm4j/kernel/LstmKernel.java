@@ -307,10 +307,11 @@ public final class LstmKernel<A> {
      * Pool threads for a call of {@code streams} streams besides the caller: none (the streams run one after the
      * other) unless the BLAS has more than one thread under the thread policy ({@link OpenBlasKernels}) and the whole
      * call runs on one BLAS thread ({@link #SMALL_CALL_FLOPS}), so that each stream runs its GEMMs on one thread as
-     * the sequential schedule does.
+     * the sequential schedule does. A stack's call of one step has nothing to overlap (each layer needs the whole
+     * step of the layer below), so its streams run one after the other: a hand-over would only add a wake-up.
      */
     private int workers(int streams) {
-        if (!concurrentCall) {
+        if (!concurrentCall || wavefront() && steps == 1) {
             return 0;
         }
         return Math.min(streams, OpenBlasKernels.configuredThreadCount()) - 1;
