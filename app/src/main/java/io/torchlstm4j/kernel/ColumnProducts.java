@@ -17,7 +17,8 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * W_ih^T and W_hh^T of every layer and direction as Java arrays ({@code [I, 4H]} and {@code [H_out, 4H]}), for the
+ * W_ih^T and W_hh^T of every layer and direction as Java arrays, one per row ({@code I} and {@code H_out} rows of
+ * 4H), for the
  * products of a batch of one ({@link Precision#columnProduct}) in place of a GEMM with one column, whose OpenBLAS
  * call repacks the whole weight matrix on every step (most of a one-step call's time at batch 1).
  *
@@ -37,10 +38,10 @@ public final class ColumnProducts<A> {
     /** Per data type and (m, k): whether the Java product gives the GEMM's bits. */
     private static final Map<String, Boolean> AGREES = new ConcurrentHashMap<>();
 
-    private final List<A> inputT;
-    private final List<A> recurrentT;
+    private final List<A[]> inputT;
+    private final List<A[]> recurrentT;
 
-    private ColumnProducts(List<A> inputT, List<A> recurrentT) {
+    private ColumnProducts(List<A[]> inputT, List<A[]> recurrentT) {
         this.inputT = inputT;
         this.recurrentT = recurrentT;
     }
@@ -50,8 +51,8 @@ public final class ColumnProducts<A> {
                                     List<LstmKernel.Weights> weights) {
         int gates = 4 * config.hiddenSize();
         int hOut = config.outputSize();
-        List<A> input = new ArrayList<>();
-        List<A> recurrent = new ArrayList<>();
+        List<A[]> input = new ArrayList<>();
+        List<A[]> recurrent = new ArrayList<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {
             int in = config.layerInputSize(layer);
             boolean inputAgrees = agrees(num, dataType, gates, in);
@@ -70,22 +71,30 @@ public final class ColumnProducts<A> {
         return inputT.stream().anyMatch(a -> a != null) || recurrentT.stream().anyMatch(a -> a != null);
     }
 
-    /** W_ih^T of layer and direction {@code index}, {@code [I, 4H]}, or null where the GEMM must run. */
-    A input(int index) {
+    /** W_ih^T of layer and direction {@code index}, I rows of 4H, or null where the GEMM must run. */
+    A[] input(int index) {
         return inputT.get(index);
     }
 
-    /** W_hh^T of layer and direction {@code index}, {@code [H_out, 4H]}, or null where the GEMM must run. */
-    A recurrent(int index) {
+    /** W_hh^T of layer and direction {@code index}, H_out rows of 4H, or null where the GEMM must run. */
+    A[] recurrent(int index) {
         return recurrentT.get(index);
     }
 
-    /** {@code [rows, k]} row-major memory as a Java array {@code [k, rows]}. */
-    private static <A> A transposed(Precision<A> num, OffHeap w, int rows, int k) {
+    /** {@code [rows, k]} row-major memory as k Java arrays of {@code rows}: its transpose, one array per row. */
+    private static <A> A[] transposed(Precision<A> num, OffHeap w, int rows, int k) {
         A plain = num.alloc(rows * k);
         num.get(w, 0, plain, 0, rows * k);
-        A out = num.alloc(rows * k);
-        num.transpose(plain, 0, rows, k, out);
+        return transposedRows(num, plain, rows, k);
+    }
+
+    private static <A> A[] transposedRows(Precision<A> num, A plain, int rows, int k) {
+        A flat = num.alloc(rows * k);
+        num.transpose(plain, 0, rows, k, flat);
+        A[] out = num.allocMany(k, rows);
+        for (int kk = 0; kk < k; kk++) {
+            System.arraycopy(flat, kk * rows, out[kk], 0, rows);
+        }
         return out;
     }
 
@@ -107,8 +116,7 @@ public final class ColumnProducts<A> {
                 INDArray c = randomArray(random, dataType, m, 1);
                 A wJava = num.alloc(m * k);
                 num.get(w, wJava, m * k);
-                A wT = num.alloc(m * k);
-                num.transpose(wJava, 0, m, k, wT);
+                A[] wT = transposedRows(num, wJava, m, k);
                 A xJava = num.alloc(k);
                 num.get(x, xJava, k);
                 for (boolean accumulate : new boolean[] {false, true}) {
@@ -118,8 +126,12 @@ public final class ColumnProducts<A> {
                     A expected = num.alloc(m);
                     num.get(blas, expected, m);
                     A actual = num.alloc(m);
-                    num.get(c, actual, m);
-                    num.columnProduct(wT, m, 0, m, k, xJava, actual, accumulate, num.alloc(m));
+                    if (accumulate) {
+                        num.get(c, actual, m);
+                    }
+                    A sums = num.alloc(m);
+                    num.columnProduct(wT, m, k, xJava, sums);
+                    num.addSlice(actual, sums, 0, m); // C + sums, as the GEMM adds them (0 + sums without C)
                     if (!sameBits(expected, actual)) {
                         return false;
                     }

@@ -89,11 +89,11 @@ interface GateMath<A> {
         void initialState(int slot, A h0, A c0, int index, Shape shape);
 
         /**
-         * Before the first step of a forward: takes the biases of {@code w}, and {@code recurrentT} (W_hh^T
-         * {@code [H_out, 4H]}, {@link ColumnProducts}) for the steps' recurrent products when it is not null (a batch
+         * Before the first step of a forward: takes the biases of {@code w}, and {@code recurrentT} (W_hh^T, H_out
+         * rows of 4H, {@link ColumnProducts}) for the steps' recurrent products when it is not null (a batch
          * of one), where the gate math computes in Java arrays; else each step runs the GEMM.
          */
-        void beginForward(LstmKernel.Weights w, A recurrentT, Shape shape);
+        void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape);
 
         /**
          * Forward step {@code t} (slots {@code inSlot} to {@code outSlot}): adds the recurrent product to the step's

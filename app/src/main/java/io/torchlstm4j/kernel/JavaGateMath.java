@@ -67,7 +67,7 @@ final class JavaGateMath<A> implements GateMath<A> {
         private A hState;
         private A[][] acts;
         /** W_hh^T of the running forward where its steps use {@link Precision#columnProduct}, else null. */
-        private A recurrentT;
+        private A[] recurrentT;
         private A productSums;
 
         Steps(Buffers buffers, int capacityBatch, int capacitySteps) {
@@ -103,10 +103,10 @@ final class JavaGateMath<A> implements GateMath<A> {
         }
 
         @Override
-        public void beginForward(LstmKernel.Weights w, A recurrentT, Shape shape) {
+        public void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape) {
             this.recurrentT = shape.batch() == 1 ? recurrentT : null;
             if (this.recurrentT != null && productSums == null) {
-                productSums = num.alloc(hidden);
+                productSums = num.alloc(4 * hidden);
             }
             GateMath.biasSum(num, w, hidden, biasSum, biasScratch);
             for (int q = 0; q < 4; q++) {
@@ -137,9 +137,9 @@ final class JavaGateMath<A> implements GateMath<A> {
             }
             if (recurrentT != null) {
                 // a batch of one: hState is h of slot inSlot, and g[q] gets what the GEMM would have added
+                num.columnProduct(recurrentT, 4 * hidden, hOut, hState, productSums);
                 for (int q = 0; q < 4; q++) {
-                    num.columnProduct(recurrentT, 4 * hidden, q * hidden, hidden, hOut, hState, g[q], true,
-                            productSums);
+                    num.addSlice(g[q], productSums, q * hidden, hidden);
                 }
             }
             num.sigmoid(g[0], bias[0], cells);

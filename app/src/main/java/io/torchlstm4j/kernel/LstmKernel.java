@@ -329,7 +329,7 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         OffHeap y = layer == config.numLayers() - 1 ? top : l.y;
         int block = projectionBlock(layer);
-        A inputT = columnProducts == null ? null : columnProducts.input(layer * dirs + dir);
+        A[] inputT = columnProducts == null ? null : columnProducts.input(layer * dirs + dir);
         if (block == 0) {
             if (inputT != null && columns == 1) {
                 d.projectColumn(inputT, in, l.x, 0);
@@ -747,7 +747,7 @@ public final class LstmKernel<A> {
          * The input projection of column {@code t} of a batch of one: {@code W_ih x[:, t]} into the gate column t,
          * as the GEMM with one column would write it ({@link ColumnProducts}).
          */
-        void projectColumn(A inputT, int in, OffHeap x, int t) {
+        void projectColumn(A[] inputT, int in, OffHeap x, int t) {
             if (column == null) {
                 column = num.alloc(Math.max(config.inputSize(), dirs * hOut));
                 projected = num.alloc(4 * hidden);
@@ -760,7 +760,9 @@ public final class LstmKernel<A> {
                     num.get(x, (long) k * columns + t, column, k, 1);
                 }
             }
-            num.columnProduct(inputT, 4 * hidden, 0, 4 * hidden, in, column, projected, false, sums);
+            num.columnProduct(inputT, 4 * hidden, in, column, sums);
+            num.fill(projected, 0);
+            num.addSlice(projected, sums, 0, 4 * hidden); // 0 + sums, as the GEMM without C writes them
             if (columns == 1) {
                 num.put(projected, 0, buffers.gates(), 0, 4 * hidden);
                 return;

@@ -104,7 +104,7 @@ final class NativeGateMath<A> implements GateMath<A> {
         }
 
         @Override
-        public void beginForward(LstmKernel.Weights w, A recurrentT, Shape shape) {
+        public void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape) {
             // the native step computes its recurrent product itself, from the weights in native memory
             GateMath.biasSum(num, w, hidden, biasValues, biasScratch);
             num.put(biasValues, 0, biasSum, 0, 4 * hidden);

@@ -240,34 +240,38 @@ public final class FloatPrecision extends Precision<float[]> {
     }
 
     @Override
-    public void columnProduct(float[] wT, int ldw, int column, int m, int k, float[] x, float[] c, boolean accumulate,
-                              float[] acc) {
+    public void columnProduct(float[][] rowsT, int m, int k, float[] x, float[] acc) {
         Arrays.fill(acc, 0, m, 0f);
         int kk = 0;
-        // four rows of W^T per pass keep each acc[i] in a register for four dependent multiply-adds (same order)
         for (; kk + 3 < k; kk += 4) {
-            float x0 = x[kk];
-            float x1 = x[kk + 1];
-            float x2 = x[kk + 2];
-            float x3 = x[kk + 3];
-            int r0 = kk * ldw + column;
-            int r1 = r0 + ldw;
-            int r2 = r1 + ldw;
-            int r3 = r2 + ldw;
-            for (int i = 0; i < m; i++) {
-                acc[i] = Math.fma(wT[r3 + i], x3, Math.fma(wT[r2 + i], x2,
-                        Math.fma(wT[r1 + i], x1, Math.fma(wT[r0 + i], x0, acc[i]))));
-            }
+            addFourRows(acc, rowsT[kk], rowsT[kk + 1], rowsT[kk + 2], rowsT[kk + 3], x[kk], x[kk + 1], x[kk + 2],
+                    x[kk + 3], m);
         }
         for (; kk < k; kk++) {
-            float x0 = x[kk];
-            int r0 = kk * ldw + column;
-            for (int i = 0; i < m; i++) {
-                acc[i] = Math.fma(wT[r0 + i], x0, acc[i]);
-            }
+            addRow(acc, rowsT[kk], x[kk], m);
         }
+    }
+
+    // Kept apart, with whole rows from index 0, so that C2 vectorises the loops (it does not where the rows are
+    // slices of one array at a variable offset); four rows per pass read and write acc once for four multiply-adds
+    // in the same order.
+    private static void addFourRows(float[] acc, float[] w0, float[] w1, float[] w2, float[] w3, float x0, float x1,
+                                    float x2, float x3, int m) {
         for (int i = 0; i < m; i++) {
-            c[i] = (accumulate ? c[i] : 0f) + acc[i];
+            acc[i] = Math.fma(w3[i], x3, Math.fma(w2[i], x2, Math.fma(w1[i], x1, Math.fma(w0[i], x0, acc[i]))));
+        }
+    }
+
+    private static void addRow(float[] acc, float[] w, float x, int m) {
+        for (int i = 0; i < m; i++) {
+            acc[i] = Math.fma(w[i], x, acc[i]);
+        }
+    }
+
+    @Override
+    public void addSlice(float[] target, float[] source, int offset, int n) {
+        for (int i = 0; i < n; i++) {
+            target[i] += source[offset + i];
         }
     }
 

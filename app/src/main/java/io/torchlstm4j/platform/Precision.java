@@ -93,13 +93,16 @@ public abstract class Precision<A> {
     public abstract void addInPlace(A a, A b, int n);
 
     /**
-     * A matrix times one column, in Java: {@code c[i] = (accumulate ? c[i] : 0) + s_i} for {@code i < m}, where
-     * {@code s_i} is the sum over {@code kk < k} of {@code wT[kk * ldw + column + i] * x[kk]}, accumulated from zero
-     * by one fused multiply-add after another in increasing {@code kk} ({@code acc}: scratch of at least m). That is
-     * the arithmetic of OpenBLAS's x86-64 GEMM kernels for a single column up to their K block, so the bits can equal
-     * {@link #gemm}'s; {@code io.torchlstm4j.kernel.ColumnProducts} checks that they do before it uses this.
+     * A matrix times one column, in Java: {@code acc[i]} for {@code i < m} is the sum over {@code kk < k} of
+     * {@code rowsT[kk][i] * x[kk]} (the matrix transposed, one array per row), accumulated from zero by one fused
+     * multiply-add after another in increasing {@code kk}. That is the arithmetic of OpenBLAS's x86-64 GEMM kernels
+     * for a single column up to their K block (which then add C), so the bits can equal {@link #gemm}'s;
+     * {@code io.torchlstm4j.kernel.ColumnProducts} checks that they do before it uses this.
      */
-    public abstract void columnProduct(A wT, int ldw, int column, int m, int k, A x, A c, boolean accumulate, A acc);
+    public abstract void columnProduct(A[] rowsT, int m, int k, A x, A acc);
+
+    /** {@code target[i] = target[i] + source[offset + i]} for {@code i < n}. */
+    public abstract void addSlice(A target, A source, int offset, int n);
 
     /** {@code acc = acc + a * b * (1 - t * t)}: backprop through a tanh whose output is t. */
     public abstract void addTanhGrad(A acc, A a, A b, A t, int n);

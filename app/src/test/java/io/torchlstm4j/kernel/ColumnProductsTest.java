@@ -32,14 +32,21 @@ class ColumnProductsTest {
             INDArray w = Nd4j.randn(DataType.FLOAT, m, k);
             INDArray x = Nd4j.randn(DataType.FLOAT, k, 1).muli(100);
             INDArray c = Nd4j.randn(DataType.FLOAT, m, 1);
-            float[] wT = new float[m * k];
-            num.transpose(w.data().asFloat(), 0, m, k, wT);
+            float[] wValues = w.data().asFloat();
+            float[][] rowsT = new float[k][m];
+            for (int i = 0; i < m; i++) {
+                for (int kk = 0; kk < k; kk++) {
+                    rowsT[kk][i] = wValues[i * k + kk];
+                }
+            }
             for (boolean accumulate : new boolean[] {false, true}) {
                 INDArray blas = c.dup('c');
                 num.gemm(false, false, m, 1, k, new OffHeap(w), 0, k, new OffHeap(x), 0, 1, accumulate,
                         new OffHeap(blas), 0, 1);
-                float[] java = c.data().asFloat();
-                num.columnProduct(wT, m, 0, m, k, x.data().asFloat(), java, accumulate, new float[m]);
+                float[] java = accumulate ? c.data().asFloat() : new float[m];
+                float[] sums = new float[m];
+                num.columnProduct(rowsT, m, k, x.data().asFloat(), sums);
+                num.addSlice(java, sums, 0, m);
                 assertArrayEquals(blas.data().asFloat(), java, m + "x" + k + " accumulate " + accumulate);
             }
             checked++;
