@@ -137,6 +137,15 @@ public final class NativeLibrary {
      * this is {@code Nd4j.createUninitialized}.
      */
     public static INDArray uninitialized(DataType dataType, long length) {
+        return vector(uninitializedBuffer(dataType, length), length);
+    }
+
+    /**
+     * The memory of {@link #uninitialized} as a buffer, for a caller that makes its own array on it (with a shape info
+     * it keeps, see {@link ReusedShape}: ND4J makes a native shape info for every array it creates). Below
+     * {@value #OWN_MEMORY_BYTES} bytes, a buffer of ND4J's, not initialised.
+     */
+    public static DataBuffer uninitializedBuffer(DataType dataType, long length) {
         long bytes = length * dataType.width();
         boolean own = NativePlatform.allowed(NativePlatform.Effect.RESULT_ALLOCATOR)
                 && (dataType == DataType.FLOAT || dataType == DataType.DOUBLE)
@@ -144,16 +153,20 @@ public final class NativeLibrary {
         if (own && loaded) {
             long address = allocate(bytes);
             if (address != 0) {
-                return onOwnedMemory(dataType, length, address, NativeLibrary::release);
+                return ownedBuffer(dataType, length, address, NativeLibrary::release);
             }
         } else if (own) {
             Pointer memory = Pointer.malloc(bytes);
             if (memory != null && !memory.isNull()) {
-                return onOwnedMemory(dataType, length, memory.address(),
+                return ownedBuffer(dataType, length, memory.address(),
                         freed -> Pointer.free(OpenBlasKernels.at(freed)));
             }
         }
-        return Nd4j.createUninitialized(dataType, length);
+        return Nd4j.getDataBufferFactory().create(dataType, length, false);
+    }
+
+    private static INDArray vector(DataBuffer buffer, long length) {
+        return Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
     }
 
     /**
@@ -164,6 +177,11 @@ public final class NativeLibrary {
      * it are unreachable (by JavaCPP's deallocator thread, or at the latest by {@code Pointer.deallocateReferences}).
      */
     public static INDArray onOwnedMemory(DataType dataType, long length, long address, LongConsumer free) {
+        return vector(ownedBuffer(dataType, length, address, free), length);
+    }
+
+    /** {@link #onOwnedMemory}'s buffer. */
+    private static DataBuffer ownedBuffer(DataType dataType, long length, long address, LongConsumer free) {
         LIVE.add(address);
         Pointer owner;
         try {
@@ -176,10 +194,9 @@ public final class NativeLibrary {
         }
         // the indexer holds the pointer and the buffer holds the indexer, so the memory lives as long as the buffer
         // (which every view of the array references)
-        DataBuffer buffer = owner instanceof FloatPointer floats
+        return owner instanceof FloatPointer floats
                 ? Nd4j.createBuffer(floats, dataType, length, FloatIndexer.create(floats))
                 : Nd4j.createBuffer(owner, dataType, length, DoubleIndexer.create((DoublePointer) owner));
-        return Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
     }
 
     /** float32 memory owned through JavaCPP's accounting ({@link #onOwnedMemory}). */

@@ -293,14 +293,13 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      */
     LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
                        boolean training) {
-        return forward(input, layout, h0, c0, lengths, training,
-                length -> NativeLibrary.uninitialized(dataType, length));
+        return forward(input, layout, h0, c0, lengths, training, null);
     }
 
     /**
      * As {@link #forward(INDArray, SequenceLayout, INDArray, INDArray, int[], boolean)}, with the memory of the
-     * results from {@code allocate} (a vector of the given length, written whole here): tests pass memory filled
-     * with NaN.
+     * results from {@code allocate} (a vector of the given length, written whole here; null: fresh memory from
+     * {@link NativeLibrary#uninitializedBuffer}): tests pass memory filled with NaN.
      */
     LstmOutput forward(INDArray input, SequenceLayout layout, INDArray h0, INDArray c0, int[] lengths,
                        boolean training, LongFunction<INDArray> allocate) {
@@ -313,7 +312,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         Results results = scratch.results(config(), input, layout);
         // output, h_n and c_n share one fresh allocation (the output [F, L, N] first, where the kernel writes it):
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
-        INDArray all = allocate.apply(results.length);
+        INDArray all = allocate != null ? allocate.apply(results.length)
+                : results.vector(NativeLibrary.uninitializedBuffer(dataType, results.length));
         ColumnProducts<?> products = results.batch == 1 && parametersPrivate ? columnProducts(scratch.kernel) : null;
         scratch.kernel.forward(parameterWeights(), products, scratch.batched(h0), scratch.batched(c0), lengths,
                 training, all);
@@ -387,6 +387,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         private ReusedShape output;
         private ReusedShape hN;
         private ReusedShape cN;
+        /** The shape info of the [length] vector on fresh memory (made at the first call). */
+        private ReusedShape vector;
 
         /** Unbatched: batch is 1 and the views leave the N axis out (the memory is the same). */
         Results(LstmConfig c, int steps, int batch, SequenceLayout layout) {
@@ -402,6 +404,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             hOffset = ArrayUtil.prodLong(outputShape);
             cOffset = hOffset + ArrayUtil.prodLong(hShape);
             length = cOffset + ArrayUtil.prodLong(cShape);
+        }
+
+        /** A [length] vector on {@code buffer}, with the shape info of the first one made. */
+        INDArray vector(DataBuffer buffer) {
+            if (vector != null) {
+                return vector.wrap(buffer);
+            }
+            INDArray made = Nd4j.create(buffer, new long[] {length}, new long[] {1}, 0, 'c');
+            vector = ReusedShape.of(made);
+            return made;
         }
 
         /** (output in the caller's layout, h_n, c_n) on {@code all}'s memory. */
