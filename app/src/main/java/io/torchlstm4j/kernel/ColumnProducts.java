@@ -2,6 +2,7 @@ package io.torchlstm4j.kernel;
 
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.platform.OffHeap;
+import io.torchlstm4j.platform.OpenBlasKernels;
 import io.torchlstm4j.platform.Precision;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -101,10 +102,13 @@ public final class ColumnProducts<A> {
     /**
      * True when {@link Precision#columnProduct} gives {@link Precision#gemm}'s bits for an {@code m x k} matrix times
      * one column, with and without accumulation, on random values of mixed magnitudes (three draws); decided once
-     * per data type and shape. Any difference in the order of the additions shows in almost every element.
+     * per data type, shape and OpenBLAS kernel set. Any difference in the order of the additions shows in almost
+     * every element.
      */
     static <A> boolean agrees(Precision<A> num, DataType dataType, int m, int k) {
-        return AGREES.computeIfAbsent(dataType + " " + m + "x" + k, key -> check(num, dataType, m, k));
+        // keyed by the kernel set too: the kernel switch (or a test that undoes it) changes OpenBLAS's arithmetic
+        String key = dataType + " " + m + "x" + k + (OpenBlasKernels.avx512KernelsInUse() ? " avx512" : "");
+        return AGREES.computeIfAbsent(key, unused -> check(num, dataType, m, k));
     }
 
     private static <A> boolean check(Precision<A> num, DataType dataType, int m, int k) {
