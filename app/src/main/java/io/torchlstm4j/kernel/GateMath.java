@@ -12,8 +12,7 @@ import io.torchlstm4j.platform.NativeGates;
  * ({@link Buffers}) and the order of the steps.
  *
  * <p>Not safe for concurrent use in general: a {@link Direction} is used by one thread at a time (directions of one
- * call may run on different threads), except that {@link JavaGateMath} may hand slices of a step's rows to pool
- * threads inside a step; {@link #lengths} runs before any direction of the call starts.
+ * call may run on different threads); {@link #lengths} runs before any direction of the call starts.
  *
  * @param <A> {@code float[]} or {@code double[]}
  */
@@ -31,18 +30,9 @@ interface GateMath<A> {
 
     /**
      * One call's sizes: N, L, L * N (columns of a sequence tensor), (L + 1) * N (of a state buffer), H * N, H_out * N,
-     * whether a step's recurrent GEMM is small enough for one BLAS thread ({@link LstmKernel#SMALL_GEMM_FLOPS}), and
-     * into how many slices of rows, run at once, {@link JavaGateMath} splits a step's element-wise work (1: none; see
-     * {@link LstmKernel#gateSlices}).
+     * and whether a step's recurrent GEMM is small enough for one BLAS thread ({@link LstmKernel#SMALL_GEMM_FLOPS}).
      */
-    record Shape(int batch, int steps, int columns, int stateLd, int cells, int outs, boolean smallSteps,
-                 int gateSlices) {
-
-        /** This shape with its element-wise work split into {@code slices} slices of rows. */
-        Shape withGateSlices(int slices) {
-            return slices == gateSlices ? this
-                    : new Shape(batch, steps, columns, stateLd, cells, outs, smallSteps, slices);
-        }
+    record Shape(int batch, int steps, int columns, int stateLd, int cells, int outs, boolean smallSteps) {
     }
 
     /** Sets the call's per-sample lengths (null: every step valid) before any direction of the call runs. */

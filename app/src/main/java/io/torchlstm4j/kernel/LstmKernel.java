@@ -40,10 +40,8 @@ import java.util.List;
  * ({@link #SMALL_CALL_FLOPS}), the directions of a bidirectional layer run at once, and the layers of a
  * unidirectional stack run as a wavefront (layer l + 1 projects a block of steps once layer l has written it; in
  * backward, layer l runs step t once layer l + 1 has written its input gradient there), each stream on one thread
- * ({@link StepStreams}). A larger call runs its streams one after the other with its GEMMs on every BLAS thread, and
- * splits each step's Java gate math into slices of rows run at once ({@link #gateSlices}). Every GEMM is the same call
- * with the same operands, and every element the same arithmetic, in either schedule, so the results are bit-identical
- * to running the streams one after the other with the gate math in one piece (the schedule at one thread, or with
+ * ({@link StepStreams}). Every GEMM is the same call with the same operands in either schedule, so the results are
+ * bit-identical to running the streams one after the other (the schedule at one thread, or with
  * {@code -Dtorchlstm4j.schedule=sequential}).
  *
  * <p>Lengths (PyTorch packed sequences): step t of sample n is valid when {@code t < lengths[n]}, in both directions.
@@ -69,8 +67,9 @@ public final class LstmKernel<A> {
      * A whole call (forward or backward) whose largest GEMM is below this many FLOPs runs on one BLAS thread (the
      * MNIST model's largest is 59 M, the large case's 27 G): with ND4J's OpenMP worker spinning after each DL4J op, a
      * second OpenBLAS thread for a GEMM of a few hundred microseconds mostly waits for a CPU (figures in
-     * docs/design.md). Only such calls run their streams at once; larger ones split their steps' gate math between the
-     * threads instead ({@link #gateSlices}).
+     * docs/design.md). Only such calls run their streams at once: a larger call keeps its GEMMs on every BLAS thread,
+     * since OpenBLAS gives a float32 product other bits on one thread than on two, and runs its streams one after the
+     * other (docs/performance.md, "Streams").
      */
     public static final double SMALL_CALL_FLOPS = 1 << 28;
 
@@ -168,7 +167,7 @@ public final class LstmKernel<A> {
         this.columns = Math.toIntExact((long) steps * batch);
         this.shape = new GateMath.Shape(batch, steps, columns, Math.toIntExact((long) (steps + 1) * batch),
                 Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch),
-                2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS, 1);
+                2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS);
         stored = false;
         copyIn(input, layout, config.inputSize(), layers.get(0).x, inputView);
     }
@@ -502,35 +501,20 @@ public final class LstmKernel<A> {
      * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
      * FLOPs, else on the configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are
      * split the same way whatever other threads run). A small call runs its streams at once where the thread policy
-     * gives more than one thread ({@link #workers}); a large call runs them one after the other and splits each step's
-     * Java gate math between the threads instead ({@link #gateSlices}).
+     * gives more than one thread ({@link #workers}).
      */
     private void runCall(Runnable call) {
-        boolean sequential = "sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
-            shape = shape.withGateSlices(1);
-            concurrentCall = OpenBlasKernels.threadPolicyActive() && !sequential;
+            concurrentCall = OpenBlasKernels.threadPolicyActive()
+                    && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
             try {
                 OpenBlasKernels.singleThreaded(call);
             } finally {
                 concurrentCall = false;
             }
         } else {
-            shape = shape.withGateSlices(sequential ? 1 : gateSlices());
             OpenBlasKernels.configuredThreads(call);
         }
-    }
-
-    /**
-     * Slices of rows into which a large call ({@link #SMALL_CALL_FLOPS}) splits each step's element-wise gate math,
-     * run at once ({@link JavaGateMath}; the native gate math runs a step in one call): the configured BLAS thread
-     * count. A large call's GEMMs keep every BLAS thread, since OpenBLAS gives a float32 product other bits on one
-     * thread than on two, so its streams cannot run at once as a small call's do; between a step's GEMMs the gate math
-     * would otherwise run on one thread while the others wait. Each element is computed alone, so any split gives the
-     * same bits.
-     */
-    static int gateSlices() {
-        return Math.max(1, OpenBlasKernels.configuredThreadCount());
     }
 
     /** FLOPs of the largest GEMM of a call with the current batch size and length. */

@@ -121,85 +121,85 @@ public final class DoublePrecision extends Precision<double[]> {
     }
 
     @Override
-    public void sigmoid(double[] x, double[] bias, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void sigmoid(double[] x, double[] bias, int n) {
+        for (int k = 0; k < n; k++) {
             x[k] = sigmoid(x[k] + bias[k]);
         }
     }
 
     @Override
-    public void tanh(double[] x, double[] bias, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanh(double[] x, double[] bias, int n) {
+        for (int k = 0; k < n; k++) {
             x[k] = Math.tanh(x[k] + bias[k]);
         }
     }
 
     @Override
-    public void tanhOf(double[] out, double[] x, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanhOf(double[] out, double[] x, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = Math.tanh(x[k]);
         }
     }
 
     @Override
-    public void cell(double[] c, double[] f, double[] cPrev, double[] i, double[] g, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void cell(double[] c, double[] f, double[] cPrev, double[] i, double[] g, int n) {
+        for (int k = 0; k < n; k++) {
             c[k] = f[k] * cPrev[k] + i[k] * g[k];
         }
     }
 
     @Override
-    public void outputGate(double[] h, double[] o, double[] c, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void outputGate(double[] h, double[] o, double[] c, int n) {
+        for (int k = 0; k < n; k++) {
             h[k] = o[k] * Math.tanh(c[k]);
         }
     }
 
     @Override
-    public void keep(double[] target, double[] old, double[] mask, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void keep(double[] target, double[] old, double[] mask, int n) {
+        for (int k = 0; k < n; k++) {
             target[k] = old[k] + mask[k] * (target[k] - old[k]);
         }
     }
 
     @Override
-    public void multiply(double[] out, double[] a, double[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void multiply(double[] out, double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k];
         }
     }
 
     @Override
-    public void multiplyInPlace(double[] a, double[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void multiplyInPlace(double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
             a[k] *= b[k];
         }
     }
 
     @Override
-    public void addInPlace(double[] a, double[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void addInPlace(double[] a, double[] b, int n) {
+        for (int k = 0; k < n; k++) {
             a[k] += b[k];
         }
     }
 
     @Override
-    public void addTanhGrad(double[] acc, double[] a, double[] b, double[] t, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void addTanhGrad(double[] acc, double[] a, double[] b, double[] t, int n) {
+        for (int k = 0; k < n; k++) {
             acc[k] += a[k] * b[k] * (1d - t[k] * t[k]);
         }
     }
 
     @Override
-    public void tanhGrad(double[] out, double[] a, double[] b, double[] t, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanhGrad(double[] out, double[] a, double[] b, double[] t, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k] * (1d - t[k] * t[k]);
         }
     }
 
     @Override
-    public void sigmoidGrad(double[] out, double[] a, double[] b, double[] s, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void sigmoidGrad(double[] out, double[] a, double[] b, double[] s, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k] * s[k] * (1d - s[k]);
         }
     }

@@ -165,97 +165,97 @@ public final class FloatPrecision extends Precision<float[]> {
     // (docs/design.md). The results are bit-identical.
 
     @Override
-    public void sigmoid(float[] x, float[] bias, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void sigmoid(float[] x, float[] bias, int n) {
+        for (int k = 0; k < n; k++) {
             x[k] = clamp(0.5f * (x[k] + bias[k]));
         }
-        for (int k = from; k < to; k++) {
+        for (int k = 0; k < n; k++) {
             x[k] = 0.5f * rational(x[k]) + 0.5f;
         }
     }
 
     @Override
-    public void tanh(float[] x, float[] bias, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanh(float[] x, float[] bias, int n) {
+        for (int k = 0; k < n; k++) {
             x[k] = clamp(x[k] + bias[k]);
         }
-        for (int k = from; k < to; k++) {
+        for (int k = 0; k < n; k++) {
             x[k] = rational(x[k]);
         }
     }
 
     @Override
-    public void tanhOf(float[] out, float[] x, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanhOf(float[] out, float[] x, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = clamp(x[k]);
         }
-        for (int k = from; k < to; k++) {
+        for (int k = 0; k < n; k++) {
             out[k] = rational(out[k]);
         }
     }
 
     @Override
-    public void cell(float[] c, float[] f, float[] cPrev, float[] i, float[] g, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void cell(float[] c, float[] f, float[] cPrev, float[] i, float[] g, int n) {
+        for (int k = 0; k < n; k++) {
             c[k] = f[k] * cPrev[k] + i[k] * g[k];
         }
     }
 
     @Override
-    public void outputGate(float[] h, float[] o, float[] c, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void outputGate(float[] h, float[] o, float[] c, int n) {
+        for (int k = 0; k < n; k++) {
             h[k] = clamp(c[k]);
         }
-        for (int k = from; k < to; k++) {
+        for (int k = 0; k < n; k++) {
             h[k] = o[k] * rational(h[k]);
         }
     }
 
     @Override
-    public void keep(float[] target, float[] old, float[] mask, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void keep(float[] target, float[] old, float[] mask, int n) {
+        for (int k = 0; k < n; k++) {
             target[k] = old[k] + mask[k] * (target[k] - old[k]);
         }
     }
 
     @Override
-    public void multiply(float[] out, float[] a, float[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void multiply(float[] out, float[] a, float[] b, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k];
         }
     }
 
     @Override
-    public void multiplyInPlace(float[] a, float[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void multiplyInPlace(float[] a, float[] b, int n) {
+        for (int k = 0; k < n; k++) {
             a[k] *= b[k];
         }
     }
 
     @Override
-    public void addInPlace(float[] a, float[] b, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void addInPlace(float[] a, float[] b, int n) {
+        for (int k = 0; k < n; k++) {
             a[k] += b[k];
         }
     }
 
     @Override
-    public void addTanhGrad(float[] acc, float[] a, float[] b, float[] t, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void addTanhGrad(float[] acc, float[] a, float[] b, float[] t, int n) {
+        for (int k = 0; k < n; k++) {
             acc[k] += a[k] * b[k] * (1f - t[k] * t[k]);
         }
     }
 
     @Override
-    public void tanhGrad(float[] out, float[] a, float[] b, float[] t, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void tanhGrad(float[] out, float[] a, float[] b, float[] t, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k] * (1f - t[k] * t[k]);
         }
     }
 
     @Override
-    public void sigmoidGrad(float[] out, float[] a, float[] b, float[] s, int from, int to) {
-        for (int k = from; k < to; k++) {
+    public void sigmoidGrad(float[] out, float[] a, float[] b, float[] s, int n) {
+        for (int k = 0; k < n; k++) {
             out[k] = a[k] * b[k] * s[k] * (1f - s[k]);
         }
     }

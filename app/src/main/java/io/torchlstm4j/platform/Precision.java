@@ -7,10 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Everything of the LSTM kernel that depends on the element type {@code A} ({@code float[]} or {@code double[]}):
  * Java arrays, bulk copies between them and off-heap ND4J memory, BLAS calls, and the element-wise gate math.
  *
- * <p>Each element-wise method is one plain loop over elements {@code from .. to - 1} (or the first {@code n}) of arrays
- * that start at index 0, so the JIT compiles it to SIMD code. Element k of the result depends only on elements k of the
- * arguments, so a range split into parts (run on different threads) gives the bits of the whole range. Arrays passed
- * as different parameters never alias unless said so.
+ * <p>Each element-wise method is one plain loop over the first {@code n} elements of arrays that start at index 0,
+ * so the JIT compiles it to SIMD code. Arrays passed as different parameters never alias unless said so.
  *
  * <p>Safe for concurrent use: instances keep no state; every method works only on the arrays and memory it is given,
  * which callers must not share between concurrent calls.
@@ -68,98 +66,38 @@ public abstract class Precision<A> {
     public abstract void broadcastRows(A out, A source, int offset, int rows, int n);
 
     /** {@code x = sigmoid(x + bias)}. */
-    public abstract void sigmoid(A x, A bias, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void sigmoid(A x, A bias, int n) {
-        sigmoid(x, bias, 0, n);
-    }
+    public abstract void sigmoid(A x, A bias, int n);
 
     /** {@code x = tanh(x + bias)}. */
-    public abstract void tanh(A x, A bias, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void tanh(A x, A bias, int n) {
-        tanh(x, bias, 0, n);
-    }
+    public abstract void tanh(A x, A bias, int n);
 
     /** {@code out = tanh(x)}. */
-    public abstract void tanhOf(A out, A x, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void tanhOf(A out, A x, int n) {
-        tanhOf(out, x, 0, n);
-    }
+    public abstract void tanhOf(A out, A x, int n);
 
     /** {@code c = f * cPrev + i * g}. */
-    public abstract void cell(A c, A f, A cPrev, A i, A g, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void cell(A c, A f, A cPrev, A i, A g, int n) {
-        cell(c, f, cPrev, i, g, 0, n);
-    }
+    public abstract void cell(A c, A f, A cPrev, A i, A g, int n);
 
     /** {@code h = o * tanh(c)}. */
-    public abstract void outputGate(A h, A o, A c, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void outputGate(A h, A o, A c, int n) {
-        outputGate(h, o, c, 0, n);
-    }
+    public abstract void outputGate(A h, A o, A c, int n);
 
     /** {@code target = old + mask * (target - old)}: keeps {@code old} where the mask is 0. */
-    public abstract void keep(A target, A old, A mask, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void keep(A target, A old, A mask, int n) {
-        keep(target, old, mask, 0, n);
-    }
+    public abstract void keep(A target, A old, A mask, int n);
 
     /** {@code out = a * b}. */
-    public abstract void multiply(A out, A a, A b, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void multiply(A out, A a, A b, int n) {
-        multiply(out, a, b, 0, n);
-    }
+    public abstract void multiply(A out, A a, A b, int n);
 
     /** {@code a = a * b}. */
-    public abstract void multiplyInPlace(A a, A b, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void multiplyInPlace(A a, A b, int n) {
-        multiplyInPlace(a, b, 0, n);
-    }
+    public abstract void multiplyInPlace(A a, A b, int n);
 
     /** {@code a = a + b}. */
-    public abstract void addInPlace(A a, A b, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void addInPlace(A a, A b, int n) {
-        addInPlace(a, b, 0, n);
-    }
+    public abstract void addInPlace(A a, A b, int n);
 
     /** {@code acc = acc + a * b * (1 - t * t)}: backprop through a tanh whose output is t. */
-    public abstract void addTanhGrad(A acc, A a, A b, A t, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void addTanhGrad(A acc, A a, A b, A t, int n) {
-        addTanhGrad(acc, a, b, t, 0, n);
-    }
+    public abstract void addTanhGrad(A acc, A a, A b, A t, int n);
 
     /** {@code out = a * b * (1 - t * t)}. */
-    public abstract void tanhGrad(A out, A a, A b, A t, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void tanhGrad(A out, A a, A b, A t, int n) {
-        tanhGrad(out, a, b, t, 0, n);
-    }
+    public abstract void tanhGrad(A out, A a, A b, A t, int n);
 
     /** {@code out = a * b * s * (1 - s)}: backprop through a sigmoid whose output is s. */
-    public abstract void sigmoidGrad(A out, A a, A b, A s, int from, int to);
-
-    /** The same over the first {@code n} elements. */
-    public final void sigmoidGrad(A out, A a, A b, A s, int n) {
-        sigmoidGrad(out, a, b, s, 0, n);
-    }
+    public abstract void sigmoidGrad(A out, A a, A b, A s, int n);
 }
