@@ -67,7 +67,9 @@ public final class LstmKernel<A> {
      * A whole call (forward or backward) whose largest GEMM is below this many FLOPs runs on one BLAS thread (the
      * MNIST model's largest is 59 M, the large case's 27 G): with ND4J's OpenMP worker spinning after each DL4J op, a
      * second OpenBLAS thread for a GEMM of a few hundred microseconds mostly waits for a CPU (figures in
-     * docs/design.md). Only such calls run their streams at once.
+     * docs/design.md). Only such calls run their streams at once: a larger call keeps its GEMMs on every BLAS thread,
+     * since OpenBLAS gives a float32 product other bits on one thread than on two, and runs its streams one after the
+     * other (docs/performance.md, "Streams").
      */
     public static final double SMALL_CALL_FLOPS = 1 << 28;
 
@@ -564,9 +566,15 @@ public final class LstmKernel<A> {
 
     /** FLOPs of the largest GEMM of a call with the current batch size and length. */
     private double largestGemmFlops() {
+        return largestGemmFlops(config, columns);
+    }
+
+    /** FLOPs of the largest GEMM of a call of {@code config} over {@code columns} = L * N columns. */
+    static double largestGemmFlops(LstmConfig config, long columns) {
         double largest = 0;
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            largest = Math.max(largest, 2.0 * 4 * hidden * columns * Math.max(config.layerInputSize(layer), hOut));
+            largest = Math.max(largest, 2.0 * 4 * config.hiddenSize() * columns
+                    * Math.max(config.layerInputSize(layer), config.outputSize()));
         }
         return largest;
     }

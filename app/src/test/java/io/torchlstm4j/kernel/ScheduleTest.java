@@ -26,9 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The fast kernel's schedules give the same bits: every output, h_n, c_n and parameter gradient of a call with the
  * streams at once (directions of a bidirectional layer, the layers of a unidirectional stack as a wavefront) equals
  * the same call with the streams one after the other ({@code -Dtorchlstm4j.schedule=sequential}), in float32 and
- * float64, with and without lengths, state, projections and dropout, 1 to 3 layers, batch 1 to 64. Runs in the
- * default surefire execution (OMP_NUM_THREADS=1: one thread, so no stream runs on a pool thread) and in
- * 'two-threads' (OMP_NUM_THREADS=2: the streams run at once).
+ * float64, with and without lengths, state, projections and dropout, 1 to 3 layers, batch 1 to 64; and calls above
+ * {@link LstmKernel#SMALL_CALL_FLOPS} give the bits of the sequential schedule too. Runs in the default surefire
+ * execution (OMP_NUM_THREADS=1: one thread, so no stream runs on a pool thread) and in 'two-threads'
+ * (OMP_NUM_THREADS=2: the streams of small calls at once, large calls' GEMMs on both threads).
  */
 class ScheduleTest {
 
@@ -54,41 +55,76 @@ class ScheduleTest {
                 LstmConfig.builder(28, 64).numLayers(2).batchFirst(true).bias(false).build(),
                 LstmConfig.builder(70, 40).numLayers(2).build());
         int[][] shapes = {{1, 1}, {1, 9}, {3, 5}, {7, 13}, {64, 28}, {33, 6}};
-        int compared = 0;
-        int calls = 0;
+        int[] counts = new int[2];
         long seed = 1;
         for (LstmConfig config : configs) {
-            for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
-                TorchLstm lstm = TorchLstm.create(config, Engine.FAST, type, seed);
-                if (config.dropout() > 0) {
-                    lstm.train();
-                } else {
-                    lstm.eval();
-                }
-                for (int[] shape : shapes) {
-                    for (int variant = 0; variant < 2; variant++) {
-                        Random random = new Random(seed++);
-                        Call call = call(config, type, shape[0], shape[1], variant == 1, random);
-                        List<float[]> sequential = results(lstm, call, "sequential");
-                        List<float[]> concurrent = results(lstm, call, "auto");
-                        assertEquals(sequential.size(), concurrent.size());
-                        for (int i = 0; i < sequential.size(); i++) {
-                            assertTrue(Arrays.equals(sequential.get(i), concurrent.get(i)), config + " " + type
-                                    + " batch " + shape[0] + " steps " + shape[1] + " variant " + variant
-                                    + ": result " + i + " differs between the schedules");
-                            compared++;
-                        }
-                        calls++;
-                    }
-                }
-            }
+            seed = compareSchedules(config, shapes, seed, counts);
         }
+        int calls = counts[0];
+        int compared = counts[1];
         System.out.printf("ScheduleTest: %d calls, %d arrays bit-identical between the schedules (BLAS threads %d)%n",
                 calls, compared, OpenBlasKernels.configuredThreadCount());
         boolean pool = Thread.getAllStackTraces().keySet().stream()
                 .anyMatch(t -> t.getName().startsWith("torchlstm4j-stream-"));
         assertEquals(OpenBlasKernels.threadPolicyActive(), pool,
                 "stream worker threads exist exactly when the BLAS has more than one thread");
+    }
+
+    /**
+     * Calls whose largest GEMM reaches {@link LstmKernel#SMALL_CALL_FLOPS} keep their GEMMs on every BLAS thread
+     * whatever the schedule, so they give the sequential schedule's bits (running their streams at once on one BLAS
+     * thread each would not, in float32): forward and gradients, float32 and float64, with and without lengths and
+     * state, a BiLSTM with and without projections, a unidirectional stack with dropout.
+     */
+    @Test
+    void largeCallsGiveTheBitsOfTheSequentialSchedule() {
+        NativePlatform.initialize();
+        Map<LstmConfig, int[]> large = new java.util.LinkedHashMap<>();
+        large.put(LstmConfig.builder(48, 67).numLayers(2).bidirectional(true).build(), new int[] {64, 60});
+        large.put(LstmConfig.builder(40, 67).numLayers(2).bidirectional(true).projSize(30).build(), new int[] {120, 70});
+        large.put(LstmConfig.builder(64, 67).numLayers(2).dropout(0.3).build(), new int[] {128, 60});
+        int[] counts = new int[2];
+        long seed = 101;
+        for (Map.Entry<LstmConfig, int[]> e : large.entrySet()) {
+            int[] shape = e.getValue();
+            assertTrue(LstmKernel.largestGemmFlops(e.getKey(), (long) shape[0] * shape[1]) >= LstmKernel.SMALL_CALL_FLOPS,
+                    e.getKey() + " batch " + shape[0] + " steps " + shape[1] + " must be a large call");
+            seed = compareSchedules(e.getKey(), new int[][] {shape}, seed, counts);
+        }
+        System.out.printf("ScheduleTest: %d large calls, %d arrays bit-identical between the schedules (BLAS threads %d)%n",
+                counts[0], counts[1], OpenBlasKernels.configuredThreadCount());
+    }
+
+    /**
+     * Compares the schedules for {@code config} in float32 and float64 on each (batch, steps) of {@code shapes}, without
+     * and with lengths and state; adds the calls and the arrays compared to {@code counts}; returns the next seed.
+     */
+    private static long compareSchedules(LstmConfig config, int[][] shapes, long seed, int[] counts) {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            TorchLstm lstm = TorchLstm.create(config, Engine.FAST, type, seed);
+            if (config.dropout() > 0) {
+                lstm.train();
+            } else {
+                lstm.eval();
+            }
+            for (int[] shape : shapes) {
+                for (int variant = 0; variant < 2; variant++) {
+                    Random random = new Random(seed++);
+                    Call call = call(config, type, shape[0], shape[1], variant == 1, random);
+                    List<float[]> sequential = results(lstm, call, "sequential");
+                    List<float[]> concurrent = results(lstm, call, "auto");
+                    assertEquals(sequential.size(), concurrent.size());
+                    for (int i = 0; i < sequential.size(); i++) {
+                        assertTrue(Arrays.equals(sequential.get(i), concurrent.get(i)), config + " " + type
+                                + " batch " + shape[0] + " steps " + shape[1] + " variant " + variant
+                                + ": result " + i + " differs between the schedules");
+                        counts[1]++;
+                    }
+                    counts[0]++;
+                }
+            }
+        }
+        return seed;
     }
 
     private record Call(INDArray input, LstmState state, int[] lengths, INDArray outputGradient) {
