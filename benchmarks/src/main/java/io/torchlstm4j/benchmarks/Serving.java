@@ -166,8 +166,10 @@ public final class Serving {
                 for (int i = 0; i < warmup; i++) {
                     warm[i] = timed(call);
                 }
-                Arrays.sort(warm);
-                long iterations = spinIterations(warm[warm.length / 2]);
+                // sized to the warm-up's last calls: its first ones run before the JIT has compiled them
+                long[] settled = Arrays.copyOfRange(warm, warm.length - Math.min(warm.length, 5000), warm.length);
+                Arrays.sort(settled);
+                long iterations = spinIterations(settled[settled.length / 2]);
                 Runnable spin = () -> spin(iterations);
                 long[] times = new long[calls];
                 long[] floor = new long[calls];
@@ -194,7 +196,7 @@ public final class Serving {
             }
             System.out.println();
             System.out.println("A \"spin loop\" row times plain arithmetic that allocates nothing, sized to the median "
-                    + "warm-up call, in blocks of " + BLOCK + " alternating with blocks of the calls above it: the tail "
+                    + "of the last 5,000 warm-up calls, in blocks of " + BLOCK + " alternating with blocks of the calls above it: the tail "
                     + "this machine's scheduling and the JVM alone give (on a busy machine, other processes' time "
                     + "slices). GCs and heap per call count the calls' phase (the spin loop allocates nothing).");
             return 0;
@@ -220,6 +222,9 @@ public final class Serving {
 
         /** Iterations of {@link #spin} that take about {@code nanos}. */
         private static long spinIterations(long nanos) {
+            for (int i = 0; i < 20_000; i++) { // compiled before it is timed: an interpreted probe would undershoot
+                spin(1000);
+            }
             long iterations = 1000;
             for (int i = 0; i < 20; i++) { // calibrate: median of a few runs
                 long[] probe = new long[9];
