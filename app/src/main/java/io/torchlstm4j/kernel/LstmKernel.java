@@ -231,8 +231,9 @@ public final class LstmKernel<A> {
      * Runs the LSTM over the input in {@link #prepare}'s buffer.
      *
      * @param weights  per layer and direction (index layer * D + direction)
-     * @param h0       (numLayers * D, N, H_out) or null for zeros
-     * @param c0       (numLayers * D, N, H) or null for zeros
+     * @param h0       (numLayers * D, N, H_out) or null for zeros (only its elements in c order are read, so a
+     *                 batch of one may come without the N axis)
+     * @param c0       (numLayers * D, N, H) or null for zeros (likewise)
      * @param lengths  N valid lengths in 1..L, or null for all L
      * @param training keeps what backward needs and applies dropout
      * @param output   contiguous c-order memory whose first elements receive the top layer's output as

@@ -315,8 +315,9 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         INDArray all = allocate != null ? allocate.apply(results.length)
                 : results.vector(NativeLibrary.uninitializedBuffer(dataType, results.length));
         ColumnProducts<?> products = results.batch == 1 && parametersPrivate ? columnProducts(scratch.kernel) : null;
-        scratch.kernel.forward(parameterWeights(), products, scratch.batched(h0), scratch.batched(c0), lengths,
-                training, all);
+        // an unbatched state (numLayers * D, H) holds its elements in the order of (numLayers * D, 1, H), all the
+        // kernel reads: no view needed
+        scratch.kernel.forward(parameterWeights(), products, h0, c0, lengths, training, all);
         OffHeap memory = new OffHeap(all);
         scratch.kernel.writeFinalHidden(memory, results.hOffset);
         scratch.kernel.writeFinalCell(memory, results.cOffset);
@@ -324,13 +325,11 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * The working memory of one direct call at a time: a kernel, the view caches that go with its shapes, and the
+     * The working memory of one direct call at a time: a kernel, the result views that go with its shapes, and the
      * memory that receives the output of {@link #gradients}' forward (which the caller never sees).
      */
     private static final class Scratch {
         final LstmKernel<?> kernel;
-        /** (numLayers * D, 1, H) views of unbatched states (numLayers * D, H). */
-        final ReusedShape.Views batchedStates = new ReusedShape.Views(a -> a.reshape(a.size(0), 1, a.size(1)));
         Results results;
         INDArray discarded;
 
@@ -347,11 +346,6 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
                 results = new Results(config, steps, n, layout);
             }
             return results;
-        }
-
-        /** A state as the kernel takes it, (numLayers * D, N, H): unbatched ones get N = 1; null stays null. */
-        INDArray batched(INDArray state) {
-            return state == null || state.rank() == 3 ? state : batchedStates.of(state);
         }
 
         /** Memory for {@code length} elements that this scratch keeps (grown when too small). */
