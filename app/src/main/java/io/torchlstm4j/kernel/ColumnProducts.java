@@ -19,9 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * W_ih^T and W_hh^T of every layer and direction as Java arrays, one per row ({@code I} and {@code H_out} rows of
- * 4H), for the
- * products of a batch of one ({@link Precision#columnProduct}) in place of a GEMM with one column, whose OpenBLAS
- * call repacks the whole weight matrix on every step (most of a one-step call's time at batch 1).
+ * 4H), for the products of a batch of one ({@link Precision#columnProduct}) in place of a GEMM with one column, whose
+ * OpenBLAS call repacks the whole weight matrix on every step (most of a one-step call's time at batch 1).
  *
  * <p>A product runs in Java only where {@link #agrees} found that the Java arithmetic gives the GEMM's bits for that
  * shape and data type on this machine's BLAS (OpenBLAS splits a long K into blocks whose partial sums it adds
@@ -36,7 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ColumnProducts<A> {
 
-    /** Per data type and (m, k): whether the Java product gives the GEMM's bits. */
+    /** Per data type, (m, k) and OpenBLAS kernel set: whether the Java product gives the GEMM's bits. */
     private static final Map<String, Boolean> AGREES = new ConcurrentHashMap<>();
 
     private final List<A[]> inputT;

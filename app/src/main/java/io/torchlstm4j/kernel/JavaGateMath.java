@@ -104,7 +104,7 @@ final class JavaGateMath<A> implements GateMath<A> {
 
         @Override
         public void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape) {
-            this.recurrentT = shape.batch() == 1 ? recurrentT : null;
+            this.recurrentT = recurrentT; // non-null only for a batch of one (the kernel decides)
             if (this.recurrentT != null && productSums == null) {
                 productSums = num.alloc(4 * hidden);
             }

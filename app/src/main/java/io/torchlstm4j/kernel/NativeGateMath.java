@@ -105,7 +105,7 @@ final class NativeGateMath<A> implements GateMath<A> {
 
         @Override
         public void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape) {
-            // the native step computes its recurrent product itself, from the weights in native memory
+            // recurrentT unused: each step reads W_hh in native memory, for NativeGates' own product or the GEMM
             GateMath.biasSum(num, w, hidden, biasValues, biasScratch);
             num.put(biasValues, 0, biasSum, 0, 4 * hidden);
             recurrentForward = shape.smallSteps() && NativeGates.recurrentFits(4 * hidden, shape.batch(), hOut);

@@ -134,7 +134,7 @@ public final class NativeLibrary {
      *
      * <p>Below {@value #OWN_MEMORY_BYTES} bytes (where the system call and the deallocator cost more than they save),
      * where the allocator is turned off ({@link NativePlatform}), or for data types other than float32 and float64,
-     * this is {@code Nd4j.createUninitialized}.
+     * the memory is an uninitialised buffer of ND4J's.
      */
     public static INDArray uninitialized(DataType dataType, long length) {
         return vector(uninitializedBuffer(dataType, length), length);
