@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * support (an unknown or unsupported dtype, say). The message names the file, the tensor or field, and what is
  * wrong.
  *
- * <p>Immutable once thrown, like any exception.
+ * <p>Immutable once thrown, like any exception, so safe for concurrent use.
  */
 public final class TensorFileException extends IOException {
 

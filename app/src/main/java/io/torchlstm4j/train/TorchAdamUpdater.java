@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The state (m, v) and the step of {@link TorchAdam} for one block of parameters. DL4J creates it; the step number
- * is DL4J's iteration count + 1.
+ * is DL4J's iteration count + 1. Not safe for concurrent use: it updates its state in place, from the thread that
+ * fits the network (as DL4J's own updaters do).
  */
 public final class TorchAdamUpdater implements GradientUpdater<TorchAdam> {
 
