@@ -22,7 +22,8 @@ import java.util.Objects;
  * DL4J's own {@code Adam} adds eps to sqrt(v) before the bias correction of the second moment
  * ({@code lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)}); both agree when eps is negligible, they
  * do not agree while v is small. PyTorch's defaults: lr = 0.001, betas = (0.9, 0.999), eps = 1e-8, no weight decay,
- * no amsgrad. Immutable, so safe for concurrent use; serialised to JSON with the network configuration, so {@code ModelSerializer} keeps it.
+ * no amsgrad. Immutable, so safe for concurrent use; serialised to JSON with the network configuration, so
+ * {@code ModelSerializer} keeps it.
  *
  * <p>One PyTorch parameter, one DL4J parameter: where DL4J holds two PyTorch parameters in one (the stock LSTM's
  * bias b = bias_ih + bias_hh, each receiving the same gradient), PyTorch moves b by twice the step of one bias;
