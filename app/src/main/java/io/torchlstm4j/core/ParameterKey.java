@@ -53,6 +53,20 @@ public record ParameterKey(int layer, int direction, Kind kind) {
         }
     }
 
+    // equals and hashCode written out: a record's generated ones link through java.lang.runtime.ObjectMethods at
+    // their first call, which nothing else in a DL4J program uses, and that first link is about 15 ms of start-up
+    // (docs/performance.md); these keys are hashed while the first network is built.
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof ParameterKey k && k.layer == layer && k.direction == direction && k.kind == kind;
+    }
+
+    @Override
+    public int hashCode() {
+        return layer * 16 + direction * 8 + kind.ordinal(); // distinct for every key (fewer than 8 kinds)
+    }
+
     /**
      * Every parameter of {@code config} in the canonical order: for each layer, for each direction, WEIGHT_IH,
      * WEIGHT_HH, then BIAS_IH and BIAS_HH when bias, then WEIGHT_HR when projSize &gt; 0 (the order of PyTorch's
