@@ -10,12 +10,16 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedReader;
+import java.io.FileReader;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -160,12 +164,6 @@ public final class OpenBlasKernels {
                     || !cores.containsValue("HASWELL")) {
                 return new Decision(Outcome.NOT_APPLICABLE, note[0]);
             }
-            List<Long> addresses = new ArrayList<>(cores.keySet());
-            addresses.add(table);
-            addresses.add(init);
-            if (!insideLibrary(addresses)) {
-                return new Decision(Outcome.NOT_APPLICABLE, note[0]);
-            }
             Set<String> flags = cpuFlags();
             String target = flags.containsAll(AVX512) ? "SKYLAKEX" : flags.containsAll(AVX2) ? "HASWELL" : null;
             LongPointer tablePointer = new LongPointer(at(table));
@@ -174,6 +172,14 @@ public final class OpenBlasKernels {
             note[0] = before + " kernels";
             if (target == null || CLASS_OF_CORE.getOrDefault(before, 0) >= CLASS_OF_CORE.get(target)) {
                 return new Decision(Outcome.ALREADY_BEST, note[0]);
+            }
+            // checked only before a switch (reading /proc/self/maps costs start-up time): the symbols must lie in
+            // the copy of OpenBLAS whose functions this library calls, not in another copy loaded beside it
+            List<Long> addresses = new ArrayList<>(cores.keySet());
+            addresses.add(table);
+            addresses.add(init);
+            if (!insideLibrary(addresses)) {
+                return new Decision(Outcome.NOT_APPLICABLE, "");
             }
             String coreType = target.equals("SKYLAKEX") ? "SkylakeX" : "Haswell";
             reinitialise(tablePointer, init, environ, coreType);
@@ -505,21 +511,44 @@ public final class OpenBlasKernels {
 
     /**
      * The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line); read once (the
-     * native library's check and the kernel check both ask, at start-up).
+     * native library's check and the kernel check both ask, at start-up). Read with java.io up to the first flags line
+     * and split by hand: NIO's Files and a regular expression cost several milliseconds of class loading and
+     * interpretation on a program's first call, and a large machine lists its flags once per CPU.
      */
     public static Set<String> cpuFlags() throws IOException {
         Set<String> flags = cpuFlags;
         if (flags == null) {
             flags = Set.of();
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    flags = Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
-                    break;
+            try (BufferedReader in = new BufferedReader(new FileReader("/proc/cpuinfo", StandardCharsets.US_ASCII))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    if (line.startsWith("flags")) {
+                        flags = words(line.substring(line.indexOf(':') + 1));
+                        break;
+                    }
                 }
             }
             cpuFlags = flags;
         }
         return flags;
+    }
+
+    /** The words of {@code text} separated by spaces or tabs. */
+    private static Set<String> words(String text) {
+        Set<String> words = new HashSet<>();
+        int at = 0;
+        while (at < text.length()) {
+            while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
+                at++;
+            }
+            int start = at;
+            while (at < text.length() && !Character.isWhitespace(text.charAt(at))) {
+                at++;
+            }
+            if (at > start) {
+                words.add(text.substring(start, at));
+            }
+        }
+        return Set.copyOf(words);
     }
 
     /**
