@@ -79,6 +79,31 @@ class UnbatchedTest {
         }
     }
 
+    /**
+     * The FAST engine's unbatched output lies on the results' one buffer object, as the batched output does (h_n is a
+     * view of that buffer): no extra view buffer, which would be one more native object to create and free per call.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fastConfigs")
+    void fastUnbatchedOutputMakesNoExtraBuffer(LstmConfig config) {
+        TorchLstm lstm = TorchLstm.create(config, Engine.FAST, DataType.FLOAT, 5).eval();
+        Nd4j.getRandom().setSeed(17);
+        LstmState state = null;
+        for (int call = 0; call < 3; call++) { // the first call makes the views, later ones reuse their shapes
+            for (int steps : new int[] {1, 4}) {
+                LstmOutput out = lstm.forward(Nd4j.randn(DataType.FLOAT, steps, config.inputSize()), state);
+                org.junit.jupiter.api.Assertions.assertSame(out.hN().data().originalDataBuffer(), out.output().data(),
+                        config + ", " + steps + " step(s), call " + call + ": the output's buffer object");
+                state = call % 2 == 0 ? out.state() : null;
+            }
+        }
+    }
+
+    static Stream<LstmConfig> fastConfigs() {
+        return Stream.of(LstmConfig.builder(5, 7).numLayers(2).build(),
+                LstmConfig.builder(4, 6).bidirectional(true).build());
+    }
+
     /** The unbatched result must equal the batch-of-one result with its N axis removed, bit for bit. */
     private static void assertSame(String what, LstmOutput batchOfOne, LstmOutput unbatched) {
         String context = what + " (unbatched against a batch of one)";

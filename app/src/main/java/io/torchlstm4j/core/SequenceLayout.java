@@ -1,6 +1,7 @@
 package io.torchlstm4j.core;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Which axis of a caller's sequence tensor is time (L), batch (N) and feature (F): resolved once where the tensor
@@ -81,7 +82,10 @@ public record SequenceLayout(int timeAxis, int batchAxis, int featureAxis) {
      */
     public INDArray fromFeatureMajor(INDArray featureMajor) {
         if (unbatched()) {
-            return featureMajor.reshape(featureMajor.size(0), featureMajor.size(1)).permute(1, 0);
+            // (F, L, 1) read as (L, F) through its strides, on the same buffer object: a reshape wraps the memory in a
+            // new view buffer, one more native object per call (the unbatched on-line call made one more than batch 1)
+            return Nd4j.create(featureMajor.data(), new long[] {featureMajor.size(1), featureMajor.size(0)},
+                    new long[] {featureMajor.stride(1), featureMajor.stride(0)}, 0, 'f');
         }
         int[] order = new int[3];
         order[featureAxis] = 0;
