@@ -171,8 +171,13 @@ public final class Serving {
                 Arrays.sort(settled);
                 long iterations = spinIterations(settled[settled.length / 2]);
                 Runnable spin = () -> spin(iterations);
+                // the same time, spent reading as many bytes as the call's parameters and then spinning
+                float[] parameters = new float[Math.toIntExact(MNIST.parameterCount())];
+                long memoryIterations = memoryIterations(parameters, settled[settled.length / 2]);
+                Runnable memory = () -> memoryLoop(parameters, memoryIterations);
                 long[] times = new long[calls];
                 long[] floor = new long[calls];
+                long[] memoryFloor = new long[calls];
                 long gcCount = gcCount();
                 long gcMillis = gcMillis();
                 long allocated = allocatedBytes();
@@ -185,20 +190,29 @@ public final class Serving {
                     for (int i = from; i < to; i++) {
                         floor[i] = timed(spin);
                     }
+                    for (int i = from; i < to; i++) {
+                        memoryFloor[i] = timed(memory);
+                    }
                 }
                 allocated = allocatedBytes() - allocated;
                 gcCount = gcCount() - gcCount;
                 gcMillis = gcMillis() - gcMillis;
                 Arrays.sort(times);
                 Arrays.sort(floor);
+                Arrays.sort(memoryFloor);
                 row(Integer.toString(batch), times, gcCount, gcMillis, allocated / 1024.0 / calls);
                 row(batch + " (spin loop)", floor, -1, -1, -1);
+                row(batch + " (memory loop)", memoryFloor, -1, -1, -1);
             }
             System.out.println();
             System.out.println("A \"spin loop\" row times plain arithmetic that allocates nothing, sized to the median "
                     + "of the last 5,000 warm-up calls, in blocks of " + BLOCK + " alternating with blocks of the calls above it: the tail "
                     + "this machine's scheduling and the JVM alone give (on a busy machine, other processes' time "
-                    + "slices). GCs and heap per call count the calls' phase (the spin loop allocates nothing).");
+                    + "slices). A \"memory loop\" row does the same, but first reads one float per cache line of an "
+                    + "array as large as the model's parameters (" + MNIST.parameterCount() * Float.BYTES / 1024
+                    + " KiB), as every call must: after another process has run on its core, the data comes back "
+                    + "from farther caches or memory. GCs and heap per call count the calls' phase (the loops "
+                    + "allocate nothing).");
             return 0;
         }
 
@@ -240,6 +254,31 @@ public final class Serving {
         }
 
         private static double spinSink;
+
+        /** Iterations of {@link #spin} that, after one pass over {@code data}, make {@link #memoryLoop} take {@code nanos}. */
+        private static long memoryIterations(float[] data, long nanos) {
+            for (int i = 0; i < 20_000; i++) { // compiled before it is timed
+                memoryLoop(data, 10);
+            }
+            long[] probe = new long[101];
+            for (int k = 0; k < probe.length; k++) {
+                long start = System.nanoTime();
+                memoryLoop(data, 0);
+                probe[k] = System.nanoTime() - start;
+            }
+            Arrays.sort(probe);
+            return spinIterations(Math.max(1, nanos - probe[probe.length / 2]));
+        }
+
+        /** Reads one float per 64-byte cache line of {@code data}, then spins {@code iterations}. */
+        private static void memoryLoop(float[] data, long iterations) {
+            float sum = 0;
+            for (int k = 0; k < data.length; k += 16) {
+                sum += data[k];
+            }
+            spinSink += sum;
+            spin(iterations);
+        }
 
         private static void spin(long iterations) {
             double x = spinSink;
