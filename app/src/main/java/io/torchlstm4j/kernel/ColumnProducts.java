@@ -16,16 +16,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * W_ih^T and W_hh^T of every layer and direction as Java arrays, one per row ({@code I} and {@code H_out} rows of
- * 4H), for the products of a batch of one ({@link Precision#columnProduct}) in place of a GEMM with one column, whose
- * OpenBLAS call repacks the whole weight matrix on every step (most of a one-step call's time at batch 1).
+ * 4H), for the products of a small batch ({@link Precision#columnProducts}, up to {@link #MAX_COLUMNS} columns) in
+ * place of a GEMM with few columns, whose OpenBLAS call repacks the whole weight matrix on every step (most of a
+ * one-step call's time at batch 1, and what made batch 2 cost three times batch 1 at LSTM(32, 128)).
  *
  * <p>A product runs in Java only where {@link #agrees} found that the Java arithmetic gives the GEMM's bits for that
- * shape and data type on this machine's BLAS (OpenBLAS splits a long K into blocks whose partial sums it adds
- * separately, which the Java loop does not): where it does not, {@link #input} and {@link #recurrent} return null and
- * the kernel keeps the GEMM. Results are therefore bit-identical either way.
+ * shape, number of columns and data type on this machine's BLAS (OpenBLAS splits a long K into blocks whose partial
+ * sums it adds separately, which the Java loop does not): where it does not, {@link #input} and {@link #recurrent}
+ * return null and the kernel keeps the GEMM. Results are therefore bit-identical either way.
  *
  * <p>Copies of one version of the parameters: whoever builds one must drop it when the parameters change (the fast
  * layer builds them only while no one else can reach its parameters, and drops them when it writes them). Immutable
@@ -38,12 +40,29 @@ public final class ColumnProducts<A> {
     /** Per data type, (m, k) and OpenBLAS kernel set: whether the Java product gives the GEMM's bits. */
     private static final Map<String, Boolean> AGREES = new ConcurrentHashMap<>();
 
+    /**
+     * The most columns (batch times steps of one product) that take their products from the copies: beyond a few,
+     * the GEMM's packing is shared by enough columns that its faster kernel wins (docs/performance.md).
+     */
+    public static final int MAX_COLUMNS = 6;
+
     private final List<A[]> inputT;
     private final List<A[]> recurrentT;
+    private final Precision<A> num;
+    private final DataType dataType;
+    /** Per index: {rows, k} of W_ih^T and of W_hh^T. */
+    private final int[][] shapes;
+    /** Per (index, input or recurrent, columns): whether the Java products give the GEMM's bits (filled at first use). */
+    private final AtomicReferenceArray<Boolean> agreed;
 
-    private ColumnProducts(List<A[]> inputT, List<A[]> recurrentT) {
+    private ColumnProducts(List<A[]> inputT, List<A[]> recurrentT, Precision<A> num, DataType dataType,
+                           int[][] shapes) {
         this.inputT = inputT;
         this.recurrentT = recurrentT;
+        this.num = num;
+        this.dataType = dataType;
+        this.shapes = shapes;
+        this.agreed = new AtomicReferenceArray<>(inputT.size() * 2 * (MAX_COLUMNS + 1));
     }
 
     /** Transposes of {@code weights} (one entry per layer and direction, in the kernel's order). */
@@ -53,17 +72,20 @@ public final class ColumnProducts<A> {
         int hOut = config.outputSize();
         List<A[]> input = new ArrayList<>();
         List<A[]> recurrent = new ArrayList<>();
+        int[][] shapes = new int[config.numLayers() * config.numDirections()][];
         for (int layer = 0; layer < config.numLayers(); layer++) {
             int in = config.layerInputSize(layer);
-            boolean inputAgrees = agrees(num, dataType, gates, in);
-            boolean recurrentAgrees = agrees(num, dataType, gates, hOut);
+            boolean inputAgrees = agrees(num, dataType, gates, in, 1);
+            boolean recurrentAgrees = agrees(num, dataType, gates, hOut, 1);
             for (int dir = 0; dir < config.numDirections(); dir++) {
                 LstmKernel.Weights w = weights.get(layer * config.numDirections() + dir);
                 input.add(inputAgrees ? transposed(num, w.wIh(), gates, in) : null);
                 recurrent.add(recurrentAgrees ? transposed(num, w.wHh(), gates, hOut) : null);
+                shapes[layer * config.numDirections() + dir] = new int[] {gates, in, hOut};
             }
         }
-        return new ColumnProducts<>(Collections.unmodifiableList(input), Collections.unmodifiableList(recurrent));
+        return new ColumnProducts<>(Collections.unmodifiableList(input), Collections.unmodifiableList(recurrent), num,
+                dataType, shapes);
     }
 
     /** True when at least one product runs in Java (the others where the BLAS's arithmetic differs). */
@@ -71,14 +93,33 @@ public final class ColumnProducts<A> {
         return inputT.stream().anyMatch(a -> a != null) || recurrentT.stream().anyMatch(a -> a != null);
     }
 
-    /** W_ih^T of layer and direction {@code index}, I rows of 4H, or null where the GEMM must run. */
-    A[] input(int index) {
-        return inputT.get(index);
+    /**
+     * W_ih^T of layer and direction {@code index}, I rows of 4H, for a product of {@code columns} columns, or null
+     * where the GEMM must run.
+     */
+    A[] input(int index, int columns) {
+        return usable(inputT.get(index), index, 0, shapes[index][1], columns);
     }
 
-    /** W_hh^T of layer and direction {@code index}, H_out rows of 4H, or null where the GEMM must run. */
-    A[] recurrent(int index) {
-        return recurrentT.get(index);
+    /**
+     * W_hh^T of layer and direction {@code index}, H_out rows of 4H, for a product of {@code columns} columns, or null
+     * where the GEMM must run.
+     */
+    A[] recurrent(int index, int columns) {
+        return usable(recurrentT.get(index), index, 1, shapes[index][2], columns);
+    }
+
+    private A[] usable(A[] transposed, int index, int kind, int k, int columns) {
+        if (transposed == null || columns < 1 || columns > MAX_COLUMNS) {
+            return null;
+        }
+        int slot = (index * 2 + kind) * (MAX_COLUMNS + 1) + columns;
+        Boolean ok = agreed.get(slot);
+        if (ok == null) {
+            ok = agrees(num, dataType, shapes[index][0], k, columns);
+            agreed.set(slot, ok);
+        }
+        return ok ? transposed : null;
     }
 
     /** {@code [rows, k]} row-major memory as k Java arrays of {@code rows}: its transpose, one array per row. */
@@ -99,42 +140,42 @@ public final class ColumnProducts<A> {
     }
 
     /**
-     * True when {@link Precision#columnProduct} gives {@link Precision#gemm}'s bits for an {@code m x k} matrix times
-     * one column, with and without accumulation, on random values of mixed magnitudes (three draws); decided once
-     * per data type, shape and OpenBLAS kernel set. Any difference in the order of the additions shows in almost
-     * every element.
+     * True when {@link Precision#columnProducts} gives {@link Precision#gemm}'s bits for an {@code m x k} matrix
+     * times {@code n} columns, with and without accumulation, on random values of mixed magnitudes (three draws);
+     * decided once per data type, shape, number of columns and OpenBLAS kernel set. Any difference in the order of the
+     * additions shows in almost every element.
      */
-    static <A> boolean agrees(Precision<A> num, DataType dataType, int m, int k) {
+    static <A> boolean agrees(Precision<A> num, DataType dataType, int m, int k, int n) {
         // keyed by the kernel set too: the kernel switch (or a test that undoes it) changes OpenBLAS's arithmetic
-        String key = dataType + " " + m + "x" + k + (OpenBlasKernels.avx512KernelsInUse() ? " avx512" : "");
-        return AGREES.computeIfAbsent(key, unused -> check(num, dataType, m, k));
+        String key = dataType + " " + m + "x" + k + "x" + n + (OpenBlasKernels.avx512KernelsInUse() ? " avx512" : "");
+        return AGREES.computeIfAbsent(key, unused -> check(num, dataType, m, k, n));
     }
 
-    private static <A> boolean check(Precision<A> num, DataType dataType, int m, int k) {
-        Random random = new Random(31L * m + k);
+    private static <A> boolean check(Precision<A> num, DataType dataType, int m, int k, int n) {
+        Random random = new Random(31L * m + k + 1009L * n);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (int draw = 0; draw < 3; draw++) {
                 INDArray w = randomArray(random, dataType, m, k);
-                INDArray x = randomArray(random, dataType, k, 1);
-                INDArray c = randomArray(random, dataType, m, 1);
+                INDArray x = randomArray(random, dataType, k, n);
+                INDArray c = randomArray(random, dataType, m, n);
                 A wJava = num.alloc(m * k);
                 num.get(w, wJava, m * k);
                 A[] wT = transposedRows(num, wJava, m, k);
-                A xJava = num.alloc(k);
-                num.get(x, xJava, k);
+                A xJava = num.alloc(k * n);
+                num.get(x, xJava, k * n);
                 for (boolean accumulate : new boolean[] {false, true}) {
                     INDArray blas = c.dup('c');
-                    num.gemm(false, false, m, 1, k, new OffHeap(w), 0, k, new OffHeap(x), 0, 1, accumulate,
-                            new OffHeap(blas), 0, 1);
-                    A expected = num.alloc(m);
-                    num.get(blas, expected, m);
-                    A actual = num.alloc(m);
+                    num.gemm(false, false, m, n, k, new OffHeap(w), 0, k, new OffHeap(x), 0, n, accumulate,
+                            new OffHeap(blas), 0, n);
+                    A expected = num.alloc(m * n);
+                    num.get(blas, expected, m * n);
+                    A actual = num.alloc(m * n);
                     if (accumulate) {
-                        num.get(c, actual, m);
+                        num.get(c, actual, m * n);
                     }
-                    A sums = num.alloc(m);
-                    num.columnProduct(wT, m, k, xJava, sums);
-                    num.addSlice(actual, sums, 0, m); // C + sums, as the GEMM adds them (0 + sums without C)
+                    A[] sums = num.allocMany(n, m);
+                    num.columnProducts(wT, m, k, xJava, n, sums);
+                    num.addColumns(actual, sums, 0, m, n); // C + sums, as the GEMM adds them (0 + sums without C)
                     if (!sameBits(expected, actual)) {
                         return false;
                     }

@@ -66,9 +66,9 @@ final class JavaGateMath<A> implements GateMath<A> {
         private A h;
         private A hState;
         private A[][] acts;
-        /** W_hh^T of the running forward where its steps use {@link Precision#columnProduct}, else null. */
+        /** W_hh^T of the running forward where its steps use {@link Precision#columnProducts}, else null. */
         private A[] recurrentT;
-        private A productSums;
+        private A[] productSums;
 
         Steps(Buffers buffers, int capacityBatch, int capacitySteps) {
             int maxCells = hidden * capacityBatch;
@@ -104,9 +104,9 @@ final class JavaGateMath<A> implements GateMath<A> {
 
         @Override
         public void beginForward(LstmKernel.Weights w, A[] recurrentT, Shape shape) {
-            this.recurrentT = recurrentT; // non-null only for a batch of one (the kernel decides)
+            this.recurrentT = recurrentT; // non-null only for a small batch (the kernel decides)
             if (this.recurrentT != null && productSums == null) {
-                productSums = num.alloc(4 * hidden);
+                productSums = num.allocMany(ColumnProducts.MAX_COLUMNS, 4 * hidden);
             }
             GateMath.biasSum(num, w, hidden, biasSum, biasScratch);
             for (int q = 0; q < 4; q++) {
@@ -136,10 +136,17 @@ final class JavaGateMath<A> implements GateMath<A> {
                 }
             }
             if (recurrentT != null) {
-                // a batch of one: hState is h of slot inSlot, and g[q] gets what the GEMM would have added
-                num.columnProduct(recurrentT, 4 * hidden, hOut, hState, productSums);
-                for (int q = 0; q < 4; q++) {
-                    num.addSlice(g[q], productSums, q * hidden, hidden);
+                // a small batch: hState is h of slot inSlot ([H_out][n]), and g[q] gets what the GEMM would have added
+                if (n == 1) {
+                    num.columnProduct(recurrentT, 4 * hidden, hOut, hState, productSums[0]);
+                    for (int q = 0; q < 4; q++) {
+                        num.addSlice(g[q], productSums[0], q * hidden, hidden);
+                    }
+                } else {
+                    num.columnProducts(recurrentT, 4 * hidden, hOut, hState, n, productSums);
+                    for (int q = 0; q < 4; q++) {
+                        num.addColumns(g[q], productSums, q * hidden, hidden, n);
+                    }
                 }
             }
             num.sigmoid(g[0], bias[0], cells);

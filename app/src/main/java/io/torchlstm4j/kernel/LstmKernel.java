@@ -130,7 +130,7 @@ public final class LstmKernel<A> {
     private boolean dropped;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
-    /** The running forward's products of a batch of one ({@link ColumnProducts}), or null for GEMMs throughout. */
+    /** The running forward's products of a small batch ({@link ColumnProducts}), or null for GEMMs throughout. */
     private ColumnProducts<A> columnProducts;
 
     /**
@@ -244,13 +244,13 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * As {@link #forward(List, INDArray, INDArray, int[], boolean, INDArray)}, with the products of a batch of one
-     * from {@code products} ({@link #columnProducts} of these same weights) where it has them; null runs every GEMM.
+     * As {@link #forward(List, INDArray, INDArray, int[], boolean, INDArray)}, with the products of a small batch from
+     * {@code products} ({@link #columnProducts} of these same weights) where it has them; null runs every GEMM.
      */
     public void forward(List<Weights> weights, ColumnProducts<?> products, INDArray h0, INDArray c0, int[] lengths,
                         boolean training, INDArray output) {
         @SuppressWarnings("unchecked") // made by columnProducts with this kernel's Precision
-        ColumnProducts<A> typed = batch == 1 ? (ColumnProducts<A>) products : null;
+        ColumnProducts<A> typed = batch <= ColumnProducts.MAX_COLUMNS ? (ColumnProducts<A>) products : null;
         columnProducts = typed;
         try {
             runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
@@ -332,17 +332,19 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         OffHeap y = layer == config.numLayers() - 1 ? top : l.y;
         int block = projectionBlock(layer);
-        A[] inputT = columnProducts == null ? null : columnProducts.input(layer * dirs + dir);
+        ColumnProducts<A> products = columnProducts;
+        int weightsIndex = layer * dirs + dir;
         if (block == 0) {
-            if (inputT != null && columns == 1) {
-                d.projectColumn(inputT, in, l.x, 0);
+            A[] inputT = products == null ? null : products.input(weightsIndex, columns);
+            if (inputT != null) {
+                d.projectColumns(inputT, in, l.x, 0, columns);
             } else {
                 num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false,
                         d.buffers.gates(), 0, columns);
             }
         }
         d.math.initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
-        d.math.beginForward(w, columnProducts == null ? null : columnProducts.recurrent(layer * dirs + dir), shape);
+        d.math.beginForward(w, products == null ? null : products.recurrent(weightsIndex, batch), shape);
         boolean waits = wavefront() && layer > 0;
         boolean feeds = waits && separateInput(layer);
         stepLoop(() -> {
@@ -356,8 +358,9 @@ public final class LstmKernel<A> {
                             feedNextLayer(layer - 1, t, length);
                         }
                     }
-                    if (inputT != null && length * batch == 1) {
-                        d.projectColumn(inputT, in, l.x, t);
+                    A[] inputT = products == null ? null : products.input(weightsIndex, length * batch);
+                    if (inputT != null) {
+                        d.projectColumns(inputT, in, l.x, t * batch, length * batch);
                     } else {
                         num.gemm(false, false, 4 * hidden, length * batch, in, w.wIh(), 0, in, l.x,
                                 (long) t * batch, columns, false, d.buffers.gates(), (long) t * batch, columns);
@@ -747,37 +750,49 @@ public final class LstmKernel<A> {
             math = gateMath.direction(buffers, capacityBatch, capacitySteps);
         }
 
-        /** Java scratch of {@link #projectColumn}: the input column, the 4H results and their sums (made at first use). */
-        private A column;
-        private A projected;
-        private A sums;
+        /**
+         * Java scratch of {@link #projectColumns}: the input columns, their sums, and per number of columns the 4H rows
+         * of results (made at first use).
+         */
+        private A columnsIn;
+        private A[] sums;
+        private final Object[] projected = new Object[ColumnProducts.MAX_COLUMNS + 1];
 
         /**
-         * The input projection of column {@code t} of a batch of one: {@code W_ih x[:, t]} into the gate column t,
-         * as the GEMM with one column would write it ({@link ColumnProducts}).
+         * The input projection of {@code count} columns of a small batch, from column {@code first}: {@code W_ih x} into
+         * the same gate columns, as the GEMM with those columns would write them ({@link ColumnProducts}).
          */
-        void projectColumn(A[] inputT, int in, OffHeap x, int t) {
-            if (column == null) {
-                column = num.alloc(Math.max(config.inputSize(), dirs * hOut));
-                projected = num.alloc(4 * hidden);
-                sums = num.alloc(4 * hidden);
+        void projectColumns(A[] inputT, int in, OffHeap x, int first, int count) {
+            if (columnsIn == null) {
+                columnsIn = num.alloc(Math.max(config.inputSize(), dirs * hOut) * ColumnProducts.MAX_COLUMNS);
+                sums = num.allocMany(ColumnProducts.MAX_COLUMNS, 4 * hidden);
             }
-            if (columns == 1) { // one step: the columns are contiguous
-                num.get(x, 0, column, 0, in);
+            @SuppressWarnings("unchecked") // made here by num.alloc
+            A rows = (A) projected[count];
+            if (rows == null) {
+                rows = num.alloc(4 * hidden * count);
+                projected[count] = rows;
+            }
+            if (count == columns) { // all of the call's columns: the rows are one block
+                num.get(x, 0, columnsIn, 0, in * count);
             } else {
                 for (int k = 0; k < in; k++) {
-                    num.get(x, (long) k * columns + t, column, k, 1);
+                    num.get(x, (long) k * columns + first, columnsIn, k * count, count);
                 }
             }
-            num.columnProduct(inputT, 4 * hidden, in, column, sums);
-            num.fill(projected, 0);
-            num.addSlice(projected, sums, 0, 4 * hidden); // 0 + sums, as the GEMM without C writes them
-            if (columns == 1) {
-                num.put(projected, 0, buffers.gates(), 0, 4 * hidden);
+            if (count == 1) {
+                num.columnProduct(inputT, 4 * hidden, in, columnsIn, sums[0]);
+            } else {
+                num.columnProducts(inputT, 4 * hidden, in, columnsIn, count, sums);
+            }
+            num.fill(rows, 0);
+            num.addColumns(rows, sums, 0, 4 * hidden, count); // 0 + sums, as the GEMM without C writes them
+            if (count == columns) {
+                num.put(rows, 0, buffers.gates(), 0, 4 * hidden * count);
                 return;
             }
             for (int i = 0; i < 4 * hidden; i++) {
-                num.put(projected, i, buffers.gates(), (long) i * columns + t, 1);
+                num.put(rows, i * count, buffers.gates(), (long) i * columns + first, count);
             }
         }
     }

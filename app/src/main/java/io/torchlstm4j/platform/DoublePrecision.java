@@ -196,6 +196,29 @@ public final class DoublePrecision extends Precision<double[]> {
         }
     }
 
+    @Override
+    public void columnProducts(double[][] rowsT, int m, int k, double[] x, int n, double[][] acc) {
+        for (int c = 0; c < n; c++) {
+            Arrays.fill(acc[c], 0, m, 0d);
+        }
+        int kk = 0;
+        for (; kk + 3 < k; kk += 4) {
+            double[] w0 = rowsT[kk];
+            double[] w1 = rowsT[kk + 1];
+            double[] w2 = rowsT[kk + 2];
+            double[] w3 = rowsT[kk + 3];
+            for (int c = 0; c < n; c++) {
+                addFourRows(acc[c], w0, w1, w2, w3, x[kk * n + c], x[(kk + 1) * n + c], x[(kk + 2) * n + c],
+                        x[(kk + 3) * n + c], m);
+            }
+        }
+        for (; kk < k; kk++) {
+            for (int c = 0; c < n; c++) {
+                addRow(acc[c], rowsT[kk], x[kk * n + c], m);
+            }
+        }
+    }
+
     // Kept apart, with whole rows from index 0, so that C2 vectorises the loops (it does not where the rows are
     // slices of one array at a variable offset); four rows per pass read and write acc once for four multiply-adds
     // in the same order.
@@ -216,6 +239,16 @@ public final class DoublePrecision extends Precision<double[]> {
     public void addSlice(double[] target, double[] source, int offset, int n) {
         for (int i = 0; i < n; i++) {
             target[i] += source[offset + i];
+        }
+    }
+
+    @Override
+    public void addColumns(double[] target, double[][] sources, int offset, int rows, int n) {
+        for (int c = 0; c < n; c++) {
+            double[] source = sources[c];
+            for (int j = 0; j < rows; j++) {
+                target[j * n + c] += source[offset + j];
+            }
         }
     }
 

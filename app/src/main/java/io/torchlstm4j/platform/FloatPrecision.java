@@ -252,6 +252,29 @@ public final class FloatPrecision extends Precision<float[]> {
         }
     }
 
+    @Override
+    public void columnProducts(float[][] rowsT, int m, int k, float[] x, int n, float[][] acc) {
+        for (int c = 0; c < n; c++) {
+            Arrays.fill(acc[c], 0, m, 0f);
+        }
+        int kk = 0;
+        for (; kk + 3 < k; kk += 4) {
+            float[] w0 = rowsT[kk];
+            float[] w1 = rowsT[kk + 1];
+            float[] w2 = rowsT[kk + 2];
+            float[] w3 = rowsT[kk + 3];
+            for (int c = 0; c < n; c++) {
+                addFourRows(acc[c], w0, w1, w2, w3, x[kk * n + c], x[(kk + 1) * n + c], x[(kk + 2) * n + c],
+                        x[(kk + 3) * n + c], m);
+            }
+        }
+        for (; kk < k; kk++) {
+            for (int c = 0; c < n; c++) {
+                addRow(acc[c], rowsT[kk], x[kk * n + c], m);
+            }
+        }
+    }
+
     // Kept apart, with whole rows from index 0, so that C2 vectorises the loops (it does not where the rows are
     // slices of one array at a variable offset); four rows per pass read and write acc once for four multiply-adds
     // in the same order.
@@ -272,6 +295,16 @@ public final class FloatPrecision extends Precision<float[]> {
     public void addSlice(float[] target, float[] source, int offset, int n) {
         for (int i = 0; i < n; i++) {
             target[i] += source[offset + i];
+        }
+    }
+
+    @Override
+    public void addColumns(float[] target, float[][] sources, int offset, int rows, int n) {
+        for (int c = 0; c < n; c++) {
+            float[] source = sources[c];
+            for (int j = 0; j < rows; j++) {
+                target[j * n + c] += source[offset + j];
+            }
         }
     }
 

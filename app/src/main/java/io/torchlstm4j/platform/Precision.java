@@ -101,8 +101,21 @@ public abstract class Precision<A> {
      */
     public abstract void columnProduct(A[] rowsT, int m, int k, A x, A acc);
 
+    /**
+     * {@link #columnProduct} for {@code n} columns at once: {@code acc[c][i]} for {@code c < n} and {@code i < m} is
+     * the sum over {@code kk < k} of {@code rowsT[kk][i] * x[kk * n + c]}, each element by the same chain of fused
+     * multiply-adds in increasing {@code kk} as one column's; each row of the matrix is read once for all n columns.
+     */
+    public abstract void columnProducts(A[] rowsT, int m, int k, A x, int n, A[] acc);
+
     /** {@code target[i] = target[i] + source[offset + i]} for {@code i < n}. */
     public abstract void addSlice(A target, A source, int offset, int n);
+
+    /**
+     * {@code target[j * n + c] = target[j * n + c] + sources[c][offset + j]} for {@code j < rows} and {@code c < n}:
+     * {@link #addSlice} of n columns into a block of rows of n.
+     */
+    public abstract void addColumns(A target, A[] sources, int offset, int rows, int n);
 
     /** {@code acc = acc + a * b * (1 - t * t)}: backprop through a tanh whose output is t. */
     public abstract void addTanhGrad(A acc, A a, A b, A t, int n);

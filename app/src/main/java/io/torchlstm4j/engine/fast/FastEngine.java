@@ -89,7 +89,7 @@ public final class FastEngine implements LstmEngine {
         FastLstm.loadParameters(network, "", config, parameters);
     }
 
-    /** True when the layer uses transposed weights for a batch of one (see {@link TorchLstmLayerImpl}). */
+    /** True when the layer uses transposed weights for a small batch (see {@link TorchLstmLayerImpl}). */
     boolean usesColumnProducts() {
         return layer.usesColumnProducts();
     }

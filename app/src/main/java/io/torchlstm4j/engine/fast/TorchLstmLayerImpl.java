@@ -78,12 +78,12 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     private volatile String networkOperation;
     /**
      * Whether only the fast engine that made this layer can reach its parameters (its network not handed out), so
-     * that copies derived from them stay valid until {@link #writeParameters}: then a direct forward of a batch of
-     * one takes its products from {@link ColumnProducts}. Parameters written in place by DL4J's updater or by a user
+     * that copies derived from them stay valid until {@link #writeParameters}: then a direct forward of a small batch
+     * takes its products from {@link ColumnProducts}. Parameters written in place by DL4J's updater or by a user
      * holding the network would not tell the layer, so a handed-out network turns this off for good.
      */
     private volatile boolean parametersPrivate;
-    /** The current parameters transposed for a batch of one (built at the first such call), or null. */
+    /** The current parameters transposed for a small batch (built at the first such call), or null. */
     private volatile ColumnProducts<?> columnProducts;
 
     public TorchLstmLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
@@ -256,14 +256,14 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         columnProducts = null;
     }
 
-    /** True when the layer holds the current parameters transposed for a batch of one, and uses some of them. */
+    /** True when the layer holds the current parameters transposed for a small batch, and uses some of them. */
     boolean usesColumnProducts() {
         ColumnProducts<?> products = columnProducts;
         return products != null && products.any();
     }
 
     /**
-     * The current parameters transposed for a batch of one (under the parameters' read lock, which a write waits
+     * The current parameters transposed for a small batch (under the parameters' read lock, which a write waits
      * for; two calls that build at once build the same copy).
      */
     private ColumnProducts<?> columnProducts(LstmKernel<?> kernel) {
@@ -314,7 +314,8 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
         INDArray all = allocate != null ? allocate.apply(results.length)
                 : results.vector(NativeLibrary.uninitializedBuffer(dataType, results.length));
-        ColumnProducts<?> products = results.batch == 1 && parametersPrivate ? columnProducts(scratch.kernel) : null;
+        ColumnProducts<?> products = results.batch <= ColumnProducts.MAX_COLUMNS && parametersPrivate
+                ? columnProducts(scratch.kernel) : null;
         // an unbatched state (numLayers * D, H) holds its elements in the order of (numLayers * D, 1, H), all the
         // kernel reads: no view needed
         scratch.kernel.forward(parameterWeights(), products, h0, c0, lengths, training, all);

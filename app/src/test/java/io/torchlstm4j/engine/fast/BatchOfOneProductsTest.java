@@ -3,6 +3,7 @@ package io.torchlstm4j.engine.fast;
 import io.torchlstm4j.core.LstmConfig;
 import io.torchlstm4j.core.LstmOutput;
 import io.torchlstm4j.core.ParameterKey;
+import io.torchlstm4j.kernel.ColumnProducts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,10 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A batch of one takes its products from the transposed weights ({@code ColumnProducts}) while the engine's
- * parameters are private, and gives, bit for bit, what the GEMMs give (the same engine after its network was handed
- * out, which runs every GEMM); the copies follow a load of parameters, and a handed-out network's in-place changes
- * are seen.
+ * A small batch (up to {@code ColumnProducts.MAX_COLUMNS}) takes its products from the transposed weights
+ * ({@code ColumnProducts}) while the engine's parameters are private, and gives, bit for bit, what the GEMMs give (the
+ * same engine after its network was handed out, which runs every GEMM); the copies follow a load of parameters, and a
+ * handed-out network's in-place changes are seen.
  */
 class BatchOfOneProductsTest {
 
@@ -37,6 +38,8 @@ class BatchOfOneProductsTest {
             cases.add(new Object[] {LstmConfig.builder(5, 7).numLayers(3).bidirectional(true).build(), type});
             cases.add(new Object[] {LstmConfig.builder(6, 9).numLayers(2).projSize(4).build(), type});
             cases.add(new Object[] {LstmConfig.builder(3, 5).numLayers(2).dropout(0.4).build(), type});
+            // at batch 6 its input projection runs step by step (a column block inside the step loop)
+            cases.add(new Object[] {LstmConfig.builder(48, 256).build(), type});
         }
         return cases;
     }
@@ -52,21 +55,23 @@ class BatchOfOneProductsTest {
         INDArray c = null;
         INDArray hRef = null;
         INDArray cRef = null;
-        for (int i = 0; i < 24; i++) {
-            int steps = i % 4 == 0 ? 5 : 1;
+        int[] batches = {1, 1, 2, 3, 1, ColumnProducts.MAX_COLUMNS, ColumnProducts.MAX_COLUMNS + 1, 2};
+        for (int i = 0; i < 32; i++) {
+            int steps = i % 2 == 0 ? 5 : 1; // each batch size: a call of 5 steps, then one of 1 from its state
             boolean training = i % 3 == 1;
             boolean unbatched = i % 5 == 2;
+            int batch = unbatched ? 1 : batches[(i / 2) % batches.length]; // two calls per size: the state carries
             INDArray x = unbatched ? Nd4j.randn(type, steps, config.inputSize())
-                    : Nd4j.randn(type, steps, 1, config.inputSize());
-            int[] lengths = !unbatched && i % 7 == 3 ? new int[] {Math.max(1, steps - 2)} : null;
-            boolean stateless = h == null || unbatched != (h.rank() == 2);
+                    : Nd4j.randn(type, steps, batch, config.inputSize());
+            int[] lengths = !unbatched && i % 7 == 3 ? lengths(batch, steps, i) : null;
+            boolean stateless = h == null || unbatched != (h.rank() == 2) || (!unbatched && h.size(1) != batch);
             long seed = 100 + i;
             Nd4j.getRandom().setSeed(seed); // the same dropout masks for both
             LstmOutput a = products.forward(x, stateless ? null : h, stateless ? null : c, lengths, training);
             Nd4j.getRandom().setSeed(seed);
             LstmOutput b = gemms.forward(x, stateless ? null : hRef, stateless ? null : cRef, lengths, training);
-            String call = "call " + i + " (steps " + steps + ", training " + training + ", unbatched " + unbatched
-                    + ")";
+            String call = "call " + i + " (steps " + steps + ", batch " + batch + ", training " + training
+                    + ", unbatched " + unbatched + ")";
             assertArrayEquals(bits(b.output()), bits(a.output()), call + ": output");
             assertArrayEquals(bits(b.hN()), bits(a.hN()), call + ": h_n");
             assertArrayEquals(bits(b.cN()), bits(a.cN()), call + ": c_n");
@@ -121,6 +126,14 @@ class BatchOfOneProductsTest {
         expected.network().params().muli(0.5);
         assertArrayEquals(bits(expected.forward(x, null, null, null, false).output()), after);
         assertNotEquals(Arrays.toString(before), Arrays.toString(after));
+    }
+
+    private static int[] lengths(int batch, int steps, int seed) {
+        int[] lengths = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            lengths[b] = Math.max(1, steps - (seed + b) % 3);
+        }
+        return lengths;
     }
 
     /** The values, exactly (a float widens to a double without rounding). */
