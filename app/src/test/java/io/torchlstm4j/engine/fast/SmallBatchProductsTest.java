@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * same engine after its network was handed out, which runs every GEMM); the copies follow a load of parameters, and a
  * handed-out network's in-place changes are seen.
  */
-class BatchOfOneProductsTest {
+class SmallBatchProductsTest {
 
     static List<Object[]> cases() {
         List<Object[]> cases = new ArrayList<>();
@@ -46,7 +46,7 @@ class BatchOfOneProductsTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
-    void aBatchOfOneGivesTheBitsOfTheGemms(LstmConfig config, DataType type) {
+    void aSmallBatchGivesTheBitsOfTheGemms(LstmConfig config, DataType type) {
         FastEngine products = new FastEngine(config, type, 5);
         FastEngine gemms = new FastEngine(config, type, 5);
         gemms.network();
