@@ -56,7 +56,12 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
      * (kind lstm_step) or unbatched (lstm_step_unbatched).
      */
     static Spec online(String kind) {
-        return new Spec(kind, "-", 32, 128, 2, false, false, true, 1, 1, 10, 0.01);
+        return online(kind, 1);
+    }
+
+    /** {@link #online(String)} with {@code batch} streams per call (a server batching a few streams together). */
+    static Spec online(String kind, int batch) {
+        return new Spec(kind, "-", 32, 128, 2, false, false, true, 1, batch, 10, 0.01);
     }
 
     static List<Case> all() {
@@ -75,6 +80,8 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                         + "batch 1 (1, 1, 32)", online("lstm_step"), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("online_unbatched", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
                         + "unbatched (1, 32)", online("lstm_step_unbatched"), 2000, 1000, ALL_ROUNDS, false, false),
+                new Case("online_batch4", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
+                        + "batch 4 (1, 4, 32)", online("lstm_step", 4), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("adapter_mnist", "MNIST LSTM forward (64, 28, 28) batch_first, zero state",
                         mnist("lstm_forward"), 20, 5, ALL_ROUNDS, false, true),
                 new Case("adapter_tutorial", "tutorial BiLSTM forward (5, 3, 10), zero state",
