@@ -137,16 +137,9 @@ final class JavaGateMath<A> implements GateMath<A> {
             }
             if (recurrentT != null) {
                 // a small batch: hState is h of slot inSlot ([H_out][n]), and g[q] gets what the GEMM would have added
-                if (n == 1) {
-                    num.columnProduct(recurrentT, 4 * hidden, hOut, hState, productSums[0]);
-                    for (int q = 0; q < 4; q++) {
-                        num.addSlice(g[q], productSums[0], q * hidden, hidden);
-                    }
-                } else {
-                    num.columnProducts(recurrentT, 4 * hidden, hOut, hState, n, productSums);
-                    for (int q = 0; q < 4; q++) {
-                        num.addColumns(g[q], productSums, q * hidden, hidden, n);
-                    }
+                num.columnProducts(recurrentT, 4 * hidden, hOut, hState, n, productSums);
+                for (int q = 0; q < 4; q++) {
+                    num.addColumns(g[q], productSums, q * hidden, hidden, n);
                 }
             }
             num.sigmoid(g[0], bias[0], cells);

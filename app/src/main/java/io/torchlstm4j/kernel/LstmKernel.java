@@ -780,14 +780,9 @@ public final class LstmKernel<A> {
                     num.get(x, (long) k * columns + first, columnsIn, k * count, count);
                 }
             }
-            num.fill(rows, 0); // then 0 + sums, as the GEMM without C writes them
-            if (count == 1) { // one column: contiguous loops, which C2 vectorises
-                num.columnProduct(inputT, 4 * hidden, in, columnsIn, sums[0]);
-                num.addSlice(rows, sums[0], 0, 4 * hidden);
-            } else {
-                num.columnProducts(inputT, 4 * hidden, in, columnsIn, count, sums);
-                num.addColumns(rows, sums, 0, 4 * hidden, count);
-            }
+            num.columnProducts(inputT, 4 * hidden, in, columnsIn, count, sums);
+            num.fill(rows, 0);
+            num.addColumns(rows, sums, 0, 4 * hidden, count); // 0 + sums, as the GEMM without C writes them
             if (count == columns) {
                 num.put(rows, 0, buffers.gates(), 0, 4 * hidden * count);
                 return;

@@ -198,6 +198,10 @@ public final class DoublePrecision extends Precision<double[]> {
 
     @Override
     public void columnProducts(double[][] rowsT, int m, int k, double[] x, int n, double[][] acc) {
+        if (n == 1) { // one column: its own loop
+            columnProduct(rowsT, m, k, x, acc[0]);
+            return;
+        }
         for (int c = 0; c < n; c++) {
             Arrays.fill(acc[c], 0, m, 0d);
         }
@@ -244,6 +248,10 @@ public final class DoublePrecision extends Precision<double[]> {
 
     @Override
     public void addColumns(double[] target, double[][] sources, int offset, int rows, int n) {
+        if (n == 1) { // one column: the contiguous loop, which C2 vectorises
+            addSlice(target, sources[0], offset, rows);
+            return;
+        }
         for (int c = 0; c < n; c++) {
             double[] source = sources[c];
             for (int j = 0; j < rows; j++) {

@@ -254,6 +254,10 @@ public final class FloatPrecision extends Precision<float[]> {
 
     @Override
     public void columnProducts(float[][] rowsT, int m, int k, float[] x, int n, float[][] acc) {
+        if (n == 1) { // one column: its own loop
+            columnProduct(rowsT, m, k, x, acc[0]);
+            return;
+        }
         for (int c = 0; c < n; c++) {
             Arrays.fill(acc[c], 0, m, 0f);
         }
@@ -300,6 +304,10 @@ public final class FloatPrecision extends Precision<float[]> {
 
     @Override
     public void addColumns(float[] target, float[][] sources, int offset, int rows, int n) {
+        if (n == 1) { // one column: the contiguous loop, which C2 vectorises
+            addSlice(target, sources[0], offset, rows);
+            return;
+        }
         for (int c = 0; c < n; c++) {
             float[] source = sources[c];
             for (int j = 0; j < rows; j++) {
