@@ -48,20 +48,19 @@ public final class ColumnProducts<A> {
 
     private final List<A[]> inputT;
     private final List<A[]> recurrentT;
+    private final LstmConfig config;
     private final Precision<A> num;
     private final DataType dataType;
-    /** Per index: {rows, k} of W_ih^T and of W_hh^T. */
-    private final int[][] shapes;
     /** Per (index, input or recurrent, columns): whether the Java products give the GEMM's bits (filled at first use). */
     private final AtomicReferenceArray<Boolean> agreed;
 
-    private ColumnProducts(List<A[]> inputT, List<A[]> recurrentT, Precision<A> num, DataType dataType,
-                           int[][] shapes) {
+    private ColumnProducts(List<A[]> inputT, List<A[]> recurrentT, LstmConfig config, Precision<A> num,
+                           DataType dataType) {
         this.inputT = inputT;
         this.recurrentT = recurrentT;
+        this.config = config;
         this.num = num;
         this.dataType = dataType;
-        this.shapes = shapes;
         this.agreed = new AtomicReferenceArray<>(inputT.size() * 2 * (MAX_COLUMNS + 1));
     }
 
@@ -72,7 +71,6 @@ public final class ColumnProducts<A> {
         int hOut = config.outputSize();
         List<A[]> input = new ArrayList<>();
         List<A[]> recurrent = new ArrayList<>();
-        int[][] shapes = new int[config.numLayers() * config.numDirections()][];
         for (int layer = 0; layer < config.numLayers(); layer++) {
             int in = config.layerInputSize(layer);
             boolean inputAgrees = agrees(num, dataType, gates, in, 1);
@@ -81,11 +79,10 @@ public final class ColumnProducts<A> {
                 LstmKernel.Weights w = weights.get(layer * config.numDirections() + dir);
                 input.add(inputAgrees ? transposed(num, w.wIh(), gates, in) : null);
                 recurrent.add(recurrentAgrees ? transposed(num, w.wHh(), gates, hOut) : null);
-                shapes[layer * config.numDirections() + dir] = new int[] {gates, in, hOut};
             }
         }
-        return new ColumnProducts<>(Collections.unmodifiableList(input), Collections.unmodifiableList(recurrent), num,
-                dataType, shapes);
+        return new ColumnProducts<>(Collections.unmodifiableList(input), Collections.unmodifiableList(recurrent), config,
+                num, dataType);
     }
 
     /** True when at least one product runs in Java (the others where the BLAS's arithmetic differs). */
@@ -98,7 +95,7 @@ public final class ColumnProducts<A> {
      * where the GEMM must run.
      */
     A[] input(int index, int columns) {
-        return usable(inputT.get(index), index, 0, shapes[index][1], columns);
+        return usable(inputT.get(index), index, 0, config.layerInputSize(index / config.numDirections()), columns);
     }
 
     /**
@@ -106,7 +103,7 @@ public final class ColumnProducts<A> {
      * where the GEMM must run.
      */
     A[] recurrent(int index, int columns) {
-        return usable(recurrentT.get(index), index, 1, shapes[index][2], columns);
+        return usable(recurrentT.get(index), index, 1, config.outputSize(), columns);
     }
 
     private A[] usable(A[] transposed, int index, int kind, int k, int columns) {
@@ -116,7 +113,7 @@ public final class ColumnProducts<A> {
         int slot = (index * 2 + kind) * (MAX_COLUMNS + 1) + columns;
         Boolean ok = agreed.get(slot);
         if (ok == null) {
-            ok = agrees(num, dataType, shapes[index][0], k, columns);
+            ok = agrees(num, dataType, 4 * config.hiddenSize(), k, columns);
             agreed.set(slot, ok);
         }
         return ok ? transposed : null;
