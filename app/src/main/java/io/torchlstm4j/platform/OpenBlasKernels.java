@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.StringTokenizer;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -512,7 +513,7 @@ public final class OpenBlasKernels {
     /**
      * The instruction-set flags of the first CPU in /proc/cpuinfo (empty when there is no flags line); read once (the
      * native library's check and the kernel check both ask, at start-up). Read with java.io up to the first flags line
-     * and split by hand: NIO's Files and a regular expression cost several milliseconds of class loading and
+     * and split without a regular expression: NIO's Files and a regular expression cost several milliseconds of class loading and
      * interpretation on a program's first call, and a large machine lists its flags once per CPU.
      */
     public static Set<String> cpuFlags() throws IOException {
@@ -532,21 +533,11 @@ public final class OpenBlasKernels {
         return flags;
     }
 
-    /** The words of {@code text} separated by spaces or tabs. */
+    /** The words of {@code text} separated by white space. */
     private static Set<String> words(String text) {
         Set<String> words = new HashSet<>();
-        int at = 0;
-        while (at < text.length()) {
-            while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
-                at++;
-            }
-            int start = at;
-            while (at < text.length() && !Character.isWhitespace(text.charAt(at))) {
-                at++;
-            }
-            if (at > start) {
-                words.add(text.substring(start, at));
-            }
+        for (StringTokenizer tokens = new StringTokenizer(text); tokens.hasMoreTokens(); ) {
+            words.add(tokens.nextToken());
         }
         return Set.copyOf(words);
     }
