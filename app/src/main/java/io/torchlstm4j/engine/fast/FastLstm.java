@@ -72,7 +72,7 @@ public final class FastLstm {
             }
             cast.put(key, value.castTo(view.dataType()));
         });
-        layer.writeParameters(() -> layer.parameterViews().forEach((key, view) -> view.assign(cast.get(key))));
+        layer.writeParameters(() -> views.forEach((key, view) -> view.assign(cast.get(key))));
     }
 
     /** Copies of the LSTM's parameters, in {@link ParameterKey#all} order. */
