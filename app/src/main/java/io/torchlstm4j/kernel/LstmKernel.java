@@ -93,6 +93,14 @@ public final class LstmKernel<A> {
     private final int dirs;
     private final GateMath<A> gateMath;
     /**
+     * The Java gate math for the calls of a small batch that take their products from {@link ColumnProducts}, where
+     * {@link #gateMath} is native (the native steps read h from native memory and have no column products); else
+     * {@link #gateMath} itself. Both give the same bits.
+     */
+    private final GateMath<A> smallBatchMath;
+    /** Whether the last forward, and the backward that follows it, run {@link #smallBatchMath}'s directions. */
+    private boolean smallBatchSteps;
+    /**
      * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
      * {@link NativeGates#copy} (the native library is in use).
      */
@@ -144,8 +152,9 @@ public final class LstmKernel<A> {
         this.hidden = config.hiddenSize();
         this.hOut = config.outputSize();
         this.dirs = config.numDirections();
-        this.gateMath = nativeGateMath ? new NativeGateMath<>(num, hidden, hOut)
-                : new JavaGateMath<>(num, hidden, hOut, config.projSize() > 0);
+        GateMath<A> java = new JavaGateMath<>(num, hidden, hOut, config.projSize() > 0);
+        this.gateMath = nativeGateMath ? new NativeGateMath<>(num, hidden, hOut) : java;
+        this.smallBatchMath = java;
         this.nativeInputCopy = nativeGateMath;
         OpenBlasKernels.ensure();
     }
@@ -252,6 +261,7 @@ public final class LstmKernel<A> {
         @SuppressWarnings("unchecked") // made by columnProducts with this kernel's Precision
         ColumnProducts<A> typed = batch <= ColumnProducts.MAX_COLUMNS ? (ColumnProducts<A>) products : null;
         columnProducts = typed;
+        smallBatchSteps = typed != null && smallBatchMath != gateMath;
         try {
             runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
         } finally {
@@ -269,12 +279,12 @@ public final class LstmKernel<A> {
 
     private void forwardLayers(List<Weights> weights, INDArray h0, INDArray c0, int[] lengths, boolean training,
                                INDArray output) {
-        gateMath.lengths(lengths, shape);
+        (smallBatchSteps ? smallBatchMath : gateMath).lengths(lengths, shape);
         dropped = training && config.dropout() > 0 && config.numLayers() > 1;
         if (training) {
             for (Layer l : layers) {
                 for (Direction d : l.directions) {
-                    d.math.allocateActivations(capacityBatch, capacitySteps);
+                    math(d).allocateActivations(capacityBatch, capacitySteps);
                 }
             }
         }
@@ -343,8 +353,8 @@ public final class LstmKernel<A> {
                         d.buffers.gates(), 0, columns);
             }
         }
-        d.math.initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
-        d.math.beginForward(w, products == null ? null : products.recurrent(weightsIndex, batch), shape);
+        math(d).initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
+        math(d).beginForward(w, products == null ? null : products.recurrent(weightsIndex, batch), shape);
         boolean waits = wavefront() && layer > 0;
         boolean feeds = waits && separateInput(layer);
         stepLoop(() -> {
@@ -366,12 +376,12 @@ public final class LstmKernel<A> {
                                 (long) t * batch, columns, false, d.buffers.gates(), (long) t * batch, columns);
                     }
                 }
-                d.math.forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
+                math(d).forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
                         shape);
                 call.advance(index, s + 1);
             }
         });
-        d.math.endForward(dir == 0 ? steps : 0, shape);
+        math(d).endForward(dir == 0 ? steps : 0, shape);
     }
 
     /**
@@ -413,7 +423,7 @@ public final class LstmKernel<A> {
         finalStates.clear();
         for (Layer l : layers) {
             for (Direction d : l.directions) {
-                finalStates.add(d.math.finalHidden());
+                finalStates.add(math(d).finalHidden());
             }
         }
         num.putStates(finalStates, hOut, batch, finalStaging, dst, index);
@@ -424,7 +434,7 @@ public final class LstmKernel<A> {
         finalStates.clear();
         for (Layer l : layers) {
             for (int dir = 0; dir < dirs; dir++) {
-                finalStates.add(l.directions.get(dir).math.finalCell(dir == 0 ? steps : 0));
+                finalStates.add(math(l.directions.get(dir)).finalCell(dir == 0 ? steps : 0));
             }
         }
         num.putStates(finalStates, hidden, batch, finalStaging, dst, index);
@@ -504,14 +514,14 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         boolean waits = wavefront() && index > 0;
         int block = wavefront() && layer > 0 ? blockSteps() : 0;
-        d.math.beginBackward(shape);
+        math(d).beginBackward(shape);
         stepLoop(() -> {
             for (int s = steps - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : steps - 1 - s;
                 if (waits) {
                     call.await(index - 1, steps - t);
                 }
-                d.math.backwardStep(s, t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, b.recurrentT(), dy,
+                math(d).backwardStep(s, t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, b.recurrentT(), dy,
                         (long) dir * hOut, shape);
                 if (block > 0 && t % block == 0) {
                     int length = Math.min(block, steps - t);
@@ -734,10 +744,23 @@ public final class LstmKernel<A> {
         }
     }
 
+    /** The running call's gate math of direction {@code d} (see {@link #smallBatchMath}). */
+    private GateMath.Direction<A> math(Direction d) {
+        if (!smallBatchSteps) {
+            return d.math;
+        }
+        if (d.smallBatchMath == null) {
+            d.smallBatchMath = smallBatchMath.direction(d.buffers, capacityBatch, capacitySteps);
+        }
+        return d.smallBatchMath;
+    }
+
     /** The buffers of one layer and direction, sized for the capacity: those every gate math uses, and its own. */
     private final class Direction {
         final GateMath.Buffers buffers;
         final GateMath.Direction<A> math;
+        /** {@link #smallBatchMath}'s direction where that is not {@link #gateMath} (made at first use), else null. */
+        GateMath.Direction<A> smallBatchMath;
 
         Direction(long maxColumns) {
             boolean proj = config.projSize() > 0;

@@ -5,13 +5,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The kernel's entry points into the native library ({@code app/src/main/c/lstm_gates.c}, AVX-512 intrinsics, built
- * with the library for Linux x86-64; loaded and checked by {@link NativeLibrary}): the float32 gate math of one LSTM
+ * The kernel's entry points into the native library ({@code app/src/main/c}: AVX-512 or AVX2 intrinsics, built with
+ * the library for Linux x86-64; loaded and checked by {@link NativeLibrary}): the float32 gate math of one LSTM
  * step, forward or backward, in place on the kernel's native buffers; the copy of the kernel's input from the caller's
- * tensor through its strides ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing of both operands on
- * every call costs more than the product ({@link #recurrentFits}), accumulating each element in the order OpenBLAS's
- * SkylakeX kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways). None of them
- * allocates; every buffer's bounds are checked here, in Java, before each call.
+ * tensor through its strides ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing
+ * of both operands on every call costs more than the product ({@link #recurrentFits}), accumulating each element in
+ * the order OpenBLAS's SkylakeX kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways;
+ * AVX-512 library only). None of
+ * the native functions allocates; every buffer's bounds are checked here, in Java, before each call.
  *
  * <p>Why the gate math: in Java the gate math of a step needs the GEMM's output copied into Java arrays and the new
  * states copied back, and several passes over them; one fused native loop does it in one pass without copies
@@ -21,8 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code NativeGatesTest} does so over whole networks.
  *
  * <p>Callable only where {@link NativeLibrary#nativeGateMath()}; elsewhere the Java loops run. float64 and LSTMs with
- * projections ({@code proj_size > 0}) always use the Java loops. Stateless, safe for concurrent use on buffers that
- * no other thread writes.
+ * projections ({@code proj_size > 0}) always use the Java loops. Stateless, safe for concurrent use on buffers that no
+ * other thread writes.
  */
 public final class NativeGates {
 
@@ -30,7 +31,7 @@ public final class NativeGates {
     }
 
     /**
-     * Forward step (see {@code lstm_gates.c}): the 4H gate rows of n pre-activations at {@code gates[gateAt ..]}
+     * Forward step (see {@code lstm_gates_avx512.c}): the 4H gate rows of n pre-activations at {@code gates[gateAt ..]}
      * ({@code ldGates} apart) become the activations i, f, g, o (with {@code bias}, 4H values, added);
      * c = f * cPrev + i * g and h = o * tanh(c) go to the state buffers, H rows {@code ldState} apart; y (H rows
      * {@code ldY} apart) receives h, times the n-value 1/0 {@code mask} when one is given (then c and h keep their
@@ -47,7 +48,7 @@ public final class NativeGates {
     }
 
     /**
-     * Backward step (see {@code lstm_gates.c}): the activations at {@code gates[gateAt ..]} become the gate
+     * Backward step (see {@code lstm_gates_avx512.c}): the activations at {@code gates[gateAt ..]} become the gate
      * gradients, from dh = dy (+ {@code carry}, H rows of n, when not null) (* mask) and the carried cell gradient
      * {@code dc} (H rows of n), which becomes the earlier step's. {@code next} (elements; 0 for none) is where the
      * next step's columns are relative to this one's: they are prefetched, as the forward wrote them long ago.
@@ -69,7 +70,7 @@ public final class NativeGates {
     /**
      * Copies {@code source}, a float32 array or view with non-negative strides read as {@code [A, B, C]} through
      * {@code strides} (in elements, one per axis of that order, whatever the source's own axis order), into the first
-     * elements of {@code dst} in c order (see {@code lstm_gates.c}): the kernel's input from the caller's tensor in one
+     * elements of {@code dst} in c order (see {@code lstm_common.c}): the kernel's input from the caller's tensor in one
      * copy, faster than ND4J's assign (figures in docs/design.md).
      *
      * @return false (nothing copied) when the source is not such an array, or its memory is not laid out as expected
@@ -102,11 +103,13 @@ public final class NativeGates {
 
     /**
      * True when {@link #recurrent} computes a step's recurrent product (forward: 4H x N x H; backward: H x N x 4H)
-     * faster than OpenBLAS and with its bits: n is 64 or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at
-     * most 256 KiB, and over 10^6 multiply-adds, where OpenBLAS (0.3.19, SkylakeX kernels) leaves its small-matrix
-     * kernels, whose summation order differs (with k = 512 it splits the sum). Outside these shapes OpenBLAS is as fast
-     * or faster (figures in docs/design.md). Only while OpenBLAS runs those kernels (not where weaker ones were kept,
-     * {@code -Dtorchlstm4j.openblas.kernels=keep}).
+     * faster than OpenBLAS and with its bits: with the AVX-512 library and OpenBLAS's SkylakeX kernels in use, n is 64
+     * or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at most 256 KiB, and over 10^6 multiply-adds, where
+     * OpenBLAS (0.3.19) leaves its small-matrix kernels, whose summation order differs (with k = 512 it splits the
+     * sum). Outside these shapes OpenBLAS is as fast or faster (figures in docs/design.md). Never where weaker kernels
+     * were kept ({@code -Dtorchlstm4j.openblas.kernels=keep}), and never with the AVX2 library, which has no such
+     * product: OpenBLAS's AVX2 (Zen) kernels do not sum an element as one chain in k order (figures in
+     * docs/performance.md).
      */
     public static boolean recurrentFits(int m, int n, int k) {
         return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6
@@ -117,7 +120,7 @@ public final class NativeGates {
      * C (m x n at {@code c[cAt ..]}, rows {@code ldc} apart) = W (m x k, row-major, all of {@code w}'s first
      * elements) H (k x n at {@code h[hAt ..]}, rows {@code ldh} apart), plus C when {@code accumulate}: each element
      * a chain of fused multiply-adds in k order, added to C at the end, as OpenBLAS's SkylakeX kernels compute it,
-     * without their packing of W and H on every call. For the shapes of {@link #recurrentFits}.
+     * without their packing of W and H on every call. For the shapes of {@link #recurrentFits} (AVX-512 library only).
      */
     public static void recurrent(OffHeap w, OffHeap h, long hAt, long ldh, OffHeap c, long cAt, long ldc, int m, int n,
                           int k, boolean accumulate) {

@@ -24,14 +24,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 
 /**
- * The library's native library ({@code app/src/main/c/lstm_gates.c}, built for Linux x86-64 with AVX-512): loading it
- * after a self-check against the Java gate math, and the fast engine's result memory it allocates
- * ({@link #uninitialized}). Its kernel-level functions are {@link NativeGates}'.
+ * The library's native library ({@code app/src/main/c}, built for Linux x86-64 in two variants: AVX-512 and AVX2):
+ * loading the variant the CPU runs after a self-check against the Java gate math, and the fast engine's result memory
+ * it allocates ({@link #uninitialized}). Its kernel-level functions are {@link NativeGates}'.
  *
  * <p>Loaded where {@link NativePlatform} initialises with the effect {@code NATIVE_LIBRARY} allowed: on Linux x86-64
- * with AVX-512F/CD/BW/DQ/VL, when the library is on the class path next to this class and passes its check. The
- * float32 gate math then runs natively ({@link #nativeGateMath()}) unless the system property
- * {@code torchlstm4j.native} is {@code off} when a layer decides.
+ * with AVX-512F/CD/BW/DQ/VL ({@link #RESOURCE_AVX512}), or else with AVX2 and FMA ({@link #RESOURCE_AVX2}), when that
+ * variant is on the class path next to this class and passes its check. The float32 gate math then runs natively
+ * ({@link #nativeGateMath()}) unless the system property {@code torchlstm4j.native} is {@code off} when a layer
+ * decides.
  *
  * <p>Safe for concurrent use: loading runs once, under a lock; the allocator is thread-safe.
  */
@@ -44,11 +45,16 @@ public final class NativeLibrary {
     public static final String PROPERTY = NativePlatform.Effect.NATIVE_LIBRARY.property();
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeLibrary.class);
-    /** The library, next to this class; the build leaves it out where gcc is missing. */
-    public static final String RESOURCE = "libtorchlstm4j-linux-x86_64.so";
+    /** The library for AVX-512 CPUs, next to this class; the build leaves it out where gcc is missing. */
+    public static final String RESOURCE_AVX512 = "libtorchlstm4j-linux-x86_64-avx512.so";
+    /** The library for CPUs with AVX2 and FMA but not AVX-512, next to this class (built with the other). */
+    public static final String RESOURCE_AVX2 = "libtorchlstm4j-linux-x86_64-avx2.so";
+    /** The CPU flags {@link #RESOURCE_AVX2} needs. */
+    public static final Set<String> AVX2 = Set.of("avx2", "fma");
     /** Whether {@link #load} loaded and checked the library (false before it ran or when it was not allowed). */
     private static volatile boolean loaded;
     private static volatile String status = "not loaded";
+
     /** From this size {@link #uninitialized} allocates the memory itself. */
     public static final long OWN_MEMORY_BYTES = 64 * 1024;
     /** The addresses of {@link #onOwnedMemory} memory not freed yet (for tests). */
@@ -69,7 +75,8 @@ public final class NativeLibrary {
     }
 
     /**
-     * What loading found, for logs and reports: {@code "loaded (AVX-512)"}, or why the Java loops run instead.
+     * What loading found, for logs and reports: {@code "loaded (AVX-512)"}, {@code "loaded (AVX2)"}, or why the Java
+     * loops run instead.
      *
      * @return the status; does not load anything ({@link NativePlatform#initialize()} does)
      */
@@ -91,25 +98,29 @@ public final class NativeLibrary {
                 status = "not built for " + os + "/" + arch + ": Java gate math";
                 return false;
             }
-            if (!OpenBlasKernels.cpuFlags().containsAll(OpenBlasKernels.AVX512)) {
-                status = "this CPU lacks AVX-512: Java gate math";
+            Set<String> flags = OpenBlasKernels.cpuFlags();
+            boolean avx512 = flags.containsAll(OpenBlasKernels.AVX512);
+            if (!avx512 && !flags.containsAll(AVX2)) {
+                status = "this CPU lacks AVX2 and FMA: Java gate math";
                 return false;
             }
-            if (NativeLibrary.class.getResource(RESOURCE) == null) {
-                status = "the library has no " + RESOURCE + ": Java gate math";
-                LOG.warn("fast LSTM: {} is missing from the classpath; the gate math runs in Java (slower)", RESOURCE);
+            String resource = avx512 ? RESOURCE_AVX512 : RESOURCE_AVX2;
+            String variant = avx512 ? "AVX-512" : "AVX2";
+            if (NativeLibrary.class.getResource(resource) == null) {
+                status = "the library has no " + resource + ": Java gate math";
+                LOG.warn("fast LSTM: {} is missing from the classpath; the gate math runs in Java (slower)", resource);
                 return false;
             }
             // JavaCPP's cache (~/.javacpp/cache, as for ND4J's own libraries): extracted once, reused while the jar's
             // entry keeps its size and time, where a fresh temporary file per process costs start-up time.
-            File file = Loader.cacheResource(NativeLibrary.class, RESOURCE);
+            File file = Loader.cacheResource(NativeLibrary.class, resource);
             System.load(file.getAbsolutePath());
             if (!agreesWithJava()) {
                 status = "the native gate math disagreed with the Java loops in its check: Java gate math";
                 LOG.warn("fast LSTM: {}", status);
                 return false;
             }
-            status = "loaded (AVX-512)";
+            status = "loaded (" + variant + ")";
             return true;
         } catch (IOException | RuntimeException | LinkageError e) {
             status = "could not be loaded (" + e + "): Java gate math";

@@ -1,22 +1,19 @@
 /*
- * The native library of io.torchlstm4j.platform: for NativeGates, the float32 gate math of one LSTM step (forward and
- * backward) on the kernel's native buffers, a strided copy and the recurrent product; for NativeLibrary, the allocator
- * of the fast engine's result memory (allocate/release, see NativeLibrary.onOwnedMemory). The gate math is in AVX-512
- * intrinsics, 16 lanes at a time (masked for the last lanes of a row).
+ * The native library of io.torchlstm4j.platform for CPUs with AVX-512 (with lstm_common.c): for NativeGates, the
+ * float32 gate math of one LSTM step (forward and backward) on the kernel's native buffers and the recurrent product,
+ * in AVX-512 intrinsics, 16 lanes at a time (masked for the last lanes of a row). lstm_gates_avx2.c is the same gate
+ * math for CPUs with AVX2 only.
  *
  * Every expression is the same IEEE single-precision computation, in the same order, as
  * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds; the build
  * also passes -ffp-contract=off), a true division, and a clamp by vminps/vmaxps that keeps NaN as Java's
  * Math.min/Math.max do. So the results are bit-identical to the Java path. (Plain C loops let gcc turn the clamp
  * into masked blends that evaluate the rational function twice: twice as slow.) Callers check every buffer's
- * bounds before calling; only allocate allocates.
+ * bounds before calling; nothing here allocates.
  */
 #include <immintrin.h>
 #include <jni.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #define F(address) ((float *) (intptr_t) (address))
 
@@ -223,29 +220,6 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_backwardStep(JNI
 }
 
 /*
- * dst[(a * B + b) * C + c] = src[a * sa + b * sb + c * sc] for a < A, b < B, c < C (strides in elements): the input
- * of the kernel, [H_in, L, N], from the caller's tensor read through its strides, whatever its axis order.
- */
-JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_copy(JNIEnv *env, jclass cls, jlong src, jlong sa,
-        jlong sb, jlong sc, jlong dst, jint A, jint B, jint C) {
-    const float *s = F(src);
-    float *d = F(dst);
-    for (long a = 0; a < A; a++) {
-        for (long b = 0; b < B; b++) {
-            const float *in = s + a * sa + b * sb;
-            float *out = d + (a * B + b) * C;
-            if (sc == 1) {
-                memcpy(out, in, (size_t) C * sizeof(float));
-            } else {
-                for (long c = 0; c < C; c++) {
-                    out[c] = in[c * sc];
-                }
-            }
-        }
-    }
-}
-
-/*
  * The rows r .. r+R-1 and vectors from lane s of C += W H (R <= 4 rows, V <= 4 vectors of 16 lanes, the last one
  * masked by k): each element is a chain of fused multiply-adds over q = 0 .. K-1 in order, then added to C, which is
  * how OpenBLAS's SkylakeX kernels compute it (NativeGatesTest checks the bits).
@@ -314,32 +288,4 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_recurrent(JNIEnv
     for (; r < m; r++) {
         recurrent_rows(1, F(w) + r * ldw, ldw, F(h), ldh, F(c) + r * ldc, ldc, n, K, accumulate);
     }
-}
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/*
- * bytes of fresh memory, 64-byte aligned, its whole pages already faulted in, writable, by one system call
- * (madvise(MADV_POPULATE_WRITE), Linux 5.14+) rather than by a page fault at the first write to each page; where
- * the kernel refuses that (older kernels), the pages are faulted in by those writes as usual. Not zeroed. Returns the
- * address, or 0 when malloc fails. Freed by release.
- */
-JNIEXPORT jlong JNICALL Java_io_torchlstm4j_platform_NativeLibrary_allocate(JNIEnv *env, jclass cls, jlong bytes) {
-    void *memory = NULL;
-    if (bytes <= 0 || posix_memalign(&memory, 64, (size_t) bytes) != 0) {
-        return 0;
-    }
-    uintptr_t page = 4096;
-    uintptr_t first = ((uintptr_t) memory + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t) memory + (uintptr_t) bytes) & ~(page - 1);
-    if (end > first) {
-        madvise((void *) first, end - first, MADV_POPULATE_WRITE);
-    }
-    return (jlong) (intptr_t) memory;
-}
-
-JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeLibrary_release(JNIEnv *env, jclass cls, jlong address) {
-    free((void *) (intptr_t) address);
 }

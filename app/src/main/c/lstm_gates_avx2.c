@@ -1,0 +1,222 @@
+/*
+ * The native library of io.torchlstm4j.platform for CPUs with AVX2 and FMA but without AVX-512 (with lstm_common.c):
+ * for NativeGates, the float32 gate math of one LSTM step (forward and backward) on the kernel's native buffers, in
+ * AVX2 intrinsics, 8 lanes at a time (masked loads and stores for the last lanes of a row). It is
+ * lstm_gates_avx512.c's gate math at half the width; that file's recurrent product has no counterpart here (it gives
+ * the bits of OpenBLAS's SkylakeX kernels only), so NativeGates never calls it on these CPUs.
+ *
+ * Every expression is the same IEEE single-precision computation, in the same order, as
+ * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds: the FMA
+ * instructions are enabled for the compiler, but the build passes -ffp-contract=off and nothing here calls them), a
+ * true division, and a clamp by vminps/vmaxps that keeps NaN as Java's Math.min/Math.max do (the same operand order
+ * as the AVX-512 code). So the results are bit-identical to the Java path; NativeLibrary checks that when it loads
+ * the library. Callers check every buffer's bounds before calling; nothing here allocates.
+ */
+#include <immintrin.h>
+#include <jni.h>
+#include <stdint.h>
+
+#define F(address) ((float *) (intptr_t) (address))
+
+/* Lanes per vector. */
+#define W 8
+
+static inline __m256 set1(float value) {
+    return _mm256_set1_ps(value);
+}
+
+/* x clamped to [-7.9053111, 7.9053111], NaN kept and -0.0 kept, as in lstm_gates_avx512.c's clamp16. */
+static inline __m256 clamp8(__m256 x) {
+    return _mm256_max_ps(set1(-7.90531110763549805f), _mm256_min_ps(set1(7.90531110763549805f), x));
+}
+
+/* Eigen's rational tanh on an already clamped x (FloatPrecision.rational): x * P(x^2) / Q(x^2). */
+static inline __m256 rational8(__m256 x) {
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_add_ps(_mm256_mul_ps(x2, set1(-2.76076847742355e-16f)), set1(2.00018790482477e-13f));
+    p = _mm256_add_ps(_mm256_mul_ps(x2, p), set1(-8.60467152213735e-11f));
+    p = _mm256_add_ps(_mm256_mul_ps(x2, p), set1(5.12229709037114e-08f));
+    p = _mm256_add_ps(_mm256_mul_ps(x2, p), set1(1.48572235717979e-05f));
+    p = _mm256_add_ps(_mm256_mul_ps(x2, p), set1(6.37261928875436e-04f));
+    p = _mm256_add_ps(_mm256_mul_ps(x2, p), set1(4.89352455891786e-03f));
+    __m256 q = _mm256_add_ps(_mm256_mul_ps(x2, set1(1.19825839466702e-06f)), set1(1.18534705686654e-04f));
+    q = _mm256_add_ps(_mm256_mul_ps(x2, q), set1(2.26843463243900e-03f));
+    q = _mm256_add_ps(_mm256_mul_ps(x2, q), set1(4.89352518554385e-03f));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+}
+
+static inline __m256 tanh8(__m256 x) {
+    return rational8(clamp8(x));
+}
+
+/* sigmoid(x + bias) = 0.5 * tanh(0.5 * (x + bias)) + 0.5 (FloatPrecision.sigmoid). */
+static inline __m256 sigmoid8(__m256 x, __m256 bias) {
+    __m256 half = set1(0.5f);
+    return _mm256_add_ps(_mm256_mul_ps(half, tanh8(_mm256_mul_ps(half, _mm256_add_ps(x, bias)))), half);
+}
+
+/*
+ * The lanes of a row from lane s: left = n - s of them are valid, all W when left >= W. A partial vector is read and
+ * written with masked loads and stores (the masked-off lanes read as 0 and are never written); whole ones with plain
+ * loads and stores.
+ */
+static inline __m256i tail(int left) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+static inline __m256 load(int left, const float *row, int s) {
+    return left >= W ? _mm256_loadu_ps(row + s) : _mm256_maskload_ps(row + s, tail(left));
+}
+
+static inline void store(int left, float *row, int s, __m256 value) {
+    if (left >= W) {
+        _mm256_storeu_ps(row + s, value);
+    } else {
+        _mm256_maskstore_ps(row + s, tail(left), value);
+    }
+}
+
+/* Asks for the cache lines of n floats (a prefetch never faults, whatever the address). */
+static inline void prefetch_row(const float *row, int n) {
+    for (int k = 0; k < n; k += 16) {
+        __builtin_prefetch(row + k);
+    }
+    __builtin_prefetch(row + n - 1);
+}
+
+/*
+ * The forward step's math on V vectors of W lanes from lane s of row j (left valid lanes from s when V == 1), as
+ * lstm_gates_avx512.c's forward_block: the V vectors' gate activations first, then their cell states, then tanh(c),
+ * so that the CPU has several independent rational functions in flight. Each lane's arithmetic is the same either way.
+ */
+static inline __attribute__((always_inline)) void forward_block(const int V, int left, int s,
+        float *gi, float *gf, float *gg, float *go, __m256 bi, __m256 bf, __m256 bg, __m256 bo,
+        const float *cp, const float *hp, float *cj, float *hj, float *yj, const float *m) {
+    __m256 i[4], f[4], g[4], o[4], cc[4], hh[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + W * v;
+        i[v] = sigmoid8(load(left, gi, at), bi);
+        f[v] = sigmoid8(load(left, gf, at), bf);
+        g[v] = tanh8(_mm256_add_ps(load(left, gg, at), bg));
+        o[v] = sigmoid8(load(left, go, at), bo);
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + W * v;
+        cc[v] = _mm256_add_ps(_mm256_mul_ps(f[v], load(left, cp, at)), _mm256_mul_ps(i[v], g[v]));
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        hh[v] = _mm256_mul_ps(o[v], tanh8(cc[v]));
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) {
+        int at = s + W * v;
+        store(left, gi, at, i[v]);
+        store(left, gf, at, f[v]);
+        store(left, gg, at, g[v]);
+        store(left, go, at, o[v]);
+        if (m != 0) {
+            __m256 valid = load(left, m, at);
+            __m256 cPrevious = load(left, cp, at);
+            __m256 hPrevious = load(left, hp, at);
+            cc[v] = _mm256_add_ps(cPrevious, _mm256_mul_ps(valid, _mm256_sub_ps(cc[v], cPrevious)));
+            hh[v] = _mm256_add_ps(hPrevious, _mm256_mul_ps(valid, _mm256_sub_ps(hh[v], hPrevious)));
+            store(left, yj, at, _mm256_mul_ps(hh[v], valid));
+        } else {
+            store(left, yj, at, hh[v]);
+        }
+        store(left, cj, at, cc[v]);
+        store(left, hj, at, hh[v]);
+    }
+}
+
+/*
+ * Forward step: gates (4H rows of n, row stride ldGates; the step's pre-activations without bias) become the
+ * activations i, f, g, o; c = f * cPrev + i * g; h = o * tanh(c). With a mask (n values, 1 or 0) c and h keep
+ * cPrev and hPrev where it is 0 (FloatPrecision.keep), and y receives h * mask. c, h and y alias nothing.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_forwardStep(JNIEnv *env, jclass cls,
+        jlong gates, jlong ldGates, jlong bias, jlong cPrev, jlong c, jlong hPrev, jlong h, jlong ldState,
+        jlong y, jlong ldY, jlong mask, jint hidden, jint n) {
+    const float *b = F(bias);
+    const float *m = F(mask);
+    for (long j = 0; j < hidden; j++) {
+        float *gi = F(gates) + j * ldGates;
+        float *gf = F(gates) + (hidden + j) * ldGates;
+        float *gg = F(gates) + (2 * hidden + j) * ldGates;
+        float *go = F(gates) + (3 * hidden + j) * ldGates;
+        const float *cp = F(cPrev) + j * ldState;
+        const float *hp = F(hPrev) + j * ldState;
+        float *cj = F(c) + j * ldState;
+        float *hj = F(h) + j * ldState;
+        float *yj = F(y) + j * ldY;
+        __m256 bi = set1(b[j]), bf = set1(b[hidden + j]), bg = set1(b[2 * hidden + j]), bo = set1(b[3 * hidden + j]);
+        int s = 0;
+        for (; s + 2 * W <= n; s += 2 * W) {
+            forward_block(2, W, s, gi, gf, gg, go, bi, bf, bg, bo, cp, hp, cj, hj, yj, m);
+        }
+        for (; s < n; s += W) {
+            forward_block(1, n - s, s, gi, gf, gg, go, bi, bf, bg, bo, cp, hp, cj, hj, yj, m);
+        }
+    }
+}
+
+/*
+ * Backward step: gates hold the step's activations i, f, g, o and become the gate gradients. dh = dy (+ carry,
+ * the recurrent gradient from the later step, rows of n, when carry != 0) (* mask); dc (H rows of n, carried
+ * between steps) becomes the gradient for the earlier step's cell state. When next != 0, the next step's columns
+ * (next elements away) are prefetched: the forward wrote them long ago.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_backwardStep(JNIEnv *env, jclass cls,
+        jlong gates, jlong ldGates, jlong dy, jlong ldY, jlong carry, jlong c, jlong cPrev, jlong ldState,
+        jlong dc, jlong mask, jint hidden, jint n, jlong next) {
+    const float *m = F(mask);
+    if (next != 0) {
+        for (long j = 0; j < 4 * hidden; j++) {
+            prefetch_row(F(gates) + next + j * ldGates, n);
+        }
+        for (long j = 0; j < hidden; j++) {
+            prefetch_row(F(dy) + next + j * ldY, n);
+            prefetch_row(F(cPrev) + next + j * ldState, n);
+        }
+    }
+    __m256 one = set1(1.0f);
+    for (long j = 0; j < hidden; j++) {
+        float *gi = F(gates) + j * ldGates;
+        float *gf = F(gates) + (hidden + j) * ldGates;
+        float *gg = F(gates) + (2 * hidden + j) * ldGates;
+        float *go = F(gates) + (3 * hidden + j) * ldGates;
+        const float *dyj = F(dy) + j * ldY;
+        const float *cr = carry == 0 ? 0 : F(carry) + j * n;
+        const float *cj = F(c) + j * ldState;
+        const float *cp = F(cPrev) + j * ldState;
+        float *dcj = F(dc) + j * n;
+        for (int s = 0; s < n; s += W) {
+            int left = n - s;
+            __m256 dh = load(left, dyj, s);
+            if (cr != 0) {
+                dh = _mm256_add_ps(dh, load(left, cr, s));
+            }
+            __m256 valid = m != 0 ? load(left, m, s) : one;
+            if (m != 0) {
+                dh = _mm256_mul_ps(dh, valid);
+            }
+            __m256 i = load(left, gi, s), f = load(left, gf, s), g = load(left, gg, s), o = load(left, go, s);
+            __m256 t = tanh8(load(left, cj, s));
+            __m256 d = _mm256_add_ps(load(left, dcj, s),
+                    _mm256_mul_ps(_mm256_mul_ps(dh, o), _mm256_sub_ps(one, _mm256_mul_ps(t, t))));
+            if (m != 0) {
+                d = _mm256_mul_ps(d, valid);
+            }
+            store(left, go, s, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dh, t), o), _mm256_sub_ps(one, o)));
+            store(left, gi, s, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(d, g), i), _mm256_sub_ps(one, i)));
+            store(left, gg, s, _mm256_mul_ps(_mm256_mul_ps(d, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g))));
+            store(left, gf, s, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(d, load(left, cp, s)), f),
+                    _mm256_sub_ps(one, f)));
+            store(left, dcj, s, _mm256_mul_ps(d, f));
+        }
+    }
+}
+
