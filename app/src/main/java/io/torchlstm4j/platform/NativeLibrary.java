@@ -383,8 +383,11 @@ public final class NativeLibrary {
         return result;
     }
 
+    /** A copy of {@code values} in fresh native memory (filled through its buffer: no ND4J op runs at start-up). */
     private static OffHeap offHeap(float[] values) {
-        return new OffHeap(Nd4j.createFromArray(values.clone()).castTo(DataType.FLOAT));
+        OffHeap memory = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, values.length));
+        memory.floats().put(0, values);
+        return memory;
     }
 
     /** True when rows of {@code expected} (contiguous) equal the buffer's, {@code stride} apart, bit for bit. */
