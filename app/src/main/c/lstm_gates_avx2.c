@@ -2,15 +2,15 @@
  * The native library of io.torchlstm4j.platform for CPUs with AVX2 and FMA but without AVX-512 (with lstm_common.c):
  * for NativeGates, the float32 gate math of one LSTM step (forward and backward) on the kernel's native buffers, in
  * AVX2 intrinsics, 8 lanes at a time (masked loads and stores for the last lanes of a row). It is
- * lstm_gates_avx512.c's gate math at half the width; that file's recurrent product has no counterpart here (it gives
- * the bits of OpenBLAS's SkylakeX kernels only), so NativeGates never calls it on these CPUs.
+ * lstm_gates_avx512.c's gate math at half the width, and a recurrent product in the summation order of OpenBLAS's
+ * AVX2 (Zen) kernels, where that file's follows its SkylakeX kernels.
  *
- * Every expression is the same IEEE single-precision computation, in the same order, as
- * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds: the FMA
- * instructions are enabled for the compiler, but the build passes -ffp-contract=off and nothing here calls them), a
- * true division, and a clamp by vminps/vmaxps that keeps NaN as Java's Math.min/Math.max do (the same operand order
- * as the AVX-512 code). So the results are bit-identical to the Java path; NativeLibrary checks that when it loads
- * the library. Callers check every buffer's bounds before calling; nothing here allocates.
+ * In the gate math every expression is the same IEEE single-precision computation, in the same order, as
+ * io.torchlstm4j.platform.FloatPrecision's Java loops: separate multiplies and adds (no fused multiply-adds: the build
+ * passes -ffp-contract=off, and only the recurrent product calls FMA instructions, as OpenBLAS does), a true
+ * division, and a clamp by vminps/vmaxps that keeps NaN as Java's Math.min/Math.max do (the same operand order as the
+ * AVX-512 code). So the results are bit-identical to the Java path; NativeLibrary checks that when it loads the
+ * library. Callers check every buffer's bounds before calling; nothing here allocates.
  */
 #include <immintrin.h>
 #include <jni.h>
@@ -220,3 +220,122 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_backwardStep(JNI
     }
 }
 
+
+/*
+ * The recurrent product with OpenBLAS's bits on its AVX2 (Zen) kernels: OpenBLAS 0.3.19 computes C^T = H^T W^T, so
+ * its M is our n (the batch) and its N our m (the output rows). Each element of C is one chain of fused
+ * multiply-adds over q = 0 .. K-1 in order, from zero, except where the kernel splits the sum in two: K's whole
+ * blocks of 8 go alternately to two chains (even q to the first, odd q to the second), the last K mod 8 terms to
+ * the first, and the result is second + first. With m = 256 and n = 32, 64 or 128 (K = 60, 64), it splits the sum
+ * for output rows 0-5 of every 12 in the lanes 0-7 and n-8 .. n-1, and for every lane of the rows after the last
+ * whole 12 (measured on random operands: every element is one of the two). This code does exactly that. Other
+ * shapes follow other rules (with n = 24 the lanes 16-23 of every row are split), which this code does not follow:
+ * NativeGates checks each shape's bits against OpenBLAS before it uses this, and keeps OpenBLAS where they differ.
+ * Then the sum is added to C (plus zero when C is not accumulated, as OpenBLAS adds the sum to C after zeroing it).
+ */
+static inline __attribute__((always_inline)) void product_block(const int R, const int V, const int split, int s,
+        const float *w, long ldw, const float *h, long ldh, float *c, long ldc, int K, int accumulate) {
+    __m256 first[6][2], second[6][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            first[i][v] = _mm256_setzero_ps();
+            second[i][v] = _mm256_setzero_ps();
+        }
+    }
+    long q = 0;
+    if (split) {
+        for (long whole = (long) K & ~7L; q < whole; q += 2) {
+            const float *h0 = h + q * ldh + s;
+            const float *h1 = h0 + ldh;
+            __m256 x0[2], x1[2];
+#pragma GCC unroll 2
+            for (int v = 0; v < V; v++) {
+                x0[v] = _mm256_loadu_ps(h0 + W * v);
+                x1[v] = _mm256_loadu_ps(h1 + W * v);
+            }
+#pragma GCC unroll 6
+            for (int i = 0; i < R; i++) {
+                __m256 b0 = _mm256_broadcast_ss(w + i * ldw + q);
+                __m256 b1 = _mm256_broadcast_ss(w + i * ldw + q + 1);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; v++) {
+                    first[i][v] = _mm256_fmadd_ps(b0, x0[v], first[i][v]);
+                    second[i][v] = _mm256_fmadd_ps(b1, x1[v], second[i][v]);
+                }
+            }
+        }
+    }
+    for (; q < K; q++) {
+        const float *hq = h + q * ldh + s;
+        __m256 x[2];
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            x[v] = _mm256_loadu_ps(hq + W * v);
+        }
+#pragma GCC unroll 6
+        for (int i = 0; i < R; i++) {
+            __m256 b = _mm256_broadcast_ss(w + i * ldw + q);
+#pragma GCC unroll 2
+            for (int v = 0; v < V; v++) {
+                first[i][v] = _mm256_fmadd_ps(b, x[v], first[i][v]);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        float *ci = c + i * ldc + s;
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            __m256 sum = split ? _mm256_add_ps(second[i][v], first[i][v]) : first[i][v];
+            __m256 to = accumulate ? _mm256_loadu_ps(ci + W * v) : _mm256_setzero_ps();
+            _mm256_storeu_ps(ci + W * v, _mm256_add_ps(sum, to));
+        }
+    }
+}
+
+/* R rows from row r: lanes 0-7 and n-8 .. n-1 split when edges, else chained; the lanes between, chained. */
+static inline __attribute__((always_inline)) void product_rows(const int R, const int edges, const float *w,
+        long ldw, const float *h, long ldh, float *c, long ldc, int n, int K, int accumulate) {
+    product_block(R, 1, edges, 0, w, ldw, h, ldh, c, ldc, K, accumulate);
+    int s = W;
+    for (; s + 2 * W <= n - W; s += 2 * W) {
+        product_block(R, 2, 0, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+    }
+    for (; s < n - W; s += W) {
+        product_block(R, 1, 0, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+    }
+    product_block(R, 1, edges, n - W, w, ldw, h, ldh, c, ldc, K, accumulate);
+}
+
+/* R rows from row r, every lane split (the rows after OpenBLAS's last whole block of 12). */
+static inline __attribute__((always_inline)) void product_split_rows(const int R, const float *w, long ldw,
+        const float *h, long ldh, float *c, long ldc, int n, int K, int accumulate) {
+    for (int s = 0; s < n; s += W) {
+        product_block(R, 1, 1, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+    }
+}
+
+/*
+ * A step's recurrent product, C (m x n, row stride ldc) = W (m x K, row-major, ldw) times H (K x n, row stride ldh),
+ * plus C when accumulate, without OpenBLAS's packing of W and H on every call; n a multiple of 8, at least 16.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_recurrent(JNIEnv *env, jclass cls, jlong w, jlong ldw,
+        jlong h, jlong ldh, jlong c, jlong ldc, jint m, jint n, jint K, jboolean accumulate) {
+    const float *wf = F(w);
+    const float *hf = F(h);
+    float *cf = F(c);
+    int whole = m / 12 * 12;
+    int r = 0;
+    for (; r < whole; r += 12) {
+        product_rows(6, 1, wf + r * ldw, ldw, hf, ldh, cf + r * ldc, ldc, n, K, accumulate);
+        product_rows(6, 0, wf + (r + 6) * ldw, ldw, hf, ldh, cf + (r + 6) * ldc, ldc, n, K, accumulate);
+    }
+    for (; r + 6 <= m; r += 6) {
+        product_split_rows(6, wf + r * ldw, ldw, hf, ldh, cf + r * ldc, ldc, n, K, accumulate);
+    }
+    for (; r < m; r++) {
+        product_split_rows(1, wf + r * ldw, ldw, hf, ldh, cf + r * ldc, ldc, n, K, accumulate);
+    }
+}

@@ -54,7 +54,7 @@ public record RuntimeInfo(String version, String backend, String blas, boolean n
     }
 
     /**
-     * The information as lines of text, e.g. {@code "native gate math: off (this CPU lacks AVX-512: Java gate math)"}.
+     * The information as lines of text, e.g. {@code "native gate math: on (loaded (AVX2))"}.
      *
      * @return one line per item, without the version
      */

@@ -2,7 +2,15 @@ package io.torchlstm4j.platform;
 
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The kernel's entry points into the native library ({@code app/src/main/c}: AVX-512 or AVX2 intrinsics, built with
@@ -10,8 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * step, forward or backward, in place on the kernel's native buffers; the copy of the kernel's input from the caller's
  * tensor through its strides ({@link #copy}); and a step's recurrent product for the shapes where OpenBLAS's packing
  * of both operands on every call costs more than the product ({@link #recurrentFits}), accumulating each element in
- * the order OpenBLAS's SkylakeX kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways;
- * AVX-512 library only). None of
+ * the order OpenBLAS's kernels do, so bit-identical to them (NativeGatesTest runs the MNIST model both ways). None of
  * the native functions allocates; every buffer's bounds are checked here, in Java, before each call.
  *
  * <p>Why the gate math: in Java the gate math of a step needs the GEMM's output copied into Java arrays and the new
@@ -22,10 +29,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code NativeGatesTest} does so over whole networks.
  *
  * <p>Callable only where {@link NativeLibrary#nativeGateMath()}; elsewhere the Java loops run. float64 and LSTMs with
- * projections ({@code proj_size > 0}) always use the Java loops. Stateless, safe for concurrent use on buffers that no
- * other thread writes.
+ * projections ({@code proj_size > 0}) always use the Java loops. Safe for concurrent use on buffers that no other
+ * thread writes: the only state is {@link #recurrentAgrees}'s answer per shape, in a concurrent map.
  */
 public final class NativeGates {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NativeGates.class);
 
     private NativeGates() {
     }
@@ -103,27 +112,102 @@ public final class NativeGates {
 
     /**
      * True when {@link #recurrent} computes a step's recurrent product (forward: 4H x N x H; backward: H x N x 4H)
-     * faster than OpenBLAS and with its bits: with the AVX-512 library and OpenBLAS's SkylakeX kernels in use, n is 64
-     * or 128 (whole blocks of 64 lanes), k at most 256, W (m x k) at most 256 KiB, and over 10^6 multiply-adds, where
-     * OpenBLAS (0.3.19) leaves its small-matrix kernels, whose summation order differs (with k = 512 it splits the
-     * sum). Outside these shapes OpenBLAS is as fast or faster (figures in docs/design.md). Never where weaker kernels
-     * were kept ({@code -Dtorchlstm4j.openblas.kernels=keep}), and never with the AVX2 library, which has no such
-     * product: OpenBLAS's AVX2 (Zen) kernels do not sum an element as one chain in k order (figures in
+     * faster than OpenBLAS and with its bits.
+     *
+     * <p>With the AVX-512 library and OpenBLAS's SkylakeX kernels in use: n is 64 or 128 (whole blocks of 64 lanes),
+     * k at most 256, W (m x k) at most 256 KiB, and over 10^6 multiply-adds, where OpenBLAS (0.3.19) leaves its
+     * small-matrix kernels, whose summation order differs (with k = 512 it splits the sum). Never where weaker
+     * kernels were kept ({@code -Dtorchlstm4j.openblas.kernels=keep}).
+     *
+     * <p>With the AVX2 library: n a multiple of 8 from 16, k at most 256, W at most 256 KiB and over 10^5
+     * multiply-adds, and only once this shape's product has given OpenBLAS's bits on random operands (checked once
+     * per shape and process, {@link #recurrentAgrees}): the C code follows how OpenBLAS's AVX2 (Zen) kernels sum
+     * each element, as measured, and the check, not that reading, decides.
+     *
+     * <p>Outside these shapes OpenBLAS is as fast or faster, or its bits are not reproduced (figures in
      * docs/performance.md).
      */
     public static boolean recurrentFits(int m, int n, int k) {
-        return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6
-                && OpenBlasKernels.avx512KernelsInUse();
+        if (OpenBlasKernels.avx512KernelsInUse()) {
+            return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6;
+        }
+        return NativeLibrary.avx2Variant() && n % 8 == 0 && n >= 16 && k <= 256 && (long) m * k <= 65536
+                && (double) m * n * k > 1e5 && recurrentAgrees(m, n, k);
+    }
+
+    /** Per shape (m, n, k): whether {@link #recurrent} gave OpenBLAS's bits (AVX2 library). */
+    private static final Map<Long, Boolean> AGREES = new ConcurrentHashMap<>();
+
+    /**
+     * Whether {@link #recurrent} of shape (m, n, k) gives the bits of OpenBLAS's {@code cblas_sgemm} on one BLAS
+     * thread (as the step loops that use it run), on random operands, with C accumulated and not. Checked once per
+     * shape; the answer is kept.
+     */
+    static boolean recurrentAgrees(int m, int n, int k) {
+        long key = ((long) m << 42) | ((long) n << 21) | k;
+        Boolean known = AGREES.get(key);
+        if (known != null) {
+            return known;
+        }
+        boolean[] agrees = {true};
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            Random random = new Random(31L * key + 7);
+            FloatPrecision blas = new FloatPrecision();
+            // two sets of operands, C added to in one and not in the other
+            for (boolean accumulate : new boolean[] {true, false}) {
+                OffHeap w = randomBuffer(random, (long) m * k);
+                OffHeap h = randomBuffer(random, (long) k * n);
+                OffHeap expected = randomBuffer(random, (long) m * n);
+                OffHeap actual = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, (long) m * n));
+                float[] start = new float[m * n];
+                expected.floats().get(0, start);
+                actual.floats().put(0, start);
+                OpenBlasKernels.singleThreaded(
+                        () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
+                recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
+                for (int i = 0; i < m * n && agrees[0]; i++) {
+                    agrees[0] = Float.floatToRawIntBits(expected.floats().get(i))
+                            == Float.floatToRawIntBits(actual.floats().get(i));
+                }
+            }
+        }
+        AGREES.put(key, agrees[0]);
+        if (!agrees[0]) {
+            LOG.info("fast LSTM: the native recurrent product of {} x {} x {} does not give OpenBLAS's bits on this "
+                    + "machine; OpenBLAS computes it", m, n, k);
+        }
+        return agrees[0];
+    }
+
+    /** Values spread over nine binary orders of magnitude, both signs. */
+    private static float[] randomValues(Random random, int length) {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(9) - 4));
+        }
+        return values;
+    }
+
+    private static OffHeap randomBuffer(Random random, long length) {
+        OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, length));
+        buffer.floats().put(0, randomValues(random, Math.toIntExact(length)));
+        return buffer;
     }
 
     /**
      * C (m x n at {@code c[cAt ..]}, rows {@code ldc} apart) = W (m x k, row-major, all of {@code w}'s first
      * elements) H (k x n at {@code h[hAt ..]}, rows {@code ldh} apart), plus C when {@code accumulate}: each element
-     * a chain of fused multiply-adds in k order, added to C at the end, as OpenBLAS's SkylakeX kernels compute it,
-     * without their packing of W and H on every call. For the shapes of {@link #recurrentFits} (AVX-512 library only).
+     * summed in the order OpenBLAS's kernels sum it (SkylakeX with the AVX-512 library, Zen with the AVX2 library; see
+     * the C code), added to C at the end, without their packing of W and H on every call. For the shapes of
+     * {@link #recurrentFits}.
      */
     public static void recurrent(OffHeap w, OffHeap h, long hAt, long ldh, OffHeap c, long cAt, long ldc, int m, int n,
                           int k, boolean accumulate) {
+        if (NativeLibrary.avx2Variant() && (n % 8 != 0 || n < 16)) {
+            // the AVX2 code reads and writes whole vectors of 8 lanes
+            throw new IllegalStateException("internal: the AVX2 recurrent product needs n a multiple of 8 from 16, got "
+                    + n);
+        }
         recurrent(w.address(0, m, k, k), k, h.address(hAt, k, ldh, n), ldh, c.address(cAt, m, ldc, n), ldc, m, n, k,
                 accumulate);
     }

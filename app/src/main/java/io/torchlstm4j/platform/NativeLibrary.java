@@ -54,6 +54,8 @@ public final class NativeLibrary {
     /** Whether {@link #load} loaded and checked the library (false before it ran or when it was not allowed). */
     private static volatile boolean loaded;
     private static volatile String status = "not loaded";
+    /** Whether the loaded variant is {@link #RESOURCE_AVX2}. */
+    private static volatile boolean avx2Variant;
 
     /** From this size {@link #uninitialized} allocates the memory itself. */
     public static final long OWN_MEMORY_BYTES = 64 * 1024;
@@ -82,6 +84,11 @@ public final class NativeLibrary {
      */
     public static String status() {
         return status;
+    }
+
+    /** True when the library is loaded and checked in its AVX2 variant (whatever {@code torchlstm4j.native} says). */
+    static boolean avx2Variant() {
+        return loaded && avx2Variant;
     }
 
     /** Loads and checks the library (once, from {@link NativePlatform#initialize()}); returns the status. */
@@ -121,6 +128,7 @@ public final class NativeLibrary {
                 return false;
             }
             status = "loaded (" + variant + ")";
+            avx2Variant = !avx512;
             return true;
         } catch (IOException | RuntimeException | LinkageError e) {
             status = "could not be loaded (" + e + "): Java gate math";

@@ -1,0 +1,103 @@
+package io.torchlstm4j.platform;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The AVX2 library's recurrent product ({@link NativeGates#recurrent}) against OpenBLAS's GEMM on its Zen kernels,
+ * whose summation order the C code follows: on such a machine the step shapes of the MNIST-size models are taken, and
+ * every element of every shape taken is OpenBLAS's, bit for bit, on operands other than those of the check that
+ * admitted the shape. (Other shapes, and other machines, are left to {@link NativeGates#recurrentFits}'s own check,
+ * so only the bits of the shapes it takes are asserted there.)
+ */
+class RecurrentProductTest {
+
+    /** (m, n, k): the MNIST model's forward and backward steps, a bidirectional one at batch 128, other rows and n. */
+    private static final int[][] SHAPES = {
+            {256, 64, 64}, {64, 64, 256}, {256, 128, 64}, {512, 16, 128}, {256, 32, 64}, {100, 24, 60},
+            {60, 40, 200}, {128, 48, 32}, {516, 64, 100}};
+
+    @Test
+    void onOpenBlasZenKernelsTheMnistStepsAreTakenAndEveryShapeGivesOpenBlasBits() {
+        NativePlatform.initialize();
+        assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
+        if (OpenBlasKernels.status().contains("ZEN")) {
+            assertTrue(NativeGates.recurrentFits(256, 64, 64), "the MNIST forward step");
+            assertTrue(NativeGates.recurrentFits(64, 64, 256), "the MNIST backward step");
+            assertTrue(NativeGates.recurrentFits(256, 128, 64), "batch 128");
+            assertTrue(NativeGates.recurrentFits(256, 32, 64), "batch 32");
+        }
+        int taken = 0;
+        for (int[] shape : SHAPES) {
+            int m = shape[0];
+            int n = shape[1];
+            int k = shape[2];
+            if (!NativeGates.recurrentFits(m, n, k)) {
+                continue;
+            }
+            taken++;
+            for (long seed = 1; seed <= 3; seed++) {
+                for (boolean accumulate : new boolean[] {true, false}) {
+                    assertSameBits(m, n, k, accumulate, new Random(seed * 1000 + m + n + k));
+                }
+            }
+        }
+        if (OpenBlasKernels.status().contains("ZEN")) {
+            assertTrue(taken >= 4, "the MNIST-size shapes fit on the Zen kernels; taken: " + taken);
+        }
+    }
+
+    @Test
+    void theAvx2ProductRefusesBatchesItCannotComputeInsteadOfWritingOutsideThem() {
+        NativePlatform.initialize();
+        assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
+        OffHeap w = buffer(new float[4 * 3]);
+        OffHeap h = buffer(new float[3 * 19]);
+        OffHeap c = buffer(new float[4 * 19]);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> NativeGates.recurrent(w, h, 0, 19, c, 0, 19, 4, 19, 3, true));
+        assertTrue(e.getMessage().contains("got 19"), e.getMessage());
+    }
+
+    /** C = W H (+ C) by OpenBLAS on one thread and by the native product, from the same C, compared bit for bit. */
+    private static void assertSameBits(int m, int n, int k, boolean accumulate, Random random) {
+        OffHeap w = buffer(values(random, m * k));
+        OffHeap h = buffer(values(random, k * n));
+        float[] start = values(random, m * n);
+        OffHeap expected = buffer(start);
+        OffHeap actual = buffer(start);
+        OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
+                accumulate, expected, 0, n));
+        NativeGates.recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
+        for (int i = 0; i < m * n; i++) {
+            int e = Float.floatToRawIntBits(expected.floats().get(i));
+            int a = Float.floatToRawIntBits(actual.floats().get(i));
+            if (e != a) {
+                throw new AssertionError(m + " x " + n + " x " + k + (accumulate ? " (C added)" : "") + ": element ("
+                        + i / n + ", " + i % n + ") is " + Float.intBitsToFloat(a) + ", OpenBLAS gives "
+                        + Float.intBitsToFloat(e));
+            }
+        }
+    }
+
+    private static float[] values(Random random, int length) {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(7) - 3));
+        }
+        return values;
+    }
+
+    private static OffHeap buffer(float[] values) {
+        OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, values.length));
+        buffer.floats().put(0, values);
+        return buffer;
+    }
+}
