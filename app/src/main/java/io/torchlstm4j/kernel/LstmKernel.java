@@ -102,7 +102,7 @@ public final class LstmKernel<A> {
     private boolean smallBatchSteps;
     /**
      * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
-     * {@link NativeGates#copy} (the native library is in use).
+     * {@link NativeGates#copy}, and the input projections may use its product (the native library is in use).
      */
     private final boolean nativeInputCopy;
 
@@ -138,6 +138,8 @@ public final class LstmKernel<A> {
     private boolean dropped;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
+    /** The running call runs on one BLAS thread (its largest GEMM is below {@value #SMALL_CALL_FLOPS} FLOPs). */
+    private boolean smallCall;
     /** The running forward's products of a small batch ({@link ColumnProducts}), or null for GEMMs throughout. */
     private ColumnProducts<A> columnProducts;
 
@@ -349,8 +351,7 @@ public final class LstmKernel<A> {
             if (inputT != null) {
                 d.projectColumns(inputT, in, l.x, 0, columns);
             } else {
-                num.gemm(false, false, 4 * hidden, columns, in, w.wIh(), 0, in, l.x, 0, columns, false,
-                        d.buffers.gates(), 0, columns);
+                projectInput(w, in, l.x, 0, columns, d.buffers.gates(), smallCall);
             }
         }
         math(d).initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
@@ -372,8 +373,8 @@ public final class LstmKernel<A> {
                     if (inputT != null) {
                         d.projectColumns(inputT, in, l.x, t * batch, length * batch);
                     } else {
-                        num.gemm(false, false, 4 * hidden, length * batch, in, w.wIh(), 0, in, l.x,
-                                (long) t * batch, columns, false, d.buffers.gates(), (long) t * batch, columns);
+                        projectInput(w, in, l.x, t * batch, length * batch, d.buffers.gates(),
+                                smallCall || shape.smallSteps());
                     }
                 }
                 math(d).forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
@@ -382,6 +383,21 @@ public final class LstmKernel<A> {
             }
         });
         math(d).endForward(dir == 0 ? steps : 0, shape);
+    }
+
+    /**
+     * W_ih x over {@code count} columns of {@code x} from column {@code first} into the same columns of {@code gates}
+     * (without adding to them): with {@link NativeGates#recurrent} where this kernel uses the native library, the
+     * product runs on one BLAS thread ({@code oneThread}: the bits that {@link NativeGates#inputProjectionFits}
+     * checked) and the shape fits; else OpenBLAS's GEMM. The same bits either way.
+     */
+    private void projectInput(Weights w, int in, OffHeap x, long first, int count, OffHeap gates, boolean oneThread) {
+        if (nativeInputCopy && oneThread && NativeGates.inputProjectionFits(4 * hidden, count, in)) {
+            NativeGates.recurrent(w.wIh(), x, first, columns, gates, first, columns, 4 * hidden, count, in, false);
+        } else {
+            num.gemm(false, false, 4 * hidden, count, in, w.wIh(), 0, in, x, first, columns, false, gates, first,
+                    columns);
+        }
     }
 
     /**
@@ -568,10 +584,12 @@ public final class LstmKernel<A> {
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
+            smallCall = true;
             try {
                 OpenBlasKernels.singleThreaded(call);
             } finally {
                 concurrentCall = false;
+                smallCall = false;
             }
         } else {
             OpenBlasKernels.configuredThreads(call);

@@ -135,6 +135,16 @@ public final class NativeGates {
                 && (double) m * n * k > 1e5 && recurrentAgrees(m, n, k);
     }
 
+    /**
+     * True when {@link #recurrent}, without adding to C, gives an input projection W_ih x (4H x count x H_in) on one
+     * BLAS thread faster than OpenBLAS and with its bits: with the AVX2 library, the shapes of {@link #recurrentFits}
+     * (checked the same way). The AVX-512 library's product is checked for the step shapes only, so its input
+     * projections stay with OpenBLAS.
+     */
+    public static boolean inputProjectionFits(int m, int n, int k) {
+        return NativeLibrary.avx2Variant() && recurrentFits(m, n, k);
+    }
+
     /** Per shape (m, n, k): whether {@link #recurrent} gave OpenBLAS's bits (AVX2 library). */
     private static final Map<Long, Boolean> AGREES = new ConcurrentHashMap<>();
 

@@ -19,10 +19,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class RecurrentProductTest {
 
-    /** (m, n, k): the MNIST model's forward and backward steps, a bidirectional one at batch 128, other rows and n. */
+    /**
+     * (m, n, k): the MNIST model's forward and backward steps, a bidirectional one at batch 128, other rows and n,
+     * and input projections (K = 28).
+     */
     private static final int[][] SHAPES = {
             {256, 64, 64}, {64, 64, 256}, {256, 128, 64}, {512, 16, 128}, {256, 32, 64}, {100, 24, 60},
-            {60, 40, 200}, {128, 48, 32}, {516, 64, 100}};
+            {60, 40, 200}, {128, 48, 32}, {516, 64, 100}, {256, 64, 28}, {256, 128, 28}};
 
     @Test
     void onOpenBlasZenKernelsTheMnistStepsAreTakenAndEveryShapeGivesOpenBlasBits() {
@@ -33,6 +36,8 @@ class RecurrentProductTest {
             assertTrue(NativeGates.recurrentFits(64, 64, 256), "the MNIST backward step");
             assertTrue(NativeGates.recurrentFits(256, 128, 64), "batch 128");
             assertTrue(NativeGates.recurrentFits(256, 32, 64), "batch 32");
+            assertTrue(NativeGates.inputProjectionFits(256, 64, 28), "the MNIST model's first layer, one step");
+            assertTrue(NativeGates.inputProjectionFits(256, 128, 64), "its second layer, a block of two steps");
         }
         int taken = 0;
         for (int[] shape : SHAPES) {
@@ -50,7 +55,7 @@ class RecurrentProductTest {
             }
         }
         if (OpenBlasKernels.status().contains("ZEN")) {
-            assertTrue(taken >= 4, "the MNIST-size shapes fit on the Zen kernels; taken: " + taken);
+            assertTrue(taken >= 5, "the MNIST-size shapes fit on the Zen kernels; taken: " + taken);
         }
     }
 
