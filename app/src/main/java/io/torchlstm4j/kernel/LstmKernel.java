@@ -581,6 +581,9 @@ public final class LstmKernel<A> {
      * gives more than one thread ({@link #workers}).
      */
     private void runCall(Runnable call) {
+        if (nativeInputCopy) {
+            checkNativeProducts();
+        }
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
@@ -593,6 +596,28 @@ public final class LstmKernel<A> {
             }
         } else {
             OpenBlasKernels.configuredThreads(call);
+        }
+    }
+
+    /**
+     * Has {@link NativeGates#checkRecurrent} check (once per shape and process) the native products this call may
+     * take: each step's recurrent product, forward and backward, and the input projections in the blocks this call
+     * uses. On the calling thread before the call's BLAS section and streams, since the check runs OpenBLAS in a
+     * section of its own; during the call {@link NativeGates#recurrentFits} only reads the answers.
+     */
+    private void checkNativeProducts() {
+        NativeGates.checkRecurrent(4 * hidden, batch, hOut);
+        NativeGates.checkRecurrent(hOut, batch, 4 * hidden);
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            int in = config.layerInputSize(layer);
+            int block = projectionBlock(layer);
+            if (block == 0) {
+                NativeGates.checkRecurrent(4 * hidden, columns, in);
+                continue;
+            }
+            NativeGates.checkRecurrent(4 * hidden, block * batch, in);
+            NativeGates.checkRecurrent(4 * hidden, steps % block * batch, in);
+            NativeGates.checkRecurrent(4 * hidden, batch, in); // a reverse direction projects step by step
         }
     }
 

@@ -30,11 +30,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Callable only where {@link NativeLibrary#nativeGateMath()}; elsewhere the Java loops run. float64 and LSTMs with
  * projections ({@code proj_size > 0}) always use the Java loops. Safe for concurrent use on buffers that no other
- * thread writes: the only state is {@link #recurrentAgrees}'s answer per shape, in a concurrent map.
+ * thread writes: the only state is {@link #checkRecurrent}'s answer per shape, in a concurrent map.
  */
 public final class NativeGates {
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeGates.class);
+    /** Per shape (m, n, k), {@link #key}: whether {@link #recurrent} gave OpenBLAS's bits (AVX2 library). */
+    private static final Map<Long, Boolean> AGREES = new ConcurrentHashMap<>();
 
     private NativeGates() {
     }
@@ -120,8 +122,8 @@ public final class NativeGates {
      * kernels were kept ({@code -Dtorchlstm4j.openblas.kernels=keep}).
      *
      * <p>With the AVX2 library: n a multiple of 8 from 16, k at most 256, W at most 256 KiB and over 10^5
-     * multiply-adds, and only once this shape's product has given OpenBLAS's bits on random operands (checked once
-     * per shape and process, {@link #recurrentAgrees}): the C code follows how OpenBLAS's AVX2 (Zen) kernels sum
+     * multiply-adds, and only once {@link #checkRecurrent} has found this shape's product giving OpenBLAS's bits on
+     * random operands (false for a shape not checked yet): the C code follows how OpenBLAS's AVX2 (Zen) kernels sum
      * each element, as measured, and the check, not that reading, decides.
      *
      * <p>Outside these shapes OpenBLAS is as fast or faster, or its bits are not reproduced (figures in
@@ -131,8 +133,7 @@ public final class NativeGates {
         if (OpenBlasKernels.avx512KernelsInUse()) {
             return n % 64 == 0 && n <= 128 && k <= 256 && (long) m * k <= 65536 && (double) m * n * k > 1e6;
         }
-        return NativeLibrary.avx2Variant() && n % 8 == 0 && n >= 16 && k <= 256 && (long) m * k <= 65536
-                && (double) m * n * k > 1e5 && recurrentAgrees(m, n, k);
+        return avx2Shape(m, n, k) && Boolean.TRUE.equals(AGREES.get(key(m, n, k)));
     }
 
     /**
@@ -145,25 +146,23 @@ public final class NativeGates {
         return NativeLibrary.avx2Variant() && recurrentFits(m, n, k);
     }
 
-    /** Per shape (m, n, k): whether {@link #recurrent} gave OpenBLAS's bits (AVX2 library). */
-    private static final Map<Long, Boolean> AGREES = new ConcurrentHashMap<>();
-
     /**
-     * Whether {@link #recurrent} of shape (m, n, k) gives the bits of OpenBLAS's {@code cblas_sgemm} on one BLAS
-     * thread (as the step loops that use it run), on random operands, with C accumulated and not. Checked once per
-     * shape; the answer is kept.
+     * With the AVX2 library, checks once per shape and process whether {@link #recurrent} of shape (m, n, k) gives the
+     * bits of OpenBLAS's {@code cblas_sgemm} on one BLAS thread (as the step loops and small calls that use it run),
+     * on two sets of random operands, with C added to and not; {@link #recurrentFits} then reads the answer. Does
+     * nothing for shapes outside {@link #recurrentFits}'s sizes, already checked shapes, or the AVX-512 library.
+     *
+     * <p>Call it on the calling thread before a call's BLAS sections and streams start (it runs OpenBLAS in a
+     * one-thread section of its own, which a stream inside another section must not wait for).
      */
-    static boolean recurrentAgrees(int m, int n, int k) {
-        long key = ((long) m << 42) | ((long) n << 21) | k;
-        Boolean known = AGREES.get(key);
-        if (known != null) {
-            return known;
+    public static void checkRecurrent(int m, int n, int k) {
+        if (!avx2Shape(m, n, k) || AGREES.containsKey(key(m, n, k))) {
+            return;
         }
         boolean[] agrees = {true};
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Random random = new Random(31L * key + 7);
+            Random random = new Random(31L * key(m, n, k) + 7);
             FloatPrecision blas = new FloatPrecision();
-            // two sets of operands, C added to in one and not in the other
             for (boolean accumulate : new boolean[] {true, false}) {
                 OffHeap w = randomBuffer(random, (long) m * k);
                 OffHeap h = randomBuffer(random, (long) k * n);
@@ -181,12 +180,21 @@ public final class NativeGates {
                 }
             }
         }
-        AGREES.put(key, agrees[0]);
+        AGREES.put(key(m, n, k), agrees[0]);
         if (!agrees[0]) {
             LOG.info("fast LSTM: the native recurrent product of {} x {} x {} does not give OpenBLAS's bits on this "
                     + "machine; OpenBLAS computes it", m, n, k);
         }
-        return agrees[0];
+    }
+
+    /** The sizes the AVX2 library's product takes (before its check). */
+    private static boolean avx2Shape(int m, int n, int k) {
+        return NativeLibrary.avx2Variant() && n % 8 == 0 && n >= 16 && k <= 256 && (long) m * k <= 65536
+                && (double) m * n * k > 1e5;
+    }
+
+    private static long key(int m, int n, int k) {
+        return ((long) m << 42) | ((long) n << 21) | k;
     }
 
     /** Values spread over nine binary orders of magnitude, both signs. */

@@ -31,6 +31,10 @@ class RecurrentProductTest {
     void onOpenBlasZenKernelsTheMnistStepsAreTakenAndEveryShapeGivesOpenBlasBits() {
         NativePlatform.initialize();
         assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
+        for (int[] shape : SHAPES) {
+            NativeGates.checkRecurrent(shape[0], shape[1], shape[2]);
+        }
+        NativeGates.checkRecurrent(256, 32, 64);
         if (OpenBlasKernels.status().contains("ZEN")) {
             assertTrue(NativeGates.recurrentFits(256, 64, 64), "the MNIST forward step");
             assertTrue(NativeGates.recurrentFits(64, 64, 256), "the MNIST backward step");
