@@ -62,3 +62,22 @@ JNIEXPORT jlong JNICALL Java_io_torchlstm4j_platform_NativeLibrary_allocate(JNIE
 JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeLibrary_release(JNIEnv *env, jclass cls, jlong address) {
     free((void *) (intptr_t) address);
 }
+
+/*
+ * n pseudo-random floats from seed (xorshift64): random sign, mantissa and binary exponent in [-4, 4], so that the
+ * sums of a product are rounded in many places; for NativeGates' check of the native product against OpenBLAS,
+ * where Java's Random would run cold at start-up.
+ */
+JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_fillRandom(JNIEnv *env, jclass cls, jlong address,
+        jlong n, jlong seed) {
+    uint32_t *out = (uint32_t *) (intptr_t) address;
+    uint64_t x = (uint64_t) seed * 0x9E3779B97F4A7C15ull + 1;
+    for (long i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t sign = (uint32_t) (x >> 63) << 31;
+        uint32_t exponent = (uint32_t) (127 - 4 + (x >> 23) % 9) << 23;
+        out[i] = sign | exponent | (uint32_t) (x & 0x7FFFFF);
+    }
+}

@@ -8,8 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Arrays;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -159,29 +159,28 @@ public final class NativeGates {
         if (!avx2Shape(m, n, k) || AGREES.containsKey(key(m, n, k))) {
             return;
         }
-        boolean[] agrees = {true};
+        boolean agrees = true;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Random random = new Random(31L * key(m, n, k) + 7);
             FloatPrecision blas = new FloatPrecision();
+            long seed = key(m, n, k);
             for (boolean accumulate : new boolean[] {true, false}) {
-                OffHeap w = randomBuffer(random, (long) m * k);
-                OffHeap h = randomBuffer(random, (long) k * n);
-                OffHeap expected = randomBuffer(random, (long) m * n);
-                OffHeap actual = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, (long) m * n));
-                float[] start = new float[m * n];
-                expected.floats().get(0, start);
-                actual.floats().put(0, start);
+                OffHeap w = randomBuffer((long) m * k, seed++);
+                OffHeap h = randomBuffer((long) k * n, seed++);
+                OffHeap expected = randomBuffer((long) m * n, seed);
+                OffHeap actual = randomBuffer((long) m * n, seed++);
                 OpenBlasKernels.singleThreaded(
                         () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
                 recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
-                for (int i = 0; i < m * n && agrees[0]; i++) {
-                    agrees[0] = Float.floatToRawIntBits(expected.floats().get(i))
-                            == Float.floatToRawIntBits(actual.floats().get(i));
-                }
+                float[] e = new float[m * n];
+                float[] a = new float[m * n];
+                expected.floats().get(0, e);
+                actual.floats().get(0, a);
+                // bit for bit: Arrays.equals compares floatToIntBits, which tells -0.0 from 0.0 (no NaN here)
+                agrees &= Arrays.equals(e, a);
             }
         }
-        AGREES.put(key(m, n, k), agrees[0]);
-        if (!agrees[0]) {
+        AGREES.put(key(m, n, k), agrees);
+        if (!agrees) {
             LOG.info("fast LSTM: the native recurrent product of {} x {} x {} does not give OpenBLAS's bits on this "
                     + "machine; OpenBLAS computes it", m, n, k);
         }
@@ -197,18 +196,10 @@ public final class NativeGates {
         return ((long) m << 42) | ((long) n << 21) | k;
     }
 
-    /** Values spread over nine binary orders of magnitude, both signs. */
-    private static float[] randomValues(Random random, int length) {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(9) - 4));
-        }
-        return values;
-    }
-
-    private static OffHeap randomBuffer(Random random, long length) {
+    /** {@code length} pseudo-random floats from {@code seed}, spread over nine binary orders of magnitude. */
+    private static OffHeap randomBuffer(long length, long seed) {
         OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, length));
-        buffer.floats().put(0, randomValues(random, Math.toIntExact(length)));
+        fillRandom(buffer.address(0, 1, length, length), length, seed);
         return buffer;
     }
 
@@ -229,6 +220,8 @@ public final class NativeGates {
         recurrent(w.address(0, m, k, k), k, h.address(hAt, k, ldh, n), ldh, c.address(cAt, m, ldc, n), ldc, m, n, k,
                 accumulate);
     }
+
+    private static native void fillRandom(long address, long length, long seed);
 
     private static native void recurrent(long w, long ldw, long h, long ldh, long c, long ldc, int m, int n, int k,
                                          boolean accumulate);
