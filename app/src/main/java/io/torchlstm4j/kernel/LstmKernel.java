@@ -6,6 +6,7 @@ import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.NativeLibrary;
 import io.torchlstm4j.platform.OffHeap;
 import io.torchlstm4j.platform.OpenBlasKernels;
+import io.torchlstm4j.platform.PackedGemm;
 import io.torchlstm4j.platform.Precision;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -608,6 +609,12 @@ public final class LstmKernel<A> {
     private void checkNativeProducts() {
         NativeGates.checkRecurrent(4 * hidden, batch, hOut);
         NativeGates.checkRecurrent(hOut, batch, 4 * hidden);
+        if (!NativeGates.recurrentFits(4 * hidden, batch, hOut)) {
+            PackedGemm.check(4 * hidden, batch, hOut);
+        }
+        if (!NativeGates.recurrentFits(hOut, batch, 4 * hidden)) {
+            PackedGemm.check(hOut, batch, 4 * hidden);
+        }
         for (int layer = 0; layer < config.numLayers(); layer++) {
             int in = config.layerInputSize(layer);
             int block = projectionBlock(layer);

@@ -1,8 +1,10 @@
 package io.torchlstm4j.kernel;
 
-import io.torchlstm4j.platform.OffHeap;
-import io.torchlstm4j.platform.Precision;
 import io.torchlstm4j.platform.NativeGates;
+import io.torchlstm4j.platform.OffHeap;
+import io.torchlstm4j.platform.OpenBlasKernels;
+import io.torchlstm4j.platform.PackedGemm;
+import io.torchlstm4j.platform.Precision;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -10,7 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Gate math in {@link NativeGates}, float32 without projections only: one native call per step works on the gate
  * buffer itself (the activations stay there for backward, which reads them from there) and on h and c in native slot
- * buffers; the recurrent product of a step is {@link NativeGates#recurrent} where that gives OpenBLAS's bits faster.
+ * buffers; the recurrent product of a step is {@link NativeGates#recurrent} where that gives OpenBLAS's bits faster,
+ * else OpenBLAS's own kernel with W_hh packed once per call ({@link PackedGemm}) where the step's GEMM runs on one
+ * OpenBLAS thread and that gives its bits, else OpenBLAS's GEMM.
  * Lengths are applied with a [L, N] step mask. Bit-identical to {@link JavaGateMath} (checked when the library loads,
  * see {@link NativeGates}).
  *
@@ -56,6 +60,15 @@ final class NativeGateMath<A> implements GateMath<A> {
         return new Steps(buffers, capacityBatch, capacitySteps);
     }
 
+    /**
+     * True when a step's GEMM runs on one OpenBLAS thread, as {@link PackedGemm}'s bits require: a one-thread
+     * process, or a step loop under the thread policy's one-thread section ({@link LstmKernel#SMALL_GEMM_FLOPS}).
+     */
+    private static boolean oneThreadSteps(Shape shape) {
+        return OpenBlasKernels.configuredThreadCount() <= 1
+                || shape.smallSteps() && OpenBlasKernels.threadPolicyActive();
+    }
+
     private static OffHeap buffer(long rows, long cols) {
         return new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, rows * cols));
     }
@@ -76,9 +89,18 @@ final class NativeGateMath<A> implements GateMath<A> {
         private final A biasScratch;
         private boolean recurrentForward;
         private boolean recurrentBackward;
+        /** W_hh, then W_hh^T, packed for {@link PackedGemm}, and its scratch (made at first use). */
+        private OffHeap packed;
+        private OffHeap packedScratch;
+        private final int capacityBatch;
+        private boolean packedForward;
+        private boolean packedBackward;
+        /** Whether this backward has packed W_hh^T yet (it arrives with the first step). */
+        private boolean packedTransposed;
 
         Steps(Buffers buffers, int capacityBatch, int capacitySteps) {
             b = buffers;
+            this.capacityBatch = capacityBatch;
             cStates = buffer(hidden, (long) (capacitySteps + 1) * capacityBatch);
             biasSum = buffer(4L * hidden, 1);
             dcBuffer = buffer(hidden, capacityBatch);
@@ -109,6 +131,12 @@ final class NativeGateMath<A> implements GateMath<A> {
             GateMath.biasSum(num, w, hidden, biasValues, biasScratch);
             num.put(biasValues, 0, biasSum, 0, 4 * hidden);
             recurrentForward = shape.smallSteps() && NativeGates.recurrentFits(4 * hidden, shape.batch(), hOut);
+            packedForward = !recurrentForward && oneThreadSteps(shape)
+                    && PackedGemm.fits(4 * hidden, shape.batch(), hOut);
+            if (packedForward) {
+                ensurePacked();
+                PackedGemm.pack(w.wHh(), 4 * hidden, hOut, packed);
+            }
         }
 
         @Override
@@ -122,6 +150,9 @@ final class NativeGateMath<A> implements GateMath<A> {
             if (recurrentForward) {
                 NativeGates.recurrent(w.wHh(), b.states(), in, stateLd, b.gates(), (long) t * n, columns, 4 * hidden,
                         n, hOut, true);
+            } else if (packedForward) {
+                PackedGemm.multiply(packed, b.states(), in, stateLd, b.gates(), (long) t * n, columns, 4 * hidden, n,
+                        hOut, packedScratch, true);
             } else {
                 num.gemm(false, false, 4 * hidden, n, hOut, w.wHh(), 0, hOut, b.states(), in, stateLd, true,
                         b.gates(), (long) t * n, columns);
@@ -143,6 +174,9 @@ final class NativeGateMath<A> implements GateMath<A> {
         public void beginBackward(Shape shape) {
             num.put(zeros, 0, dcBuffer, 0, shape.cells());
             recurrentBackward = shape.smallSteps() && NativeGates.recurrentFits(hOut, shape.batch(), 4 * hidden);
+            packedBackward = !recurrentBackward && oneThreadSteps(shape)
+                    && PackedGemm.fits(hOut, shape.batch(), 4 * hidden);
+            packedTransposed = false;
         }
 
         @Override
@@ -160,9 +194,26 @@ final class NativeGateMath<A> implements GateMath<A> {
             if (s > 0 && recurrentBackward) {
                 NativeGates.recurrent(wHhT, b.gates(), (long) t * n, columns, b.scratch(), 0, n, hOut, n, 4 * hidden,
                         false);
+            } else if (s > 0 && packedBackward) {
+                if (!packedTransposed) {
+                    ensurePacked();
+                    PackedGemm.pack(wHhT, hOut, 4 * hidden, packed);
+                    packedTransposed = true;
+                }
+                PackedGemm.multiply(packed, b.gates(), (long) t * n, columns, b.scratch(), 0, n, hOut, n, 4 * hidden,
+                        packedScratch, false);
             } else if (s > 0) {
                 num.gemm(false, false, hOut, n, 4 * hidden, wHhT, 0, 4 * hidden, b.gates(), (long) t * n, columns,
                         false, b.scratch(), 0, n);
+            }
+        }
+
+        /** The packed weights (W_hh and W_hh^T have the same size) and the scratch, made at first use. */
+        private void ensurePacked() {
+            if (packed == null) {
+                packed = buffer(PackedGemm.packedLength(4 * hidden, hOut), 1);
+                packedScratch = buffer(Math.max(PackedGemm.scratchLength(capacityBatch, hOut),
+                        PackedGemm.scratchLength(capacityBatch, 4 * hidden)), 1);
             }
         }
 

@@ -197,7 +197,7 @@ public final class NativeGates {
     }
 
     /** {@code length} pseudo-random floats from {@code seed}, spread over nine binary orders of magnitude. */
-    private static OffHeap randomBuffer(long length, long seed) {
+    static OffHeap randomBuffer(long length, long seed) {
         OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, length));
         fillRandom(buffer.address(0, 1, length, length), length, seed);
         return buffer;

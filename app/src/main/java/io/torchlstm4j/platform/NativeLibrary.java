@@ -86,6 +86,11 @@ public final class NativeLibrary {
         return status;
     }
 
+    /** True when the library (either variant) is loaded and checked, whatever {@code torchlstm4j.native} says. */
+    static boolean loaded() {
+        return loaded;
+    }
+
     /** True when the library is loaded and checked in its AVX2 variant (whatever {@code torchlstm4j.native} says). */
     static boolean avx2Variant() {
         return loaded && avx2Variant;

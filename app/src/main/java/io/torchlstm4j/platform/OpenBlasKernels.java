@@ -62,7 +62,7 @@ public final class OpenBlasKernels {
     /** OpenBLAS core tables (symbol suffixes) by vector class: 2 = AVX-512, 1 = AVX2; any other is 0. */
     private static final Map<String, Integer> CLASS_OF_CORE = Map.of("SKYLAKEX", 2, "COOPERLAKE", 2,
             "HASWELL", 1, "ZEN", 1);
-    private static final List<String> KNOWN_CORES = List.of("SKYLAKEX", "COOPERLAKE", "HASWELL", "ZEN",
+    static final List<String> KNOWN_CORES = List.of("SKYLAKEX", "COOPERLAKE", "HASWELL", "ZEN",
             "SANDYBRIDGE", "BARCELONA", "BULLDOZER", "PILEDRIVER", "STEAMROLLER", "EXCAVATOR", "NEHALEM", "CORE2",
             "PRESCOTT");
 
