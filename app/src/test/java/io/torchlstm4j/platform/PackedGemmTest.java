@@ -1,8 +1,6 @@
 package io.torchlstm4j.platform;
 
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Random;
 
@@ -45,52 +43,30 @@ class PackedGemmTest {
     void anUncheckedShapeIsRefusedRatherThanComputedWithUnknownBits() {
         NativePlatform.initialize();
         assumeTrue(NativeLibrary.loaded(), "needs the native library: " + NativeLibrary.status());
-        OffHeap w = buffer(new float[3 * 5]);
-        OffHeap h = buffer(new float[5 * 2]);
-        OffHeap c = buffer(new float[3 * 2]);
-        OffHeap scratch = buffer(new float[(int) PackedGemm.scratchLength(2, 5)]);
+        OffHeap w = BlasOperands.buffer(new float[3 * 5]);
+        OffHeap h = BlasOperands.buffer(new float[5 * 2]);
+        OffHeap c = BlasOperands.buffer(new float[3 * 2]);
+        OffHeap scratch = BlasOperands.buffer(new float[(int) PackedGemm.scratchLength(2, 5)]);
         assertThrows(IllegalStateException.class,
                 () -> PackedGemm.multiply(w, h, 0, 2, c, 0, 2, 3, 2, 5, scratch, true));
     }
 
     /** W packed once, then three products with other H and C, each against cblas_sgemm on one thread. */
     private static void assertSameBits(int m, int n, int k, Random random) {
-        OffHeap w = buffer(values(random, m * k));
-        OffHeap packed = buffer(new float[(int) PackedGemm.packedLength(m, k)]);
-        OffHeap scratch = buffer(new float[(int) PackedGemm.scratchLength(n, k)]);
+        OffHeap w = BlasOperands.buffer(BlasOperands.values(random, m * k));
+        OffHeap packed = BlasOperands.buffer(new float[(int) PackedGemm.packedLength(m, k)]);
+        OffHeap scratch = BlasOperands.buffer(new float[(int) PackedGemm.scratchLength(n, k)]);
         PackedGemm.pack(w, m, k, packed);
         for (int product = 0; product < 3; product++) {
             boolean accumulate = product != 1;
-            OffHeap h = buffer(values(random, k * n));
-            float[] start = values(random, m * n);
-            OffHeap expected = buffer(start);
-            OffHeap actual = buffer(start);
+            OffHeap h = BlasOperands.buffer(BlasOperands.values(random, k * n));
+            float[] start = BlasOperands.values(random, m * n);
+            OffHeap expected = BlasOperands.buffer(start);
+            OffHeap actual = BlasOperands.buffer(start);
             OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
                     accumulate, expected, 0, n));
             PackedGemm.multiply(packed, h, 0, n, actual, 0, n, m, n, k, scratch, accumulate);
-            for (int i = 0; i < m * n; i++) {
-                int e = Float.floatToRawIntBits(expected.floats().get(i));
-                int a = Float.floatToRawIntBits(actual.floats().get(i));
-                if (e != a) {
-                    throw new AssertionError(m + " x " + n + " x " + k + ", product " + product + ": element ("
-                            + i / n + ", " + i % n + ") is " + Float.intBitsToFloat(a) + ", cblas_sgemm gives "
-                            + Float.intBitsToFloat(e));
-                }
-            }
+            BlasOperands.assertSameBits(expected, actual, m, n, m + " x " + n + " x " + k + ", product " + product);
         }
-    }
-
-    private static float[] values(Random random, int length) {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(7) - 3));
-        }
-        return values;
-    }
-
-    private static OffHeap buffer(float[] values) {
-        OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, Math.max(1, values.length)));
-        buffer.floats().put(0, values);
-        return buffer;
     }
 }

@@ -1,8 +1,6 @@
 package io.torchlstm4j.platform;
 
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Random;
 
@@ -67,9 +65,9 @@ class RecurrentProductTest {
     void theAvx2ProductRefusesBatchesItCannotComputeInsteadOfWritingOutsideThem() {
         NativePlatform.initialize();
         assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
-        OffHeap w = buffer(new float[4 * 3]);
-        OffHeap h = buffer(new float[3 * 19]);
-        OffHeap c = buffer(new float[4 * 19]);
+        OffHeap w = BlasOperands.buffer(new float[4 * 3]);
+        OffHeap h = BlasOperands.buffer(new float[3 * 19]);
+        OffHeap c = BlasOperands.buffer(new float[4 * 19]);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> NativeGates.recurrent(w, h, 0, 19, c, 0, 19, 4, 19, 3, true));
         assertTrue(e.getMessage().contains("got 19"), e.getMessage());
@@ -77,36 +75,15 @@ class RecurrentProductTest {
 
     /** C = W H (+ C) by OpenBLAS on one thread and by the native product, from the same C, compared bit for bit. */
     private static void assertSameBits(int m, int n, int k, boolean accumulate, Random random) {
-        OffHeap w = buffer(values(random, m * k));
-        OffHeap h = buffer(values(random, k * n));
-        float[] start = values(random, m * n);
-        OffHeap expected = buffer(start);
-        OffHeap actual = buffer(start);
+        OffHeap w = BlasOperands.buffer(BlasOperands.values(random, m * k));
+        OffHeap h = BlasOperands.buffer(BlasOperands.values(random, k * n));
+        float[] start = BlasOperands.values(random, m * n);
+        OffHeap expected = BlasOperands.buffer(start);
+        OffHeap actual = BlasOperands.buffer(start);
         OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
                 accumulate, expected, 0, n));
         NativeGates.recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
-        for (int i = 0; i < m * n; i++) {
-            int e = Float.floatToRawIntBits(expected.floats().get(i));
-            int a = Float.floatToRawIntBits(actual.floats().get(i));
-            if (e != a) {
-                throw new AssertionError(m + " x " + n + " x " + k + (accumulate ? " (C added)" : "") + ": element ("
-                        + i / n + ", " + i % n + ") is " + Float.intBitsToFloat(a) + ", OpenBLAS gives "
-                        + Float.intBitsToFloat(e));
-            }
-        }
-    }
-
-    private static float[] values(Random random, int length) {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(7) - 3));
-        }
-        return values;
-    }
-
-    private static OffHeap buffer(float[] values) {
-        OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, values.length));
-        buffer.floats().put(0, values);
-        return buffer;
+        BlasOperands.assertSameBits(expected, actual, m, n,
+                m + " x " + n + " x " + k + (accumulate ? " (C added)" : ""));
     }
 }
