@@ -159,26 +159,8 @@ public final class NativeGates {
         if (!avx2Shape(m, n, k) || AGREES.containsKey(key(m, n, k))) {
             return;
         }
-        boolean agrees = true;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            FloatPrecision blas = new FloatPrecision();
-            long seed = key(m, n, k);
-            for (boolean accumulate : new boolean[] {true, false}) {
-                OffHeap w = randomBuffer((long) m * k, seed++);
-                OffHeap h = randomBuffer((long) k * n, seed++);
-                OffHeap expected = randomBuffer((long) m * n, seed);
-                OffHeap actual = randomBuffer((long) m * n, seed++);
-                OpenBlasKernels.singleThreaded(
-                        () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
-                recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
-                float[] e = new float[m * n];
-                float[] a = new float[m * n];
-                expected.floats().get(0, e);
-                actual.floats().get(0, a);
-                // bit for bit: Arrays.equals compares floatToIntBits, which tells -0.0 from 0.0 (no NaN here)
-                agrees &= Arrays.equals(e, a);
-            }
-        }
+        boolean agrees = sameBitsAsCblas(m, n, k, key(m, n, k),
+                (w, h, c, accumulate) -> recurrent(w, h, 0, n, c, 0, n, m, n, k, accumulate));
         AGREES.put(key(m, n, k), agrees);
         if (!agrees) {
             LOG.info("fast LSTM: the native recurrent product of {} x {} x {} does not give OpenBLAS's bits on this "
@@ -192,8 +174,42 @@ public final class NativeGates {
                 && (double) m * n * k > 1e5;
     }
 
-    private static long key(int m, int n, int k) {
+    /** One long per shape (m, n, k), for the per-shape answers of the checks. */
+    static long key(int m, int n, int k) {
         return ((long) m << 42) | ((long) n << 21) | k;
+    }
+
+    /** A candidate for C = W H (+ C when accumulate): W m x k, H k x n, C m x n, each contiguous row-major. */
+    interface Product {
+        void compute(OffHeap w, OffHeap h, OffHeap c, boolean accumulate);
+    }
+
+    /**
+     * Whether {@code product} gives the bits of {@code cblas_sgemm} on one OpenBLAS thread for shape (m, n, k), on two
+     * sets of pseudo-random operands drawn from {@code seed}: C added to with the first, not with the second. The
+     * check behind {@link #checkRecurrent} and {@link PackedGemm#check}.
+     */
+    static boolean sameBitsAsCblas(int m, int n, int k, long seed, Product product) {
+        boolean agrees = true;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            FloatPrecision blas = new FloatPrecision();
+            for (boolean accumulate : new boolean[] {true, false}) {
+                OffHeap w = randomBuffer((long) m * k, seed++);
+                OffHeap h = randomBuffer((long) k * n, seed++);
+                OffHeap expected = randomBuffer((long) m * n, seed);
+                OffHeap actual = randomBuffer((long) m * n, seed++);
+                OpenBlasKernels.singleThreaded(
+                        () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
+                product.compute(w, h, actual, accumulate);
+                float[] e = new float[m * n];
+                float[] a = new float[m * n];
+                expected.floats().get(0, e);
+                actual.floats().get(0, a);
+                // bit for bit: Arrays.equals compares floatToIntBits, which tells -0.0 from 0.0 (no NaN here)
+                agrees &= Arrays.equals(e, a);
+            }
+        }
+        return agrees;
     }
 
     /** {@code length} pseudo-random floats from {@code seed}, spread over nine binary orders of magnitude. */

@@ -5,12 +5,10 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -130,7 +128,7 @@ public final class PackedGemm {
      * {@link #check} found so (false for a shape not checked yet, or without the native library or a known table).
      */
     public static boolean fits(int m, int n, int k) {
-        Integer variant = VARIANT.get(key(m, n, k));
+        Integer variant = VARIANT.get(NativeGates.key(m, n, k));
         return variant != null && variant > 0;
     }
 
@@ -141,7 +139,7 @@ public final class PackedGemm {
      * section and streams (it runs OpenBLAS in a one-thread section of its own).
      */
     public static void check(int m, int n, int k) {
-        long key = key(m, n, k);
+        long key = NativeGates.key(m, n, k);
         if (VARIANT.containsKey(key)) {
             return;
         }
@@ -150,32 +148,16 @@ public final class PackedGemm {
             VARIANT.put(key, 0);
             return;
         }
+        OffHeap sa = buffer(scratchLength(n, k));
+        OffHeap packed = buffer(packedLength(m, k));
         int found = 0;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            FloatPrecision blas = new FloatPrecision();
-            OffHeap sa = buffer(scratchLength(n, k));
-            OffHeap packed = buffer(packedLength(m, k));
-            for (int variant = 1; variant <= 2 && found == 0; variant++) {
-                boolean agrees = true;
-                long seed = key * 4 + variant;
-                for (boolean accumulate : new boolean[] {true, false}) {
-                    OffHeap w = NativeGates.randomBuffer((long) m * k, seed++);
-                    OffHeap h = NativeGates.randomBuffer((long) k * n, seed++);
-                    OffHeap expected = NativeGates.randomBuffer((long) m * n, seed);
-                    OffHeap actual = NativeGates.randomBuffer((long) m * n, seed++);
-                    OpenBlasKernels.singleThreaded(
-                            () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
-                    pack(w, m, k, packed);
-                    multiply(packed, h, 0, n, actual, 0, n, m, n, k, variant, sa, accumulate);
-                    float[] e = new float[m * n];
-                    float[] a = new float[m * n];
-                    expected.floats().get(0, e);
-                    actual.floats().get(0, a);
-                    agrees &= Arrays.equals(e, a);
-                }
-                if (agrees) {
-                    found = variant;
-                }
+        for (int variant = 1; variant <= 2 && found == 0; variant++) {
+            int chunks = variant;
+            if (NativeGates.sameBitsAsCblas(m, n, k, key * 4 + variant, (w, h, out, accumulate) -> {
+                pack(w, m, k, packed);
+                multiply(packed, h, 0, n, out, 0, n, m, n, k, chunks, sa, accumulate);
+            })) {
+                found = variant;
             }
         }
         VARIANT.put(key, found);
@@ -195,7 +177,7 @@ public final class PackedGemm {
     /** C (m x n at c[cAt ..], rows ldc apart) = W H (+ C), W packed by {@link #pack}, H (k x n at h[hAt ..]). */
     public static void multiply(OffHeap packed, OffHeap h, long hAt, long ldh, OffHeap c, long cAt, long ldc, int m,
                                 int n, int k, OffHeap sa, boolean accumulate) {
-        Integer variant = VARIANT.get(key(m, n, k));
+        Integer variant = VARIANT.get(NativeGates.key(m, n, k));
         if (variant == null || variant == 0) {
             throw new IllegalStateException("internal: the packed product of " + m + " x " + n + " x " + k
                     + " was not checked");
@@ -214,10 +196,6 @@ public final class PackedGemm {
 
     private static OffHeap buffer(long length) {
         return new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, length));
-    }
-
-    private static long key(int m, int n, int k) {
-        return ((long) m << 42) | ((long) n << 21) | k;
     }
 
     private static native void pack(long oncopy, long w, long ldw, int m, int k, long q, long unrollM, long packed);
