@@ -1,8 +1,9 @@
 /*
- * The native library's functions that use no vector instructions, built into both of its variants
- * (lstm_gates_avx512.c, lstm_gates_avx2.c): for NativeGates, the strided copy of the kernel's input; for NativeLibrary,
- * the allocator of the fast engine's result memory (allocate/release, see NativeLibrary.onOwnedMemory). Callers check
- * every buffer's bounds before calling.
+ * The native library's functions that use no vector instructions of their own, built into both of its variants
+ * (lstm_gates_avx512.c, lstm_gates_avx2.c): for NativeGates, the strided copy of the kernel's input and the
+ * pseudo-random operands of its checks; for NativeLibrary, the allocator of the fast engine's result memory
+ * (allocate/release, see NativeLibrary.onOwnedMemory); for PackedGemm, OpenBLAS's kernel and packing routines driven
+ * with W packed once. Callers check every buffer's bounds before calling; only allocate allocates.
  */
 #include <jni.h>
 #include <stdint.h>

@@ -105,7 +105,7 @@ public final class LstmKernel<A> {
      * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
      * {@link NativeGates#copy}, and the input projections may use its product (the native library is in use).
      */
-    private final boolean nativeInputCopy;
+    private final boolean nativeLibrary;
 
     /** Buffers are sized for up to this many samples and steps (they only grow). */
     private int capacityBatch;
@@ -158,7 +158,7 @@ public final class LstmKernel<A> {
         GateMath<A> java = new JavaGateMath<>(num, hidden, hOut, config.projSize() > 0);
         this.gateMath = nativeGateMath ? new NativeGateMath<>(num, hidden, hOut) : java;
         this.smallBatchMath = java;
-        this.nativeInputCopy = nativeGateMath;
+        this.nativeLibrary = nativeGateMath;
         OpenBlasKernels.ensure();
     }
 
@@ -203,7 +203,7 @@ public final class LstmKernel<A> {
             num.put(oneColumn, 0, dst, 0, features);
             return;
         }
-        if (nativeInputCopy && NativeGates.copy(source, features, steps, batch, layout.featureMajorStrides(source),
+        if (nativeLibrary && NativeGates.copy(source, features, steps, batch, layout.featureMajorStrides(source),
                 dst)) {
             return;
         }
@@ -393,7 +393,7 @@ public final class LstmKernel<A> {
      * checked) and the shape fits; else OpenBLAS's GEMM. The same bits either way.
      */
     private void projectInput(Weights w, int in, OffHeap x, long first, int count, OffHeap gates, boolean oneThread) {
-        if (nativeInputCopy && oneThread && NativeGates.inputProjectionFits(4 * hidden, count, in)) {
+        if (nativeLibrary && oneThread && NativeGates.inputProjectionFits(4 * hidden, count, in)) {
             NativeGates.recurrent(w.wIh(), x, first, columns, gates, first, columns, 4 * hidden, count, in, false);
         } else {
             num.gemm(false, false, 4 * hidden, count, in, w.wIh(), 0, in, x, first, columns, false, gates, first,
@@ -582,7 +582,7 @@ public final class LstmKernel<A> {
      * gives more than one thread ({@link #workers}).
      */
     private void runCall(Runnable call) {
-        if (nativeInputCopy) {
+        if (nativeLibrary) {
             checkNativeProducts();
         }
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
@@ -601,10 +601,11 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Has {@link NativeGates#checkRecurrent} check (once per shape and process) the native products this call may
-     * take: each step's recurrent product, forward and backward, and the input projections in the blocks this call
-     * uses. On the calling thread before the call's BLAS section and streams, since the check runs OpenBLAS in a
-     * section of its own; during the call {@link NativeGates#recurrentFits} only reads the answers.
+     * Has {@link NativeGates#checkRecurrent} and, for the step shapes it does not take, {@link PackedGemm#check}
+     * check (once per shape and process) the native products this call may take: each step's recurrent product,
+     * forward and backward, and the input projections in the blocks this call uses. On the calling thread before the
+     * call's BLAS section and streams, since the checks run OpenBLAS in a section of their own; during the call
+     * {@link NativeGates#recurrentFits} and {@link PackedGemm#fits} only read the answers.
      */
     private void checkNativeProducts() {
         NativeGates.checkRecurrent(4 * hidden, batch, hOut);
