@@ -137,6 +137,12 @@ public final class LstmKernel<A> {
     private final List<A> finalStates = new ArrayList<>();
     private boolean stored;
     private boolean dropped;
+    /**
+     * Calls this kernel has run. Its first call runs no product checks (a few milliseconds per shape, most of them a
+     * process's first use of the code): the shapes not checked yet take OpenBLAS's products, which give the same bits,
+     * so that a program's first forward does not wait for work it does not need; the checks run from the second call.
+     */
+    private long callsRun;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
     /** The running call runs on one BLAS thread (its largest GEMM is below {@value #SMALL_CALL_FLOPS} FLOPs). */
@@ -266,7 +272,7 @@ public final class LstmKernel<A> {
         columnProducts = typed;
         smallBatchSteps = typed != null && smallBatchMath != gateMath;
         try {
-            runCall(() -> forwardLayers(weights, h0, c0, lengths, training, output));
+            runCall(false, () -> forwardLayers(weights, h0, c0, lengths, training, output));
         } finally {
             columnProducts = null;
         }
@@ -479,7 +485,7 @@ public final class LstmKernel<A> {
             }
         }
         copyIn(outputGradient, layout, dirs * hOut, this.outputGradient, outputGradientView);
-        runCall(() -> backwardLayers(weights, gradients, this.outputGradient, inputGradient));
+        runCall(true, () -> backwardLayers(weights, gradients, this.outputGradient, inputGradient));
     }
 
     private void backwardLayers(List<Weights> weights, List<Weights> gradients, OffHeap top,
@@ -579,12 +585,14 @@ public final class LstmKernel<A> {
      * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
      * FLOPs, else on the configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are
      * split the same way whatever other threads run). A small call runs its streams at once where the thread policy
-     * gives more than one thread ({@link #workers}).
+     * gives more than one thread ({@link #workers}). {@code backward} says which products it may take natively (see
+     * {@link #checkNativeProducts}).
      */
-    private void runCall(Runnable call) {
-        if (nativeLibrary) {
-            checkNativeProducts();
+    private void runCall(boolean backward, Runnable call) {
+        if (nativeLibrary && callsRun > 0) {
+            checkNativeProducts(backward);
         }
+        callsRun++;
         if (largestGemmFlops() < SMALL_CALL_FLOPS) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
@@ -602,19 +610,21 @@ public final class LstmKernel<A> {
 
     /**
      * Has {@link NativeGates#checkRecurrent} and, for the step shapes it does not take, {@link PackedGemm#check}
-     * check (once per shape and process) the native products this call may take: each step's recurrent product,
-     * forward and backward, and the input projections in the blocks this call uses. On the calling thread before the
-     * call's BLAS section and streams, since the checks run OpenBLAS in a section of their own; during the call
-     * {@link NativeGates#recurrentFits} and {@link PackedGemm#fits} only read the answers.
+     * check (once per shape and process) the native products this call may take: a forward's recurrent product and
+     * input projections in the blocks this call uses, or a backward's recurrent product. On the calling thread before
+     * the call's BLAS section and streams, since the checks run OpenBLAS in a section of their own; during the call
+     * {@link NativeGates#recurrentFits} and {@link PackedGemm#fits} only read the answers. A kernel's first call runs
+     * no checks (see {@link #callsRun}).
      */
-    private void checkNativeProducts() {
-        NativeGates.checkRecurrent(4 * hidden, batch, hOut);
-        NativeGates.checkRecurrent(hOut, batch, 4 * hidden);
-        if (!NativeGates.recurrentFits(4 * hidden, batch, hOut)) {
-            PackedGemm.check(4 * hidden, batch, hOut);
+    private void checkNativeProducts(boolean backward) {
+        int m = backward ? hOut : 4 * hidden;
+        int k = backward ? 4 * hidden : hOut;
+        NativeGates.checkRecurrent(m, batch, k);
+        if (!NativeGates.recurrentFits(m, batch, k)) {
+            PackedGemm.check(m, batch, k);
         }
-        if (!NativeGates.recurrentFits(hOut, batch, 4 * hidden)) {
-            PackedGemm.check(hOut, batch, 4 * hidden);
+        if (backward) {
+            return;
         }
         for (int layer = 0; layer < config.numLayers(); layer++) {
             int in = config.layerInputSize(layer);

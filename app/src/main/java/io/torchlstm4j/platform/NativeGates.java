@@ -168,6 +168,11 @@ public final class NativeGates {
         }
     }
 
+    /** Whether {@link #checkRecurrent} has decided shape (m, n, k) in this process (for diagnostics and tests). */
+    public static boolean checked(int m, int n, int k) {
+        return AGREES.containsKey(key(m, n, k));
+    }
+
     /** The sizes the AVX2 library's product takes (before its check). */
     private static boolean avx2Shape(int m, int n, int k) {
         return NativeLibrary.avx2Variant() && n % 8 == 0 && n >= 16 && k <= 256 && (long) m * k <= 65536
