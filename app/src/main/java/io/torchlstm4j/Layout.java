@@ -58,7 +58,7 @@ final class Layout {
             throw new IllegalArgumentException("input has shape " + Arrays.toString(shape)
                     + ": sequence length L and batch N must be at least 1");
         }
-        MemoryBounds.checkOffHeap("input " + Arrays.toString(shape) + " needs at least the output and one layer's "
+        MemoryBounds.checkOffHeap(() -> "input " + Arrays.toString(shape) + " needs at least the output and one layer's "
                 + "input projections: L * N * (D * H_out + 4 * H_cell)", MemoryBounds.product(seqLen, batch,
                 (long) config.numDirections() * config.outputSize() + 4L * config.hiddenSize()), dataType);
         INDArray h0 = null;

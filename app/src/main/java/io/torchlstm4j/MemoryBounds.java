@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Refuses, before anything is allocated, an LSTM or a call whose arrays could not be: sizes are computed with
@@ -43,14 +44,14 @@ final class MemoryBounds {
 
     /**
      * Refuses {@code elements} values of {@code type} (-1: overflowed) when they exceed the off-heap limit;
-     * {@code what} says what they are and how they were counted.
+     * {@code what} says what they are and how they were counted (made only for the message: every call checks).
      */
-    static void checkOffHeap(String what, long elements, DataType type) {
+    static void checkOffHeap(Supplier<String> what, long elements, DataType type) {
         long size = type.width();
         long bytes = elements < 0 ? -1 : product(elements, size);
         long limit = offHeapLimit();
         if (bytes < 0 || bytes > limit) {
-            throw new IllegalArgumentException(what + " = " + (elements < 0 ? "more than 2^63" : elements)
+            throw new IllegalArgumentException(what.get() + " = " + (elements < 0 ? "more than 2^63" : elements)
                     + " values, " + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes)) + " bytes of " + type
                     + ", more than the " + limit + " bytes ND4J may allocate (JavaCPP maxBytes: raise -Xmx or set "
                     + "-Dorg.bytedeco.javacpp.maxBytes)");

@@ -104,7 +104,7 @@ public final class TorchLstm implements LstmModule {
 
     /** Refuses, before anything is built, parameters that could not be allocated. */
     private static void checkAllocatable(LstmConfig config, DataType dataType) {
-        MemoryBounds.checkOffHeap(config + "'s parameters", config.parameterCount(), dataType);
+        MemoryBounds.checkOffHeap(() -> config + "'s parameters", config.parameterCount(), dataType);
         long gates = 4L * config.hiddenSize();
         MemoryBounds.checkArray("weight_ih_l0", gates, config.inputSize());
         MemoryBounds.checkArray("weight_hh_l0", gates, config.outputSize());

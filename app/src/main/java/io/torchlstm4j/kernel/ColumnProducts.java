@@ -38,7 +38,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ColumnProducts<A> {
 
     /** Per data type, (m, k) and OpenBLAS kernel set: whether the Java product gives the GEMM's bits. */
-    private static final Map<String, Boolean> AGREES = new ConcurrentHashMap<>();
+    private static final Map<CheckedShape, Boolean> AGREES = new ConcurrentHashMap<>();
+
+    /** The key of {@link #AGREES}: a record rather than a string, since every small call looks it up. */
+    private record CheckedShape(DataType dataType, int m, int k, int n, boolean avx512Kernels) {
+    }
 
     /**
      * The most columns (batch times steps of one product) that take their products from the copies: beyond a few,
@@ -144,7 +148,7 @@ public final class ColumnProducts<A> {
      */
     static <A> boolean agrees(Precision<A> num, DataType dataType, int m, int k, int n) {
         // keyed by the kernel set too: the kernel switch (or a test that undoes it) changes OpenBLAS's arithmetic
-        String key = dataType + " " + m + "x" + k + "x" + n + (OpenBlasKernels.avx512KernelsInUse() ? " avx512" : "");
+        CheckedShape key = new CheckedShape(dataType, m, k, n, OpenBlasKernels.avx512KernelsInUse());
         return AGREES.computeIfAbsent(key, unused -> check(num, dataType, m, k, n));
     }
 

@@ -24,8 +24,9 @@ public final class OffHeap {
     private final INDArray array;
     private final Pointer base;
     private final long length;
-    private final FloatBuffer floats;
-    private final DoubleBuffer doubles;
+    /** NIO views of the memory, made at first use (most wrappers of a call never need them). */
+    private volatile FloatBuffer floats;
+    private volatile DoubleBuffer doubles;
     /** Pointers to element 0, made on first use and never repositioned (volatile: instances are shared by threads). */
     private volatile FloatPointer floatBase;
     private volatile DoublePointer doubleBase;
@@ -47,10 +48,12 @@ public final class OffHeap {
         if (base.position() != 0) {
             throw new IllegalStateException("internal: ND4J returned a pointer with position " + base.position());
         }
-        ByteBuffer bytes = new Pointer(base).capacity(length * elementSize).limit(length * elementSize).asByteBuffer()
-                .order(ByteOrder.nativeOrder());
-        this.floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
-        this.doubles = array.dataType() == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
+    }
+
+    /** The memory as a native-order byte buffer, for the NIO views. */
+    private ByteBuffer bytes() {
+        long size = length * array.dataType().width();
+        return new Pointer(base).capacity(size).limit(size).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     /**
@@ -92,12 +95,22 @@ public final class OffHeap {
 
     /** The elements as floats (FLOAT arrays only); use absolute get/put, never the position. */
     public FloatBuffer floats() {
-        return floats;
+        FloatBuffer view = floats;
+        if (view == null && array.dataType() == DataType.FLOAT) {
+            view = bytes().asFloatBuffer(); // two threads may each make one: equal views, either may stay
+            floats = view;
+        }
+        return view;
     }
 
     /** The elements as doubles (DOUBLE arrays only); use absolute get/put, never the position. */
     public DoubleBuffer doubles() {
-        return doubles;
+        DoubleBuffer view = doubles;
+        if (view == null && array.dataType() == DataType.DOUBLE) {
+            view = bytes().asDoubleBuffer();
+            doubles = view;
+        }
+        return view;
     }
 
     /**

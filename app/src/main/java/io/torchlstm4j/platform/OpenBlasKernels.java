@@ -91,6 +91,8 @@ public final class OpenBlasKernels {
     private static BytePointer coreTypeSetting;
     /** {@link #avx512Tables()}'s answer once read. */
     private static volatile long[] avx512Tables;
+    /** A pointer to OpenBLAS's {@code gotoblas} variable, made at the first {@link #avx512KernelsInUse()}. */
+    private static volatile LongPointer gotoblasTable;
     /** {@link #libraryImage()}'s answer once read; guarded by the class lock. */
     private static long[] libraryImage;
     private static volatile Set<String> cpuFlags;
@@ -336,7 +338,13 @@ public final class OpenBlasKernels {
         if (tables.length == 0) {
             return false;
         }
-        long now = new LongPointer(at(tables[0])).get(0);
+        LongPointer table = gotoblasTable;
+        if (table == null) {
+            // one pointer for every later call (read only, never repositioned): small calls ask on every call
+            table = new LongPointer(at(tables[0]));
+            gotoblasTable = table;
+        }
+        long now = table.get(0);
         return now != 0 && (now == tables[1] || now == tables[2]);
     }
 
