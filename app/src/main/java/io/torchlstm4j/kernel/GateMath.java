@@ -30,9 +30,11 @@ interface GateMath<A> {
 
     /**
      * One call's sizes: N, L, L * N (columns of a sequence tensor), (L + 1) * N (of a state buffer), H * N, H_out * N,
-     * and whether a step's recurrent GEMM is small enough for one BLAS thread ({@link LstmKernel#SMALL_GEMM_FLOPS}).
+     * whether a step's recurrent GEMM is small enough for one BLAS thread ({@link LstmKernel#SMALL_GEMM_FLOPS}), and
+     * whether the call's step GEMMs do run on one BLAS thread (so a product that gives one-thread bits may replace them).
      */
-    record Shape(int batch, int steps, int columns, int stateLd, int cells, int outs, boolean smallSteps) {
+    record Shape(int batch, int steps, int columns, int stateLd, int cells, int outs, boolean smallSteps,
+                 boolean oneThreadSteps) {
     }
 
     /** Sets the call's per-sample lengths (null: every step valid) before any direction of the call runs. */

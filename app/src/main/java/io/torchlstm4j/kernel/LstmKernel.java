@@ -68,9 +68,10 @@ public final class LstmKernel<A> {
      * A whole call (forward or backward) whose largest GEMM is below this many FLOPs runs on one BLAS thread (the
      * MNIST model's largest is 59 M, the large case's 27 G): with ND4J's OpenMP worker spinning after each DL4J op, a
      * second OpenBLAS thread for a GEMM of a few hundred microseconds mostly waits for a CPU (figures in
-     * docs/design.md). Only such calls run their streams at once: a larger call keeps its GEMMs on every BLAS thread,
-     * since OpenBLAS gives a float32 product other bits on one thread than on two, and runs its streams one after the
-     * other (docs/performance.md, "Streams").
+     * docs/design.md). A larger call runs on one BLAS thread too when it has at least as many streams as BLAS
+     * threads (see {@link #oneThreadCall}); else it keeps its GEMMs on every BLAS thread and runs its streams one after
+     * the other, since OpenBLAS gives a float32 product other bits on one thread than on two (docs/performance.md,
+     * "Streams").
      */
     public static final double SMALL_CALL_FLOPS = 1 << 28;
 
@@ -145,8 +146,8 @@ public final class LstmKernel<A> {
     private long callsRun;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
-    /** The running call runs on one BLAS thread (its largest GEMM is below {@value #SMALL_CALL_FLOPS} FLOPs). */
-    private boolean smallCall;
+    /** The running call runs on one BLAS thread ({@link #oneThreadCall}). */
+    private boolean oneThreadCall;
     /** The running forward's products of a small batch ({@link ColumnProducts}), or null for GEMMs throughout. */
     private ColumnProducts<A> columnProducts;
 
@@ -187,9 +188,11 @@ public final class LstmKernel<A> {
         this.batch = batch;
         this.steps = steps;
         this.columns = Math.toIntExact((long) steps * batch);
+        boolean smallSteps = 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS;
         this.shape = new GateMath.Shape(batch, steps, columns, Math.toIntExact((long) (steps + 1) * batch),
-                Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch),
-                2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS);
+                Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch), smallSteps,
+                OpenBlasKernels.configuredThreadCount() <= 1
+                        || (smallSteps || oneThreadCall()) && OpenBlasKernels.threadPolicyActive());
         stored = false;
         copyIn(input, layout, config.inputSize(), layers.get(0).x, inputView);
     }
@@ -325,10 +328,32 @@ public final class LstmKernel<A> {
         return dirs == 1 && config.numLayers() > 1;
     }
 
+    /** The call's independent streams: the layers of a wavefront, else the directions of a layer. */
+    private int streams() {
+        return wavefront() ? config.numLayers() : dirs;
+    }
+
+    /**
+     * Whether a whole call runs on one BLAS thread: a small call (its largest GEMM below {@value #SMALL_CALL_FLOPS}
+     * FLOPs), or a call of at least as many streams as BLAS threads, whose streams then keep every thread busy with
+     * one BLAS thread each (a stack's one-step call excepted: its streams cannot overlap). Where the thread policy is
+     * off, OpenBLAS's count stays as configured and no call is one-thread; with one BLAS thread, every call is.
+     */
+    private boolean oneThreadCall() {
+        int threads = OpenBlasKernels.configuredThreadCount();
+        if (threads <= 1) {
+            return true;
+        }
+        if (!OpenBlasKernels.threadPolicyActive()) {
+            return false;
+        }
+        return largestGemmFlops() < SMALL_CALL_FLOPS || threads <= streams() && !(wavefront() && steps == 1);
+    }
+
     /**
      * Pool threads for a call of {@code streams} streams besides the caller: none (the streams run one after the
      * other) unless the BLAS has more than one thread under the thread policy ({@link OpenBlasKernels}) and the whole
-     * call runs on one BLAS thread ({@link #SMALL_CALL_FLOPS}), so that each stream runs its GEMMs on one thread as
+     * call runs on one BLAS thread ({@link #oneThreadCall}), so that each stream runs its GEMMs on one thread as
      * the sequential schedule does. A stack's call of one step has nothing to overlap (each layer needs the whole
      * step of the layer below), so its streams run one after the other: a hand-over would only add a wake-up.
      */
@@ -358,7 +383,7 @@ public final class LstmKernel<A> {
             if (inputT != null) {
                 d.projectColumns(inputT, in, l.x, 0, columns);
             } else {
-                projectInput(w, in, l.x, 0, columns, d.buffers.gates(), smallCall);
+                projectInput(w, in, l.x, 0, columns, d.buffers.gates(), oneThreadCall);
             }
         }
         math(d).initialState(dir == 0 ? 0 : steps, h0, c0, layer * dirs + dir, shape);
@@ -381,7 +406,7 @@ public final class LstmKernel<A> {
                         d.projectColumns(inputT, in, l.x, t * batch, length * batch);
                     } else {
                         projectInput(w, in, l.x, t * batch, length * batch, d.buffers.gates(),
-                                smallCall || shape.smallSteps());
+                                oneThreadCall || shape.smallSteps());
                     }
                 }
                 math(d).forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
@@ -557,6 +582,15 @@ public final class LstmKernel<A> {
                 }
             }
         });
+        // a bidirectional layer's first direction writes its input gradient before its weight gradients and the
+        // second adds its own after them: with the directions at once neither waits for the other, and dx is summed
+        // in the same order (the first direction's, then the second's added) as in the sequential schedule
+        boolean wholeInputGradient = block == 0 && dx != null;
+        if (wholeInputGradient && dir == 0) {
+            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, b.gates(), 0, columns, false, dx, 0,
+                    columns);
+            call.advance(index, INPUT_GRADIENT_WRITTEN);
+        }
         num.gemm(false, true, 4 * hidden, in, columns, b.gates(), 0, columns, l.x, 0, columns, false, grad.wIh(), 0, in);
         num.gemm(false, true, 4 * hidden, hOut, columns, b.gates(), 0, columns, b.states(), dir == 0 ? 0 : batch,
                 shape.stateLd(), false, grad.wHh(), 0, hOut);
@@ -570,22 +604,21 @@ public final class LstmKernel<A> {
             num.gemm(false, true, hOut, hidden, columns, b.projectedGrad(), 0, columns, b.projected(), 0, columns,
                     false, grad.wHr(), 0, hidden);
         }
-        if (block == 0 && dx != null) {
-            if (dir > 0) {
-                call.await(index - 1, INPUT_GRADIENT_WRITTEN);
-            }
-            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, b.gates(), 0, columns, dir > 0, dx, 0,
+        if (wholeInputGradient && dir > 0) {
+            call.await(index - 1, INPUT_GRADIENT_WRITTEN);
+            num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, b.gates(), 0, columns, true, dx, 0,
                     columns);
         }
         call.advance(index, INPUT_GRADIENT_WRITTEN);
     }
 
     /**
-     * Runs a whole forward or backward on one BLAS thread when its largest GEMM (an input projection, a weight
-     * gradient or the input gradient: 2 * 4H * L*N * max(input size, H_out) FLOPs) is below {@value #SMALL_CALL_FLOPS}
-     * FLOPs, else on the configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are
-     * split the same way whatever other threads run). A small call runs its streams at once where the thread policy
-     * gives more than one thread ({@link #workers}). {@code backward} says which products it may take natively (see
+     * Runs a whole forward or backward on one BLAS thread where {@link #oneThreadCall} says so (a small call, whose
+     * largest GEMM, an input projection, a weight gradient or the input gradient, is 2 * 4H * L*N * max(input size,
+     * H_out) FLOPs, below {@value #SMALL_CALL_FLOPS}; or a call with a stream for each BLAS thread), else on the
+     * configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are split the same way
+     * whatever other threads run). A one-thread call runs its streams at once where the thread policy gives more than
+     * one thread ({@link #workers}). {@code backward} says which products it may take natively (see
      * {@link #checkNativeProducts}).
      */
     private void runCall(boolean backward, Runnable call) {
@@ -593,15 +626,15 @@ public final class LstmKernel<A> {
             checkNativeProducts(backward);
         }
         callsRun++;
-        if (largestGemmFlops() < SMALL_CALL_FLOPS) {
+        if (oneThreadCall()) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
-            smallCall = true;
+            oneThreadCall = true;
             try {
                 OpenBlasKernels.singleThreaded(call);
             } finally {
                 concurrentCall = false;
-                smallCall = false;
+                oneThreadCall = false;
             }
         } else {
             OpenBlasKernels.configuredThreads(call);

@@ -2,7 +2,6 @@ package io.torchlstm4j.kernel;
 
 import io.torchlstm4j.platform.NativeGates;
 import io.torchlstm4j.platform.OffHeap;
-import io.torchlstm4j.platform.OpenBlasKernels;
 import io.torchlstm4j.platform.PackedGemm;
 import io.torchlstm4j.platform.Precision;
 
@@ -58,15 +57,6 @@ final class NativeGateMath<A> implements GateMath<A> {
     @Override
     public GateMath.Direction<A> direction(Buffers buffers, int capacityBatch, int capacitySteps) {
         return new Steps(buffers, capacityBatch, capacitySteps);
-    }
-
-    /**
-     * True when a step's GEMM runs on one OpenBLAS thread, as {@link PackedGemm}'s bits require: a one-thread
-     * process, or a step loop under the thread policy's one-thread section ({@link LstmKernel#SMALL_GEMM_FLOPS}).
-     */
-    private static boolean oneThreadSteps(Shape shape) {
-        return OpenBlasKernels.configuredThreadCount() <= 1
-                || shape.smallSteps() && OpenBlasKernels.threadPolicyActive();
     }
 
     private static OffHeap buffer(long rows, long cols) {
@@ -131,7 +121,7 @@ final class NativeGateMath<A> implements GateMath<A> {
             GateMath.biasSum(num, w, hidden, biasValues, biasScratch);
             num.put(biasValues, 0, biasSum, 0, 4 * hidden);
             recurrentForward = shape.smallSteps() && NativeGates.recurrentFits(4 * hidden, shape.batch(), hOut);
-            packedForward = !recurrentForward && oneThreadSteps(shape)
+            packedForward = !recurrentForward && shape.oneThreadSteps()
                     && PackedGemm.fits(4 * hidden, shape.batch(), hOut);
             if (packedForward) {
                 ensurePacked();
@@ -174,7 +164,7 @@ final class NativeGateMath<A> implements GateMath<A> {
         public void beginBackward(Shape shape) {
             num.put(zeros, 0, dcBuffer, 0, shape.cells());
             recurrentBackward = shape.smallSteps() && NativeGates.recurrentFits(hOut, shape.batch(), 4 * hidden);
-            packedBackward = !recurrentBackward && oneThreadSteps(shape)
+            packedBackward = !recurrentBackward && shape.oneThreadSteps()
                     && PackedGemm.fits(hOut, shape.batch(), 4 * hidden);
             packedTransposed = false;
         }

@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * float64, with and without lengths, state, projections and dropout, 1 to 3 layers, batch 1 to 64; and calls above
  * {@link LstmKernel#SMALL_CALL_FLOPS} give the bits of the sequential schedule too. Runs in the default surefire
  * execution (OMP_NUM_THREADS=1: one thread, so no stream runs on a pool thread) and in 'two-threads'
- * (OMP_NUM_THREADS=2: the streams of small calls at once, large calls' GEMMs on both threads).
+ * (OMP_NUM_THREADS=2: the streams of small calls, and of large calls with two streams or more, at once on one BLAS
+ * thread each; a large call of one stream keeps its GEMMs on both threads).
  */
 class ScheduleTest {
 
@@ -71,10 +72,11 @@ class ScheduleTest {
     }
 
     /**
-     * Calls whose largest GEMM reaches {@link LstmKernel#SMALL_CALL_FLOPS} keep their GEMMs on every BLAS thread
-     * whatever the schedule, so they give the sequential schedule's bits (running their streams at once on one BLAS
-     * thread each would not, in float32): forward and gradients, float32 and float64, with and without lengths and
-     * state, a BiLSTM with and without projections, a unidirectional stack with dropout.
+     * Calls whose largest GEMM reaches {@link LstmKernel#SMALL_CALL_FLOPS} give the sequential schedule's bits too:
+     * with two BLAS threads, those of two streams or more run every GEMM on one BLAS thread in both schedules (the
+     * streams at once, or one after the other), and a call of one stream keeps its GEMMs on both threads in both.
+     * Forward and gradients, float32 and float64, with and without lengths and state, a BiLSTM with and without
+     * projections, a unidirectional stack with dropout, a single layer.
      */
     @Test
     void largeCallsGiveTheBitsOfTheSequentialSchedule() {
@@ -83,6 +85,7 @@ class ScheduleTest {
         large.put(LstmConfig.builder(48, 67).numLayers(2).bidirectional(true).build(), new int[] {64, 60});
         large.put(LstmConfig.builder(40, 67).numLayers(2).bidirectional(true).projSize(30).build(), new int[] {120, 70});
         large.put(LstmConfig.builder(64, 67).numLayers(2).dropout(0.3).build(), new int[] {128, 60});
+        large.put(LstmConfig.builder(64, 67).build(), new int[] {128, 60});
         int[] counts = new int[2];
         long seed = 101;
         for (Map.Entry<LstmConfig, int[]> e : large.entrySet()) {
