@@ -27,6 +27,8 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
     static final List<String> ENGINES = List.of("FAST", "REFERENCE");
     /** The worker processes: each engine of this project in its own JVM, then PyTorch and DJL. */
     static final List<String> WORKERS = List.of(ours("FAST"), ours("REFERENCE"), TORCH, DJL);
+    static final String ONLINE_BATCH1 = "online_batch1";
+    static final String ONLINE_UNBATCHED = "online_unbatched";
     private static final int ALL_ROUNDS = Integer.MAX_VALUE;
     private static final int LARGE_ROUNDS = 3;
 
@@ -76,9 +78,9 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                         large("lstm_forward"), 1, 1, LARGE_ROUNDS, false, false),
                 new Case("large_train", "large BiLSTM classifier training step (100, 64, 256)",
                         large("classifier_train"), 1, 1, LARGE_ROUNDS, true, false),
-                new Case("online_batch1", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
+                new Case(ONLINE_BATCH1, "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
                         + "batch 1 (1, 1, 32)", online("lstm_step"), 2000, 1000, ALL_ROUNDS, false, false),
-                new Case("online_unbatched", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
+                new Case(ONLINE_UNBATCHED, "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
                         + "unbatched (1, 32)", online("lstm_step_unbatched"), 2000, 1000, ALL_ROUNDS, false, false),
                 new Case("online_batch4", "on-line LSTM(32, 128, 2 layers), one step per call, state carried, "
                         + "batch 4 (1, 4, 32)", online("lstm_step", 4), 2000, 1000, ALL_ROUNDS, false, false),

@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -144,6 +145,11 @@ public final class Main implements Callable<Integer> {
                         }
                     }
                 }
+                Optional<Case> unbatched = cases.stream().filter(c -> c.id().equals(Case.ONLINE_UNBATCHED)).findFirst();
+                Optional<Case> batch1 = cases.stream().filter(c -> c.id().equals(Case.ONLINE_BATCH1)).findFirst();
+                if (unbatched.isPresent() && batch1.isPresent()) {
+                    runOnlinePair(t, unbatched.get(), batch1.get(), workers, round >= 0, results);
+                }
             }
         } finally {
             workers.values().forEach(WorkerProcess::close);
@@ -203,6 +209,34 @@ public final class Main implements Callable<Integer> {
             }
         }
         return false;
+    }
+
+    /**
+     * FAST's unbatched and batch-1 on-line calls timed in alternating pairs in one worker (each keeps its own
+     * state): their ratio per pair, free of the drifts between the two cases' separate turns, decides the goal that
+     * unbatched calls be no slower.
+     */
+    private void runOnlinePair(int t, Case unbatched, Case batch1, Map<String, WorkerProcess> workers, boolean record,
+                               Results results) throws IOException {
+        Case.Column u = unbatched.columns().get(0);
+        Case.Column b = batch1.columns().get(0);
+        if (results.isMissing(t, unbatched, u) || results.isMissing(t, batch1, b)) {
+            return;
+        }
+        String command = "runpair " + String.join(" ", unbatched.spec().with(u.kind(), u.variant()).words()) + " | "
+                + String.join(" ", batch1.spec().with(b.kind(), b.variant()).words()) + " iters="
+                + unbatched.iterations(quick);
+        WorkerProcess.Reply reply = exclusive(t, workers, workers.get(u.worker()), command, results);
+        if (accepted(t, unbatched, List.of(u), "FAST unbatched and batch 1 in pairs", reply, results) && record) {
+            List<Long> times = WorkerProcess.times(reply);
+            List<Long> a = new ArrayList<>();
+            List<Long> c = new ArrayList<>();
+            for (int i = 0; i + 1 < times.size(); i += 2) {
+                a.add(times.get(i));
+                c.add(times.get(i + 1));
+            }
+            results.addRatios(t, unbatched, u, a, c);
+        }
     }
 
     /** An adapter case: the engine's adapter and raw-network columns, timed in alternating pairs. */

@@ -55,6 +55,17 @@ final class Results {
         }
     }
 
+    /**
+     * Only the ratios a/b of calls timed in pairs (a.get(i) and b.get(i) back to back), under column {@code a} of
+     * case {@code c}: a comparison whose samples stay out of the columns' own timings.
+     */
+    void addRatios(int threads, Case c, Case.Column a, List<Long> aNanos, List<Long> bNanos) {
+        List<Double> ratios = pairRatios.computeIfAbsent(key(threads, c, a), k -> new ArrayList<>());
+        for (int i = 0; i < aNanos.size(); i++) {
+            ratios.add((double) aNanos.get(i) / bNanos.get(i));
+        }
+    }
+
     /** Nearest-rank percentile of the per-pair ratios recorded under column {@code a} by {@link #addPairs}. */
     Optional<Double> pairRatioPercentile(int threads, Case c, Case.Column a, double p) {
         List<Double> s = new ArrayList<>(pairRatios.getOrDefault(key(threads, c, a), List.of()));
