@@ -395,7 +395,11 @@ public final class OpenBlasKernels {
         if (threads < 0) {
             synchronized (OpenBlasKernels.class) {
                 if (configured < 0) {
-                    Pointer function = Loader.addressof("openblas_set_num_threads");
+                    int recorded = org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
+                    int count = recorded >= 1 ? recorded : threadsFromEnvironment();
+                    // the setter only serves a count above one: a one-thread process skips its lookup, whose
+                    // check reads /proc/self/maps (a few milliseconds of start-up)
+                    Pointer function = count > 1 ? Loader.addressof("openblas_set_num_threads") : null;
                     try {
                         if (function != null && insideLibrary(List.of(function.address()))) {
                             setThreads = new org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads() {
@@ -404,8 +408,7 @@ public final class OpenBlasKernels {
                     } catch (IOException | RuntimeException e) {
                         LOG.debug("OpenBLAS thread control unavailable: {}", e.toString());
                     }
-                    int recorded = org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads();
-                    configured = recorded >= 1 ? recorded : threadsFromEnvironment();
+                    configured = count;
                     threadsNow = configured;
                 }
                 threads = configured;
