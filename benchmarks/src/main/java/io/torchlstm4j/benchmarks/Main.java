@@ -228,14 +228,21 @@ public final class Main implements Callable<Integer> {
                 + unbatched.iterations(quick);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(u.worker()), command, results);
         if (accepted(t, unbatched, List.of(u), "FAST unbatched and batch 1 in pairs", reply, results) && record) {
-            List<Long> times = WorkerProcess.times(reply);
-            List<Long> a = new ArrayList<>();
-            List<Long> c = new ArrayList<>();
+            PairTimes pairs = PairTimes.of(WorkerProcess.times(reply));
+            results.addRatios(t, unbatched, u, pairs.first(), pairs.second());
+        }
+    }
+
+    /** A runpair reply's times, A's and B's of each pair (the reply lists them A, B, A, B, ...). */
+    private record PairTimes(List<Long> first, List<Long> second) {
+        static PairTimes of(List<Long> times) {
+            List<Long> first = new ArrayList<>();
+            List<Long> second = new ArrayList<>();
             for (int i = 0; i + 1 < times.size(); i += 2) {
-                a.add(times.get(i));
-                c.add(times.get(i + 1));
+                first.add(times.get(i));
+                second.add(times.get(i + 1));
             }
-            results.addRatios(t, unbatched, u, a, c);
+            return new PairTimes(first, second);
         }
     }
 
@@ -251,14 +258,8 @@ public final class Main implements Callable<Integer> {
                 + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(adapter.worker()), command, results);
         if (accepted(t, c, List.of(adapter, raw), engine + " adapter and raw", reply, results) && record) {
-            List<Long> times = WorkerProcess.times(reply);
-            List<Long> a = new ArrayList<>();
-            List<Long> b = new ArrayList<>();
-            for (int i = 0; i + 1 < times.size(); i += 2) {
-                a.add(times.get(i));
-                b.add(times.get(i + 1));
-            }
-            results.addPairs(t, c, adapter, raw, a, b);
+            PairTimes pairs = PairTimes.of(WorkerProcess.times(reply));
+            results.addPairs(t, c, adapter, raw, pairs.first(), pairs.second());
         }
     }
 
