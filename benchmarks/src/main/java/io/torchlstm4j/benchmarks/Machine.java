@@ -33,6 +33,42 @@ record Machine(String model, String family, int cores, double mhz, Set<String> f
                 new HashSet<>(Arrays.asList(field(lines, "flags").split("\\s+"))));
     }
 
+    /**
+     * How much of a second core this process gets now: the wall time of two threads doing the same fixed arithmetic
+     * at once over the time of one doing it alone (best of three each, about 50 ms a try). 1.0: a second core is
+     * free; 2.0: the two threads share one core (other processes hold the rest).
+     */
+    static double secondCoreCapacity() throws InterruptedException {
+        arithmetic(WORK / 10);
+        long one = Long.MAX_VALUE;
+        long two = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long start = System.nanoTime();
+            arithmetic(WORK);
+            one = Math.min(one, System.nanoTime() - start);
+            Thread other = new Thread(() -> arithmetic(WORK));
+            start = System.nanoTime();
+            other.start();
+            arithmetic(WORK);
+            other.join();
+            two = Math.min(two, System.nanoTime() - start);
+        }
+        return (double) two / one;
+    }
+
+    /** Fused multiply-adds on a thread's own 16 KiB array (no memory traffic between the threads). */
+    private static final long WORK = 100_000_000L;
+    private static volatile float sink;
+
+    private static void arithmetic(long n) {
+        float[] v = new float[4096];
+        for (long i = 0; i < n; i++) {
+            int k = (int) (i & 4095);
+            v[k] = Math.fma(v[k], 0.999f, 1.0f);
+        }
+        sink = v[(int) (n & 4095)];
+    }
+
     /** The 1-minute load average (other processes competing for the cores show here). */
     static double loadAverage() throws IOException {
         return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);

@@ -124,6 +124,9 @@ public final class Main implements Callable<Integer> {
                         round < 0 ? "warm-up round" : "round " + (round + 1) + "/" + measuredRounds, load);
                 if (round >= 0) {
                     results.noteLoad(t, load);
+                    if (t > 1) {
+                        results.noteCapacity(t, capacityWithWorkersPaused(workers));
+                    }
                 }
                 for (Case c : cases) {
                     if (round >= c.maxRounds()) {
@@ -153,6 +156,22 @@ public final class Main implements Callable<Integer> {
             }
         } finally {
             workers.values().forEach(WorkerProcess::close);
+        }
+    }
+
+    /**
+     * {@link Machine#secondCoreCapacity} with every worker paused (the next {@link #exclusive} resumes the one it
+     * times): what other processes leave of the machine at the start of a round.
+     */
+    private static double capacityWithWorkersPaused(Map<String, WorkerProcess> workers) throws IOException {
+        for (WorkerProcess w : workers.values()) {
+            w.pause();
+        }
+        try {
+            return Machine.secondCoreCapacity();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while measuring the second core's capacity", e);
         }
     }
 

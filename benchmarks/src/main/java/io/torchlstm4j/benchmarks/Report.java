@@ -35,6 +35,10 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         s.append("- Machine: ").append(machine.describe()).append('\n');
         s.append("- Load (/proc/loadavg, 1-minute average; the benchmark itself adds about 1): ").append(load)
                 .append('\n');
+        results.capacities().forEach((t, list) -> s.append(String.format(Locale.ROOT, "- Second core at %d threads "
+                + "(two threads of fixed arithmetic at once over one alone, at the start of each measured round with "
+                + "every worker paused; 1.0: a free second core, 2.0: none): %s%n", t, list.stream()
+                .map(c -> String.format(Locale.ROOT, "%.2f", c)).collect(java.util.stream.Collectors.joining(", ")))));
         s.append("- Peak fp32 estimate per core: ").append(peakText(1)).append('\n');
         s.append("- Threads: each thread count T runs every framework in its own process with OMP_NUM_THREADS, "
                 + "OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = T; PyTorch also gets torch.set_num_threads(T) and "

@@ -25,6 +25,17 @@ final class Results {
     private boolean failed;
 
     /** Records the 1-minute load average seen at the start of a round with {@code threads} threads. */
+    private final Map<Integer, List<Double>> capacities = new LinkedHashMap<>();
+
+    /** The second core's capacity ({@link Machine#secondCoreCapacity}) at the start of a measured round. */
+    void noteCapacity(int threads, double capacity) {
+        capacities.computeIfAbsent(threads, k -> new ArrayList<>()).add(capacity);
+    }
+
+    Map<Integer, List<Double>> capacities() {
+        return capacities;
+    }
+
     void noteLoad(int threads, double load) {
         loads.computeIfAbsent(threads, k -> new ArrayList<>()).add(load);
     }
