@@ -17,6 +17,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -26,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,6 +107,33 @@ class TwoThreadsKernelTest {
         }
         assertEquals("single section running: false, threads 2", configuredSaw.get());
         assertFalse(singleInside.get());
+    }
+
+    /**
+     * A large call of two streams (largest GEMM above {@link LstmKernel#SMALL_CALL_FLOPS}: a BiLSTM, a 2-layer stack)
+     * runs each stream on one BLAS thread, so at two threads it gives exactly what a one-thread process gives: every
+     * output, h_n, c_n and gradient, compared by fingerprint with a child JVM at OMP_NUM_THREADS=1.
+     */
+    @Test
+    void largeCallsOfTwoStreamsGiveTheOneThreadBits() throws Exception {
+        // the largest GEMMs: layer 1's input projection, 4H x (steps * batch) x (D * H)
+        assertTrue(2.0 * 4 * 67 * (60 * 64) * (2 * 67) >= LstmKernel.SMALL_CALL_FLOPS, "the BiLSTM's call is large");
+        assertTrue(2.0 * 4 * 67 * (60 * 128) * 67 >= LstmKernel.SMALL_CALL_FLOPS, "the stack's call is large");
+        List<String> here = OneThreadBits.fingerprints();
+        ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), OneThreadBits.class.getName());
+        child.environment().put("OMP_NUM_THREADS", "1");
+        child.environment().put("OPENBLAS_NUM_THREADS", "1");
+        child.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process process = child.start();
+        List<String> oneThread;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            oneThread = out.lines().filter(line -> line.startsWith("LSTM")).collect(Collectors.toList());
+        }
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the one-thread JVM did not end");
+        assertEquals(0, process.exitValue(), "the one-thread JVM failed");
+        assertEquals(here, oneThread, "two threads against one thread");
     }
 
     /**
