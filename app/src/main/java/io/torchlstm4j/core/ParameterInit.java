@@ -8,7 +8,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.DoubleSupplier;
 
 /**
  * PyTorch's initialisation rules, without PyTorch's names: {@code nn.LSTM.reset_parameters()} draws every weight and
@@ -44,21 +43,32 @@ public final class ParameterInit {
      * which is made from floats directly (ND4J's cast op would add its first-use set-up to start-up).
      */
     public static INDArray uniform(SplittableRandom random, double bound, DataType dataType, long... shape) {
-        return draw(() -> random.nextDouble(-bound, bound), dataType, shape);
+        double[] values = new double[count(shape)];
+        double low = -bound;
+        // a plain loop rather than a supplier called per value: these draws run once, at start-up, in the
+        // interpreter, where the extra call per value doubled their time (docs/performance.md, "Start-up")
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextDouble(low, bound);
+        }
+        return array(values, dataType, shape);
     }
 
     /** An array of {@code shape} drawn from N(0, 1) (PyTorch's {@code nn.Embedding} init), made as {@link #uniform}. */
     public static INDArray normal(SplittableRandom random, DataType dataType, long... shape) {
-        return draw(random::nextGaussian, dataType, shape);
+        double[] values = new double[count(shape)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextGaussian();
+        }
+        return array(values, dataType, shape);
     }
 
-    private static INDArray draw(DoubleSupplier next, DataType dataType, long... shape) {
+    private static int count(long... shape) {
         long n = 1;
         for (long d : shape) n *= d;
-        double[] values = new double[Math.toIntExact(n)];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = next.getAsDouble();
-        }
+        return Math.toIntExact(n);
+    }
+
+    private static INDArray array(double[] values, DataType dataType, long... shape) {
         return dataType == DataType.FLOAT ? Nd4j.create(ArrayUtil.toFloats(values), shape, DataType.FLOAT)
                 : Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
     }
