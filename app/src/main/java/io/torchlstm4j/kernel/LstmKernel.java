@@ -37,8 +37,9 @@ import java.util.List;
  * direction reads slot t at step t and writes slot t+1 (initial state in slot 0); the backward direction reads
  * slot t+1 and writes slot t (initial state in slot L).
  *
- * <p>Schedule: with more than one configured BLAS thread and a call small enough to run on one BLAS thread
- * ({@link #SMALL_CALL_FLOPS}), the directions of a bidirectional layer run at once, and the layers of a
+ * <p>Schedule: with more than one configured BLAS thread and a call that runs on one BLAS thread (a small call,
+ * {@link #SMALL_CALL_FLOPS}, or one with a stream per BLAS thread: {@link #oneThreadCall}), the directions of a
+ * bidirectional layer run at once, and the layers of a
  * unidirectional stack run as a wavefront (layer l + 1 projects a block of steps once layer l has written it; in
  * backward, layer l runs step t once layer l + 1 has written its input gradient there), each stream on one thread
  * ({@link StepStreams}). Every GEMM is the same call with the same operands in either schedule, so the results are
