@@ -38,7 +38,7 @@ import java.util.List;
  * slot t+1 and writes slot t (initial state in slot L).
  *
  * <p>Schedule: with more than one configured BLAS thread and a call that runs on one BLAS thread (a small call,
- * {@link #SMALL_CALL_FLOPS}, or one with a stream per BLAS thread: {@link #oneThreadCall}), the directions of a
+ * {@link #SMALL_CALL_FLOPS}, or one with a stream per BLAS thread: {@link #runsOnOneThread}), the directions of a
  * bidirectional layer run at once, and the layers of a
  * unidirectional stack run as a wavefront (layer l + 1 projects a block of steps once layer l has written it; in
  * backward, layer l runs step t once layer l + 1 has written its input gradient there), each stream on one thread
@@ -70,7 +70,7 @@ public final class LstmKernel<A> {
      * MNIST model's largest is 59 M, the large case's 27 G): with ND4J's OpenMP worker spinning after each DL4J op, a
      * second OpenBLAS thread for a GEMM of a few hundred microseconds mostly waits for a CPU (figures in
      * docs/design.md). A larger call runs on one BLAS thread too when it has at least as many streams as BLAS
-     * threads (see {@link #oneThreadCall}); else it keeps its GEMMs on every BLAS thread and runs its streams one after
+     * threads (see {@link #runsOnOneThread}); else it keeps its GEMMs on every BLAS thread and runs its streams one after
      * the other, since OpenBLAS gives a float32 product other bits on one thread than on two (docs/performance.md,
      * "Streams").
      */
@@ -147,7 +147,10 @@ public final class LstmKernel<A> {
     private long callsRun;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
-    /** The running call runs on one BLAS thread ({@link #oneThreadCall}). */
+    /**
+     * Whether the current call runs on one BLAS thread ({@link #runsOnOneThread}): decided by {@link #prepare} for the
+     * forward and the backward that follows it (the same shapes).
+     */
     private boolean oneThreadCall;
     /** The running forward's products of a small batch ({@link ColumnProducts}), or null for GEMMs throughout. */
     private ColumnProducts<A> columnProducts;
@@ -189,11 +192,12 @@ public final class LstmKernel<A> {
         this.batch = batch;
         this.steps = steps;
         this.columns = Math.toIntExact((long) steps * batch);
+        this.oneThreadCall = runsOnOneThread();
         boolean smallSteps = 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS;
+        // a small step loop runs in a one-thread section of its own (stepLoop)
         this.shape = new GateMath.Shape(batch, steps, columns, Math.toIntExact((long) (steps + 1) * batch),
                 Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch), smallSteps,
-                OpenBlasKernels.configuredThreadCount() <= 1
-                        || (smallSteps || oneThreadCall()) && OpenBlasKernels.threadPolicyActive());
+                oneThreadCall || smallSteps && OpenBlasKernels.threadPolicyActive());
         stored = false;
         copyIn(input, layout, config.inputSize(), layers.get(0).x, inputView);
     }
@@ -340,7 +344,7 @@ public final class LstmKernel<A> {
      * one BLAS thread each (a stack's one-step call excepted: its streams cannot overlap). Where the thread policy is
      * off, OpenBLAS's count stays as configured and no call is one-thread; with one BLAS thread, every call is.
      */
-    private boolean oneThreadCall() {
+    private boolean runsOnOneThread() {
         int threads = OpenBlasKernels.configuredThreadCount();
         if (threads <= 1) {
             return true;
@@ -354,7 +358,7 @@ public final class LstmKernel<A> {
     /**
      * Pool threads for a call of {@code streams} streams besides the caller: none (the streams run one after the
      * other) unless the BLAS has more than one thread under the thread policy ({@link OpenBlasKernels}) and the whole
-     * call runs on one BLAS thread ({@link #oneThreadCall}), so that each stream runs its GEMMs on one thread as
+     * call runs on one BLAS thread ({@link #runsOnOneThread}), so that each stream runs its GEMMs on one thread as
      * the sequential schedule does. A stack's call of one step has nothing to overlap (each layer needs the whole
      * step of the layer below), so its streams run one after the other: a hand-over would only add a wake-up.
      */
@@ -614,7 +618,7 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Runs a whole forward or backward on one BLAS thread where {@link #oneThreadCall} says so (a small call, whose
+     * Runs a whole forward or backward on one BLAS thread where {@link #runsOnOneThread} says so (a small call, whose
      * largest GEMM, an input projection, a weight gradient or the input gradient, is 2 * 4H * L*N * max(input size,
      * H_out) FLOPs, below {@value #SMALL_CALL_FLOPS}; or a call with a stream for each BLAS thread), else on the
      * configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are split the same way
@@ -627,15 +631,13 @@ public final class LstmKernel<A> {
             checkNativeProducts(backward);
         }
         callsRun++;
-        if (oneThreadCall()) {
+        if (oneThreadCall) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
-            oneThreadCall = true;
             try {
                 OpenBlasKernels.singleThreaded(call);
             } finally {
                 concurrentCall = false;
-                oneThreadCall = false;
             }
         } else {
             OpenBlasKernels.configuredThreads(call);
