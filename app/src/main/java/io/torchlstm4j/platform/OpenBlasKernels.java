@@ -62,7 +62,7 @@ public final class OpenBlasKernels {
     /** OpenBLAS core tables (symbol suffixes) by vector class: 2 = AVX-512, 1 = AVX2; any other is 0. */
     private static final Map<String, Integer> CLASS_OF_CORE = Map.of("SKYLAKEX", 2, "COOPERLAKE", 2,
             "HASWELL", 1, "ZEN", 1);
-    static final List<String> KNOWN_CORES = List.of("SKYLAKEX", "COOPERLAKE", "HASWELL", "ZEN",
+    private static final List<String> KNOWN_CORES = List.of("SKYLAKEX", "COOPERLAKE", "HASWELL", "ZEN",
             "SANDYBRIDGE", "BARCELONA", "BULLDOZER", "PILEDRIVER", "STEAMROLLER", "EXCAVATOR", "NEHALEM", "CORE2",
             "PRESCOTT");
 
@@ -89,10 +89,16 @@ public final class OpenBlasKernels {
      */
     private static LongPointer switchedEnvironment;
     private static BytePointer coreTypeSetting;
-    /** {@link #avx512Tables()}'s answer once read. */
+    /** {@link #coreTables()}'s answer once found. */
+    private static volatile Map<Long, String> coreTables;
+    /** The SkylakeX and Cooperlake tables' addresses (0 where not exported), for {@link #avx512KernelsInUse()}. */
     private static volatile long[] avx512Tables;
-    /** A pointer to OpenBLAS's {@code gotoblas} variable, made at the first {@link #avx512KernelsInUse()}. */
-    private static volatile LongPointer gotoblasTable;
+    /**
+     * OpenBLAS's {@code gotoblas} variable (the address of the table it runs), made at the first
+     * {@link #runningTable()}: one pointer for every later call (read only, never repositioned), since small calls
+     * ask on every call.
+     */
+    private static volatile LongPointer gotoblas;
     /** {@link #libraryImage()}'s answer once read; guarded by the class lock. */
     private static long[] libraryImage;
     private static volatile Set<String> cpuFlags;
@@ -156,13 +162,7 @@ public final class OpenBlasKernels {
             long table = symbol("gotoblas");
             long init = symbol("gotoblas_dynamic_init");
             long environ = symbol("environ");
-            Map<Long, String> cores = new HashMap<>();
-            for (String core : KNOWN_CORES) {
-                long address = symbol("gotoblas_" + core);
-                if (address != 0) {
-                    cores.put(address, core);
-                }
-            }
+            Map<Long, String> cores = coreTables();
             if (table == 0 || init == 0 || environ == 0 || !cores.containsValue("SKYLAKEX")
                     || !cores.containsValue("HASWELL")) {
                 return new Decision(Outcome.NOT_APPLICABLE, note[0]);
@@ -334,29 +334,52 @@ public final class OpenBlasKernels {
      * {@link NativeGates#recurrent} reproduces; read from OpenBLAS's core table on each call.
      */
     public static boolean avx512KernelsInUse() {
-        long[] tables = avx512Tables();
-        if (tables.length == 0) {
+        long now = runningTable();
+        if (now == 0) {
             return false;
         }
-        LongPointer table = gotoblasTable;
-        if (table == null) {
-            // one pointer for every later call (read only, never repositioned): small calls ask on every call
-            table = new LongPointer(at(tables[0]));
-            gotoblasTable = table;
+        long[] avx512 = avx512Tables;
+        if (avx512 == null) {
+            // looked up once the library is loaded (the running table was found), and kept as plain longs: a lookup
+            // in coreTables() would box one Long per small call
+            avx512 = new long[] {symbol("gotoblas_SKYLAKEX"), symbol("gotoblas_COOPERLAKE")};
+            avx512Tables = avx512;
         }
-        long now = table.get(0);
-        return now != 0 && (now == tables[1] || now == tables[2]);
+        return now == avx512[0] || now == avx512[1];
     }
 
-    /** {gotoblas, gotoblas_SKYLAKEX, gotoblas_COOPERLAKE} addresses, or {} where they are not all found. */
-    private static long[] avx512Tables() {
-        long[] tables = avx512Tables;
+    /** The address of the function table OpenBLAS runs now, or 0 where its {@code gotoblas} variable is not exported. */
+    static long runningTable() {
+        LongPointer variable = gotoblas;
+        if (variable == null) {
+            long address = symbol("gotoblas");
+            if (address == 0) {
+                return 0;
+            }
+            variable = new LongPointer(at(address));
+            gotoblas = variable;
+        }
+        return variable.get(0);
+    }
+
+    /**
+     * The function tables of {@link #KNOWN_CORES} that OpenBLAS exports ({@code gotoblas_<CORE>}), by address; looked
+     * up once found (an empty answer, before the library is loaded, is not kept).
+     */
+    static Map<Long, String> coreTables() {
+        Map<Long, String> tables = coreTables;
         if (tables == null) {
-            long table = symbol("gotoblas");
-            long skylakeX = symbol("gotoblas_SKYLAKEX");
-            long cooperlake = symbol("gotoblas_COOPERLAKE");
-            tables = table == 0 || skylakeX == 0 ? new long[0] : new long[] {table, skylakeX, cooperlake};
-            avx512Tables = tables;
+            Map<Long, String> found = new HashMap<>();
+            for (String core : KNOWN_CORES) {
+                long address = symbol("gotoblas_" + core);
+                if (address != 0) {
+                    found.put(address, core);
+                }
+            }
+            tables = Map.copyOf(found);
+            if (!tables.isEmpty()) {
+                coreTables = tables;
+            }
         }
         return tables;
     }

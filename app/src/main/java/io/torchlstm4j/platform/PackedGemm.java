@@ -63,41 +63,31 @@ public final class PackedGemm {
 
     private static Core readCore() {
         try {
-            Pointer variable = Loader.addressof("gotoblas");
-            if (variable == null) {
+            long table = OpenBlasKernels.runningTable();
+            String name = table == 0 ? null : OpenBlasKernels.coreTables().get(table);
+            if (name == null) {
                 return null;
             }
-            long table = new LongPointer(OpenBlasKernels.at(variable.address())).get(0);
-            if (table == 0) {
+            LongPointer slots = new LongPointer(OpenBlasKernels.at(table));
+            long kernel = slots.get(KERNEL_SLOT);
+            long itcopy = slots.get(ITCOPY_SLOT);
+            long oncopy = slots.get(ONCOPY_SLOT);
+            // the slots must hold this core's exported functions, or the table is laid out otherwise
+            if (!same("sgemm_kernel_" + name, kernel) || !same("sgemm_itcopy_" + name, itcopy)
+                    || !same("sgemm_oncopy_" + name, oncopy)) {
                 return null;
             }
-            for (String name : OpenBlasKernels.KNOWN_CORES) {
-                Pointer t = Loader.addressof("gotoblas_" + name);
-                if (t == null || t.address() != table) {
-                    continue;
-                }
-                LongPointer slots = new LongPointer(OpenBlasKernels.at(table));
-                long kernel = slots.get(KERNEL_SLOT);
-                long itcopy = slots.get(ITCOPY_SLOT);
-                long oncopy = slots.get(ONCOPY_SLOT);
-                // the slots must hold this core's exported functions, or the table is laid out otherwise
-                if (!same("sgemm_kernel_" + name, kernel) || !same("sgemm_itcopy_" + name, itcopy)
-                        || !same("sgemm_oncopy_" + name, oncopy)) {
-                    return null;
-                }
-                IntPointer ints = new IntPointer(OpenBlasKernels.at(table));
-                long p = ints.get(SGEMM_P);
-                long q = ints.get(SGEMM_P + 1);
-                long r = ints.get(SGEMM_P + 2);
-                long unrollM = ints.get(SGEMM_P + 3);
-                long unrollN = ints.get(SGEMM_P + 4);
-                if (p < 8 || p > 8192 || q < 8 || q > 8192 || r < 64 || unrollM < 1 || unrollM > 64 || unrollN < 1
-                        || unrollN > 64) {
-                    return null;
-                }
-                return new Core(name, kernel, itcopy, oncopy, p, q, r, unrollM, unrollN);
+            IntPointer ints = new IntPointer(OpenBlasKernels.at(table));
+            long p = ints.get(SGEMM_P);
+            long q = ints.get(SGEMM_P + 1);
+            long r = ints.get(SGEMM_P + 2);
+            long unrollM = ints.get(SGEMM_P + 3);
+            long unrollN = ints.get(SGEMM_P + 4);
+            if (p < 8 || p > 8192 || q < 8 || q > 8192 || r < 64 || unrollM < 1 || unrollM > 64 || unrollN < 1
+                    || unrollN > 64) {
+                return null;
             }
-            return null;
+            return new Core(name, kernel, itcopy, oncopy, p, q, r, unrollM, unrollN);
         } catch (RuntimeException | LinkageError e) {
             LOG.debug("fast LSTM: OpenBLAS's table could not be read", e);
             return null;
