@@ -397,7 +397,7 @@ public final class NativeLibrary {
     }
 
     /** A copy of {@code values} in fresh native memory (filled through its buffer: no ND4J op runs at start-up). */
-    private static OffHeap offHeap(float[] values) {
+    static OffHeap offHeap(float[] values) {
         OffHeap memory = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, values.length));
         memory.floats().put(0, values);
         return memory;

@@ -1,8 +1,5 @@
 package io.torchlstm4j.platform;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.util.Random;
 
 /** Operands for the native products' tests against OpenBLAS, and their bit-for-bit comparison. */
@@ -20,11 +17,15 @@ final class BlasOperands {
         return values;
     }
 
-    /** The values in fresh native memory. */
-    static OffHeap buffer(float[] values) {
-        OffHeap buffer = new OffHeap(Nd4j.createUninitializedDetached(DataType.FLOAT, Math.max(1, values.length)));
-        buffer.floats().put(0, values);
-        return buffer;
+    /**
+     * C = W H (+ C when {@code accumulate}) by OpenBLAS's GEMM on one thread, C starting as {@code start}, in fresh
+     * native memory: the bits a native product must give.
+     */
+    static OffHeap openBlasProduct(OffHeap w, OffHeap h, float[] start, int m, int n, int k, boolean accumulate) {
+        OffHeap c = NativeLibrary.offHeap(start);
+        OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
+                accumulate, c, 0, n));
+        return c;
     }
 
     /** Fails naming the first element (row, column of m x n) whose bits differ, and both values. */

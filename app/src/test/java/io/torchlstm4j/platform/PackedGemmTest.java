@@ -43,28 +43,26 @@ class PackedGemmTest {
     void anUncheckedShapeIsRefusedRatherThanComputedWithUnknownBits() {
         NativePlatform.initialize();
         assumeTrue(NativeLibrary.loaded(), "needs the native library: " + NativeLibrary.status());
-        OffHeap w = BlasOperands.buffer(new float[3 * 5]);
-        OffHeap h = BlasOperands.buffer(new float[5 * 2]);
-        OffHeap c = BlasOperands.buffer(new float[3 * 2]);
-        OffHeap scratch = BlasOperands.buffer(new float[(int) PackedGemm.scratchLength(2, 5)]);
+        OffHeap w = NativeLibrary.offHeap(new float[3 * 5]);
+        OffHeap h = NativeLibrary.offHeap(new float[5 * 2]);
+        OffHeap c = NativeLibrary.offHeap(new float[3 * 2]);
+        OffHeap scratch = NativeLibrary.offHeap(new float[(int) PackedGemm.scratchLength(2, 5)]);
         assertThrows(IllegalStateException.class,
                 () -> PackedGemm.multiply(w, h, 0, 2, c, 0, 2, 3, 2, 5, scratch, true));
     }
 
     /** W packed once, then three products with other H and C, each against cblas_sgemm on one thread. */
     private static void assertSameBits(int m, int n, int k, Random random) {
-        OffHeap w = BlasOperands.buffer(BlasOperands.values(random, m * k));
-        OffHeap packed = BlasOperands.buffer(new float[(int) PackedGemm.packedLength(m, k)]);
-        OffHeap scratch = BlasOperands.buffer(new float[(int) PackedGemm.scratchLength(n, k)]);
+        OffHeap w = NativeLibrary.offHeap(BlasOperands.values(random, m * k));
+        OffHeap packed = NativeLibrary.offHeap(new float[(int) PackedGemm.packedLength(m, k)]);
+        OffHeap scratch = NativeLibrary.offHeap(new float[(int) PackedGemm.scratchLength(n, k)]);
         PackedGemm.pack(w, m, k, packed);
         for (int product = 0; product < 3; product++) {
             boolean accumulate = product != 1;
-            OffHeap h = BlasOperands.buffer(BlasOperands.values(random, k * n));
+            OffHeap h = NativeLibrary.offHeap(BlasOperands.values(random, k * n));
             float[] start = BlasOperands.values(random, m * n);
-            OffHeap expected = BlasOperands.buffer(start);
-            OffHeap actual = BlasOperands.buffer(start);
-            OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
-                    accumulate, expected, 0, n));
+            OffHeap expected = BlasOperands.openBlasProduct(w, h, start, m, n, k, accumulate);
+            OffHeap actual = NativeLibrary.offHeap(start);
             PackedGemm.multiply(packed, h, 0, n, actual, 0, n, m, n, k, scratch, accumulate);
             BlasOperands.assertSameBits(expected, actual, m, n, m + " x " + n + " x " + k + ", product " + product);
         }

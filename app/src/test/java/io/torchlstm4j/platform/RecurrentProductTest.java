@@ -65,9 +65,9 @@ class RecurrentProductTest {
     void theAvx2ProductRefusesBatchesItCannotComputeInsteadOfWritingOutsideThem() {
         NativePlatform.initialize();
         assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
-        OffHeap w = BlasOperands.buffer(new float[4 * 3]);
-        OffHeap h = BlasOperands.buffer(new float[3 * 19]);
-        OffHeap c = BlasOperands.buffer(new float[4 * 19]);
+        OffHeap w = NativeLibrary.offHeap(new float[4 * 3]);
+        OffHeap h = NativeLibrary.offHeap(new float[3 * 19]);
+        OffHeap c = NativeLibrary.offHeap(new float[4 * 19]);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> NativeGates.recurrent(w, h, 0, 19, c, 0, 19, 4, 19, 3, true));
         assertTrue(e.getMessage().contains("got 19"), e.getMessage());
@@ -75,13 +75,11 @@ class RecurrentProductTest {
 
     /** C = W H (+ C) by OpenBLAS on one thread and by the native product, from the same C, compared bit for bit. */
     private static void assertSameBits(int m, int n, int k, boolean accumulate, Random random) {
-        OffHeap w = BlasOperands.buffer(BlasOperands.values(random, m * k));
-        OffHeap h = BlasOperands.buffer(BlasOperands.values(random, k * n));
+        OffHeap w = NativeLibrary.offHeap(BlasOperands.values(random, m * k));
+        OffHeap h = NativeLibrary.offHeap(BlasOperands.values(random, k * n));
         float[] start = BlasOperands.values(random, m * n);
-        OffHeap expected = BlasOperands.buffer(start);
-        OffHeap actual = BlasOperands.buffer(start);
-        OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
-                accumulate, expected, 0, n));
+        OffHeap expected = BlasOperands.openBlasProduct(w, h, start, m, n, k, accumulate);
+        OffHeap actual = NativeLibrary.offHeap(start);
         NativeGates.recurrent(w, h, 0, n, actual, 0, n, m, n, k, accumulate);
         BlasOperands.assertSameBits(expected, actual, m, n,
                 m + " x " + n + " x " + k + (accumulate ? " (C added)" : ""));
