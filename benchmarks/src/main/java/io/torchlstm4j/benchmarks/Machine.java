@@ -33,6 +33,11 @@ record Machine(String model, String family, int cores, double mhz, Set<String> f
                 new HashSet<>(Arrays.asList(field(lines, "flags").split("\\s+"))));
     }
 
+    /** Iterations of {@link #arithmetic} per timing of {@link #secondCoreCapacity}. */
+    private static final long WORK = 100_000_000L;
+    /** Keeps the arithmetic's result alive. */
+    private static volatile float sink;
+
     /**
      * How much of a second core this process gets now: the wall time of two threads doing the same fixed arithmetic
      * at once over the time of one doing it alone (best of three each, about 50 ms a try). 1.0: a second core is
@@ -57,9 +62,6 @@ record Machine(String model, String family, int cores, double mhz, Set<String> f
     }
 
     /** Fused multiply-adds on a thread's own 16 KiB array (no memory traffic between the threads). */
-    private static final long WORK = 100_000_000L;
-    private static volatile float sink;
-
     private static void arithmetic(long n) {
         float[] v = new float[4096];
         for (long i = 0; i < n; i++) {

@@ -24,7 +24,6 @@ final class Results {
     private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
     private boolean failed;
 
-    /** Records the 1-minute load average seen at the start of a round with {@code threads} threads. */
     private final Map<Integer, List<Double>> capacities = new LinkedHashMap<>();
 
     /** The second core's capacity ({@link Machine#secondCoreCapacity}) at the start of a measured round. */
@@ -36,6 +35,7 @@ final class Results {
         return capacities;
     }
 
+    /** Records the 1-minute load average seen at the start of a round with {@code threads} threads. */
     void noteLoad(int threads, double load) {
         loads.computeIfAbsent(threads, k -> new ArrayList<>()).add(load);
     }
@@ -60,10 +60,7 @@ final class Results {
     void addPairs(int threads, Case c, Case.Column a, Case.Column b, List<Long> aNanos, List<Long> bNanos) {
         add(threads, c, a, aNanos);
         add(threads, c, b, bNanos);
-        List<Double> ratios = pairRatios.computeIfAbsent(key(threads, c, a), k -> new ArrayList<>());
-        for (int i = 0; i < aNanos.size(); i++) {
-            ratios.add((double) aNanos.get(i) / bNanos.get(i));
-        }
+        addRatios(threads, c, a, aNanos, bNanos);
     }
 
     /**
