@@ -1,6 +1,7 @@
 package io.torchlstm4j.benchmarks;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One benchmarked workload and the implementations ({@link Column}s) timed on it.
@@ -88,6 +89,11 @@ record Case(String id, String title, Spec spec, int iterations, int quickIterati
                         mnist("lstm_forward"), 20, 5, ALL_ROUNDS, false, true),
                 new Case("adapter_tutorial", "tutorial BiLSTM forward (5, 3, 10), zero state",
                         tutorial("lstm_forward", false), 50, 10, ALL_ROUNDS, false, true));
+    }
+
+    /** The case of {@code id} among {@code cases}, if it was selected. */
+    static Optional<Case> find(List<Case> cases, String id) {
+        return cases.stream().filter(c -> c.id().equals(id)).findFirst();
     }
 
     /** An on-line case: one step per call with the state carried; the report gives p99 and its own goals. */

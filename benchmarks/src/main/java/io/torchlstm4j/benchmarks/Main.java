@@ -107,6 +107,8 @@ public final class Main implements Callable<Integer> {
 
     private void measure(int t, List<Case> cases, int measuredRounds, Path logs, Results results)
             throws IOException {
+        Optional<Case> unbatched = Case.find(cases, Case.ONLINE_UNBATCHED);
+        Optional<Case> batch1 = Case.find(cases, Case.ONLINE_BATCH1);
         Map<String, WorkerProcess> workers = new LinkedHashMap<>();
         try {
             for (String name : Case.WORKERS) {
@@ -148,8 +150,6 @@ public final class Main implements Callable<Integer> {
                         }
                     }
                 }
-                Optional<Case> unbatched = cases.stream().filter(c -> c.id().equals(Case.ONLINE_UNBATCHED)).findFirst();
-                Optional<Case> batch1 = cases.stream().filter(c -> c.id().equals(Case.ONLINE_BATCH1)).findFirst();
                 if (unbatched.isPresent() && batch1.isPresent()) {
                     runOnlinePair(t, unbatched.get(), batch1.get(), workers, round >= 0, results);
                 }

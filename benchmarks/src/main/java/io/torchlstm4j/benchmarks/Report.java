@@ -223,8 +223,8 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
      */
     private String onlineGoals() {
         StringBuilder s = new StringBuilder();
-        Optional<Case> batch1 = cases.stream().filter(c -> c.online() && !c.spec().unbatched()).findFirst();
-        Optional<Case> unbatched = cases.stream().filter(c -> c.online() && c.spec().unbatched()).findFirst();
+        Optional<Case> batch1 = Case.find(cases, Case.ONLINE_BATCH1);
+        Optional<Case> unbatched = Case.find(cases, Case.ONLINE_UNBATCHED);
         for (int t : threads) {
             for (Case c : cases) {
                 if (!c.online()) {
