@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,6 +46,11 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--launches", description = "Start-up/memory launches per framework (default: 3, quick: 1; 0 skips).")
     Integer launches;
+
+    @Option(names = "--settle-seconds", description = "In the warm-up round, run each case on each JVM worker until "
+            + "HotSpot's compilers are quiet, at most this long (default: 30, quick: 0, which warms up with one run "
+            + "of the case's iterations as PyTorch's worker does).")
+    Integer settleSeconds;
 
     @Option(names = "--repo", description = "Repository root (default: .).")
     Path repo = Path.of(".");
@@ -203,11 +209,43 @@ public final class Main implements Callable<Integer> {
 
     private void runColumn(int t, Case c, Case.Column column, Map<String, WorkerProcess> workers, boolean record,
                            Results results) throws IOException {
-        String command = "run " + String.join(" ", c.spec().with(column.kind(), column.variant()).words())
-                + " iters=" + c.iterations(quick);
+        String spec = String.join(" ", c.spec().with(column.kind(), column.variant()).words());
+        if (!record && settles(c, column)) {
+            settle(t, c, column, spec, workers, results);
+            return;
+        }
+        String command = "run " + spec + " iters=" + c.iterations(quick);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(column.worker()), command, results);
         if (accepted(t, c, List.of(column), column.label(), reply, results) && record) {
             results.add(t, c, column, WorkerProcess.times(reply));
+        }
+    }
+
+    /**
+     * Whether the warm-up of a column runs until its JVM's JIT is quiet: for the JVM workers (PyTorch's worker has no
+     * JIT) and the cases of many iterations per round (a large case's iteration takes seconds: what the JIT still
+     * compiles is a small share of it).
+     */
+    private boolean settles(Case c, Case.Column column) {
+        return settleSeconds() > 0 && !column.worker().equals(Case.TORCH) && c.iterations(quick) > 1;
+    }
+
+    private int settleSeconds() {
+        return settleSeconds != null ? settleSeconds : quick ? 0 : 30;
+    }
+
+    /** The warm-up of one column: the worker's settle command, its outcome kept for the report. */
+    private void settle(int t, Case c, Case.Column column, String spec, Map<String, WorkerProcess> workers,
+                        Results results) throws IOException {
+        String command = "settle " + spec + " iters=" + c.iterations(quick) + " max_s=" + settleSeconds();
+        WorkerProcess.Reply reply = exclusive(t, workers, workers.get(column.worker()), command, results);
+        if (accepted(t, c, List.of(column), column.label() + " (settling)", reply, results)) {
+            String[] outcome = reply.payload().split(" ");
+            double seconds = Double.parseDouble(outcome[1]);
+            boolean quiet = outcome[2].equals("quiet");
+            System.err.printf(Locale.ROOT, "  %s / %s: JIT %s after %.1f s (%s iterations)%n", c.id(),
+                    column.label(), quiet ? "quiet" : "still compiling", seconds, outcome[0]);
+            results.noteSettle(t, column.worker(), seconds, quiet);
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,7 +80,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "Training step = forward + backward + Adam update (lr 0.01) on one batch.\n"
                 + "- Interleaved: for each thread count, one long-lived worker process per implementation (FAST and "
                 + "REFERENCE each in a JVM of their own); a warm-up round "
-                + "(not recorded), then " + rounds + " rounds, each running every case on every implementation "
+                + "(not recorded; " + settleText() + "), then " + rounds + " rounds, each running every case on every implementation "
                 + "(order rotated each round) for a few iterations (the large cases, seconds per iteration: one "
                 + "iteration in each of the first " + cases.stream().mapToInt(Case::maxRounds).min().orElse(rounds)
                 + " rounds at most). Each iteration is timed on its own (wall clock "
@@ -116,6 +117,28 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + WITHOUT_LSTM_ROW + "\" is the same classifier with its LSTM taken out (the input's last step straight "
                 + "into the softmax layer, in our worker): what DL4J and ND4J cost before any LSTM.\n"
                 + "- n/a: the implementation does not exist (yet), with the reason it gave.\n";
+    }
+
+    /**
+     * How the warm-up round ran: on the JVM workers each case of many iterations ran until HotSpot's compilers were
+     * quiet, because at 2 threads a compiler thread still at work takes the second core from the timed calls.
+     */
+    private String settleText() {
+        if (results.settles().isEmpty()) {
+            return "one run of each case's iterations";
+        }
+        List<String> parts = new ArrayList<>();
+        results.settles().forEach((worker, settles) -> {
+            DoubleSummaryStatistics seconds = settles.stream().mapToDouble(Results.Settle::seconds).summaryStatistics();
+            long capped = settles.stream().filter(x -> !x.quiet()).count();
+            parts.add(String.format(Locale.ROOT, "%s %.1f-%.1f s%s", worker, seconds.getMin(), seconds.getMax(),
+                    capped == 0 ? "" : " (" + capped + " of " + settles.size() + " cases still compiling at the cap)"));
+        });
+        return "on the JVM workers (ours, DJL) each case of many iterations per round ran until HotSpot's compilers "
+                + "had spent at most " + Math.round(Worker.QUIET_SHARE * 100) + "% of " + Worker.QUIET_WINDOW_NANOS
+                / 1_000_000_000L + " s compiling, because at 2 threads a compiler thread still at work takes the "
+                + "second core from the timed calls (DL4J's training step keeps C2 busy for thousands of steps); "
+                + "the large cases and PyTorch's worker (no JIT) ran one round. Per case: " + String.join("; ", parts);
     }
 
     private String othersCpuText() {
@@ -402,6 +425,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
             }
         }
         s.append(onlineGoals());
+        s.append(everyCoreGoals());
         Optional<Results.Launch> djl = medianLaunch("DJL");
         for (String engine : Case.ENGINES) {
             Optional<Results.Launch> ours = medianLaunch("TorchLSTM4j " + engine);
@@ -417,6 +441,93 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
             }
         }
         return s.append('\n').toString();
+    }
+
+    /**
+     * The goals of using every core (issue 19), for FAST: 2 threads against 1 (the MNIST classifier at least 1.4x,
+     * the large BiLSTM at least 1.8x), every small case at 2 threads at most 0.8x the faster of PyTorch and DJL, the
+     * MNIST forward at 1 thread at most 0.85x DJL, the large cases at 1 thread at least 90% of the sgemm rate
+     * measured in the same run.
+     */
+    private String everyCoreGoals() {
+        StringBuilder s = new StringBuilder();
+        for (Case c : cases) {
+            if (c.adapter() || c.online() || c.id().startsWith("tutorial") || !threads.containsAll(List.of(1, 2))) {
+                continue;
+            }
+            double goal = c.id().startsWith("large") ? 1.8 : 1.4;
+            s.append("- ").append(c.title()).append(String.format(Locale.ROOT,
+                    ", 2 threads against 1 (goal: FAST at least %.1fx faster): ", goal));
+            Optional<Double> one = results.medianMs(1, c, c.columns().get(0));
+            Optional<Double> two = results.medianMs(2, c, c.columns().get(0));
+            if (one.isEmpty() || two.isEmpty()) {
+                s.append("not measured\n");
+                continue;
+            }
+            double speedUp = one.get() / two.get();
+            List<String> peers = new ArrayList<>();
+            for (Case.Column peer : c.columns().subList(2, 4)) {
+                Optional<Double> p1 = results.medianMs(1, c, peer);
+                Optional<Double> p2 = results.medianMs(2, c, peer);
+                if (p1.isPresent() && p2.isPresent()) {
+                    peers.add(String.format(Locale.ROOT, "%s %.2fx", peer.label(), p1.get() / p2.get()));
+                }
+            }
+            s.append(String.format(Locale.ROOT, "FAST %.2fx", speedUp))
+                    .append(peers.isEmpty() ? "" : " (" + String.join(", ", peers) + ")").append(": ").append(speedUp >= goal ? "met" : "NOT met").append('\n');
+        }
+        if (threads.contains(2)) {
+            for (Case c : cases) {
+                if (c.adapter() || c.id().startsWith("large")) {
+                    continue;
+                }
+                s.append("- ").append(c.title()).append(", 2 threads (goal: FAST at most 0.8x the faster of PyTorch "
+                        + "and DJL): ");
+                Optional<Double> o = results.medianMs(2, c, c.columns().get(0));
+                Optional<Double> best = c.columns().subList(2, 4).stream()
+                        .map(peer -> results.medianMs(2, c, peer)).flatMap(Optional::stream).min(Double::compare);
+                if (o.isEmpty() || best.isEmpty()) {
+                    s.append("not measured\n");
+                    continue;
+                }
+                double ratio = o.get() / best.get();
+                s.append(String.format(Locale.ROOT, "%.2fx: %s%n", ratio, ratio <= 0.8 ? "met" : "NOT met"));
+            }
+        }
+        if (threads.contains(1)) {
+            Case.find(cases, "mnist_forward").ifPresent(c -> {
+                Optional<Double> o = results.medianMs(1, c, c.columns().get(0));
+                Optional<Double> djl = results.medianMs(1, c, c.columns().get(3));
+                s.append("- ").append(c.title()).append(", 1 thread (goal: FAST at most 0.85x DJL): ").append(
+                        o.isPresent() && djl.isPresent() ? String.format(Locale.ROOT, "%.2fx: %s%n", o.get() / djl.get(),
+                                o.get() / djl.get() <= 0.85 ? "met" : "NOT met") : "not measured\n");
+            });
+            Optional<Double> sgemm = measuredSgemmGflops(1);
+            for (Case c : cases) {
+                if (!c.id().startsWith("large")) {
+                    continue;
+                }
+                Optional<Double> o = results.medianMs(1, c, c.columns().get(0));
+                s.append("- ").append(c.title()).append(", 1 thread (goal: FAST at least 90% of the sgemm 1024^3 "
+                        + "rate measured in this run): ");
+                if (o.isEmpty() || sgemm.isEmpty()) {
+                    s.append("not measured\n");
+                    continue;
+                }
+                double share = c.lstmFlops() / (o.get() * 1e6) / sgemm.get();
+                s.append(String.format(Locale.ROOT, "%.0f%% of %.0f GFLOP/s: %s%n", 100 * share, sgemm.get(),
+                        share >= 0.9 ? "met" : "NOT met"));
+            }
+        }
+        return s.toString();
+    }
+
+    /** The sgemm 1024^3 rate FAST's worker measured at {@code t} threads, in GFLOP/s. */
+    private Optional<Double> measuredSgemmGflops(int t) {
+        return results.workerInfo().entrySet().stream()
+                .filter(e -> e.getKey().startsWith(Case.ours("FAST") + " (" + t + " thread"))
+                .map(e -> e.getValue().get(OursWorker.SGEMM_INFO)).filter(v -> v != null && v.matches("[0-9.]+ .*"))
+                .map(v -> Double.parseDouble(v.substring(0, v.indexOf(' ')))).findFirst();
     }
 
     private Optional<Results.Launch> medianLaunch(String impl) {
@@ -477,7 +588,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         }
         s.append(" at the reported (base) clock");
         results.workerInfo().forEach((worker, info) -> {
-            String measured = info.get("measured sgemm 1024^3 through those kernels");
+            String measured = info.get(OursWorker.SGEMM_INFO);
             if (worker.startsWith(Case.ours("FAST") + " (" + t + " thread") && measured != null) {
                 s.append("; measured sgemm 1024^3: ").append(measured.replaceAll(" \\(.*", ""));
             }

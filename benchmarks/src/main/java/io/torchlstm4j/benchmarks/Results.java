@@ -21,6 +21,7 @@ final class Results {
     private final Map<String, String> launchMissing = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> workerInfo = new LinkedHashMap<>();
     private final Map<Integer, Double> othersCpu = new LinkedHashMap<>();
+    private final Map<String, List<Settle>> settles = new LinkedHashMap<>();
     private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
     private boolean failed;
 
@@ -149,6 +150,21 @@ final class Results {
         if (seconds >= 0) {
             othersCpu.merge(threads, seconds, Double::sum);
         }
+    }
+
+    /** How long one warm-up ran until its JVM's compilers were quiet ({@code quiet}) or it gave up. */
+    record Settle(double seconds, boolean quiet) {
+    }
+
+    /** Notes the warm-up of one case on {@code worker} at {@code threads}. */
+    void noteSettle(int threads, String worker, double seconds, boolean quiet) {
+        settles.computeIfAbsent(worker + " at " + threads + " thread" + (threads == 1 ? "" : "s"),
+                k -> new ArrayList<>()).add(new Settle(seconds, quiet));
+    }
+
+    /** The warm-ups per "worker at T threads", in the order they ran. */
+    Map<String, List<Settle>> settles() {
+        return settles;
     }
 
     /** CPU seconds used by paused workers while another was measured, per thread count. */

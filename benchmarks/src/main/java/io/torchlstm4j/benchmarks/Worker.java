@@ -6,12 +6,15 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.function.Supplier;
@@ -25,6 +28,10 @@ import java.util.function.Supplier;
  * runpair A... | B... iters=N
  *                      -&gt; BENCH ok &lt;nsA&gt; &lt;nsB&gt; ...      N pairs: each iteration runs A and B back to back
  *                                                     (A first in even iterations, B first in odd ones)
+ * settle key=value ... iters=N max_s=S
+ *                      -&gt; BENCH ok &lt;runs&gt; &lt;seconds&gt; quiet|capped
+ *                                                     runs the workload N iterations at a time until HotSpot's
+ *                                                     compilers have been quiet for a window (not timed)
  *                      -&gt; BENCH unavailable &lt;why&gt;       the implementation does not exist (yet)
  *                      -&gt; BENCH error &lt;message&gt;
  * quit
@@ -103,6 +110,7 @@ final class Worker {
                 }
                 case "run" -> run(words.subList(1, words.size()), workloads);
                 case "runpair" -> runPair(words.subList(1, words.size()), workloads);
+                case "settle" -> settle(words.subList(1, words.size()), workloads);
                 default -> reply("error", "unknown command '" + words.get(0) + "'");
             }
         }
@@ -149,6 +157,45 @@ final class Worker {
         });
     }
 
+    /**
+     * Runs a workload until the JIT has settled: HotSpot compiles a large program's methods over thousands of calls
+     * (DL4J's training step: C2 was still compiling 10-30% of a core's time 25 s into a run of MNIST steps), and
+     * at 2 threads its compiler threads take the second core that the measured calls would use. Settled means
+     * that the compilers spent at most {@link #QUIET_SHARE} of a window of at least {@link #QUIET_WINDOW_NANOS}
+     * compiling; gives up after max_s seconds ("capped").
+     */
+    private void settle(List<String> words, Map<String, Workload> workloads) {
+        respond(() -> {
+            int iterations = iterations(words);
+            double maxSeconds = Double.parseDouble(value(words, "max_s="));
+            Workload workload = workload(words, workloads);
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            long start = System.nanoTime();
+            long windowStart = start;
+            long windowCompileMillis = jit.getTotalCompilationTime();
+            long runs = 0;
+            boolean quiet = false;
+            while (!quiet && System.nanoTime() - start < maxSeconds * 1e9) {
+                for (int i = 0; i < iterations; i++) {
+                    workload.run();
+                }
+                runs += iterations;
+                long now = System.nanoTime();
+                if (now - windowStart >= QUIET_WINDOW_NANOS) {
+                    long compiledMillis = jit.getTotalCompilationTime() - windowCompileMillis;
+                    quiet = compiledMillis * 1e6 <= QUIET_SHARE * (now - windowStart);
+                    windowStart = now;
+                    windowCompileMillis = jit.getTotalCompilationTime();
+                }
+            }
+            return String.format(Locale.ROOT, "%d %.1f %s", runs, (System.nanoTime() - start) / 1e9,
+                    quiet ? "quiet" : "capped");
+        });
+    }
+
+    static final double QUIET_SHARE = 0.01;
+    static final long QUIET_WINDOW_NANOS = 2_000_000_000L;
+
     /** What a run command measures: the reply's payload. */
     private interface Measurement {
         String times() throws Exception;
@@ -167,13 +214,19 @@ final class Worker {
     }
 
     private static int iterations(List<String> words) {
-        return words.stream().filter(w -> w.startsWith("iters=")).findFirst()
-                .map(w -> Integer.parseInt(w.substring(6))).orElseThrow(() -> new IllegalArgumentException("no iters="));
+        return Integer.parseInt(value(words, "iters="));
     }
 
-    /** The workload of a spec (words other than iters=), built on first use. */
+    /** The value of the command word {@code key=value} ({@code key} given with its '='). */
+    private static String value(List<String> words, String key) {
+        return words.stream().filter(w -> w.startsWith(key)).findFirst().map(w -> w.substring(key.length()))
+                .orElseThrow(() -> new IllegalArgumentException("no " + key));
+    }
+
+    /** The workload of a spec (the words other than the command's iters= and max_s=), built on first use. */
     private Workload workload(List<String> words, Map<String, Workload> workloads) throws Exception {
-        Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=")).toList());
+        Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=") && !w.startsWith("max_s="))
+                .toList());
         String key = String.join(" ", spec.words());
         Workload workload = workloads.get(key);
         if (workload == null) {
@@ -199,7 +252,7 @@ final class Worker {
 
     /** This JVM's command-line options (the report shows them per worker), or "(none)". */
     static String jvmOptions() {
-        List<String> options = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        List<String> options = ManagementFactory.getRuntimeMXBean().getInputArguments();
         return options.isEmpty() ? "(none)" : String.join(" ", options);
     }
 
