@@ -199,10 +199,14 @@ def serve():
             continue
         try:
             spec = parse(words[1:])
-            key = " ".join(w for w in words[1:] if not w.startswith("iters="))
+            key = " ".join(w for w in words[1:] if not w.startswith(("iters=", "lead_s=")))
             if key not in cases:
                 cases[key] = KINDS[spec["kind"]](spec)
             case = cases[key]
+            # untimed lead-in (lead_s=): the same as the Java workers' (Worker.java)
+            lead_until = time.perf_counter() + float(spec.get("lead_s", "0"))
+            while time.perf_counter() < lead_until:
+                case()
             times = []
             for _ in range(int(spec["iters"])):
                 start = time.perf_counter_ns()

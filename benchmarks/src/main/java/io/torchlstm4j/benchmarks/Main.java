@@ -52,6 +52,11 @@ public final class Main implements Callable<Integer> {
             + "of the case's iterations as PyTorch's worker does).")
     Integer settleSeconds;
 
+    @Option(names = "--lead-in-seconds", description = "Untimed lead-in at the start of each turn of a case of many "
+            + "iterations, on every worker (default: 0.5): a paused worker that starts using its second CPU again "
+            + "runs slower for the next tenths of a second on a virtual machine.")
+    double leadInSeconds = 0.5;
+
     @Option(names = "--repo", description = "Repository root (default: .).")
     Path repo = Path.of(".");
 
@@ -92,6 +97,7 @@ public final class Main implements Callable<Integer> {
         Path logs = repo.resolve("benchmarks/target/logs");
         Files.createDirectories(logs);
         Results results = new Results();
+        results.noteLeadIn(leadInSeconds);
         for (int t : threads) {
             measure(t, cases, measuredRounds, logs, results);
         }
@@ -214,11 +220,19 @@ public final class Main implements Callable<Integer> {
             settle(t, c, column, spec, workers, results);
             return;
         }
-        String command = "run " + spec + " iters=" + c.iterations(quick);
+        String command = "run " + spec + " iters=" + c.iterations(quick) + leadIn(c);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(column.worker()), command, results);
         if (accepted(t, c, List.of(column), column.label(), reply, results) && record) {
             results.add(t, c, column, WorkerProcess.times(reply));
         }
+    }
+
+    /**
+     * The lead-in word of a turn of {@code c}: the cases of many iterations start each turn with {@link
+     * #leadInSeconds} of untimed iterations (a large case's iteration takes seconds, which outlasts the slow start).
+     */
+    private String leadIn(Case c) {
+        return leadInSeconds > 0 && c.iterations(quick) > 1 ? " " + Worker.LEAD_IN + leadInSeconds : "";
     }
 
     /**
@@ -282,7 +296,7 @@ public final class Main implements Callable<Integer> {
         }
         String command = "runpair " + String.join(" ", unbatched.spec().with(u.kind(), u.variant()).words()) + " | "
                 + String.join(" ", batch1.spec().with(b.kind(), b.variant()).words()) + " iters="
-                + unbatched.iterations(quick);
+                + unbatched.iterations(quick) + leadIn(unbatched);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(u.worker()), command, results);
         if (accepted(t, unbatched, List.of(u), "FAST unbatched and batch 1 in pairs", reply, results) && record) {
             PairTimes pairs = PairTimes.of(WorkerProcess.times(reply));
@@ -312,7 +326,8 @@ public final class Main implements Callable<Integer> {
             return;
         }
         String command = "runpair " + String.join(" ", c.spec().with(adapter.kind(), engine).words()) + " | "
-                + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick);
+                + String.join(" ", c.spec().with(raw.kind(), engine).words()) + " iters=" + c.iterations(quick)
+                + leadIn(c);
         WorkerProcess.Reply reply = exclusive(t, workers, workers.get(adapter.worker()), command, results);
         if (accepted(t, c, List.of(adapter, raw), engine + " adapter and raw", reply, results) && record) {
             PairTimes pairs = PairTimes.of(WorkerProcess.times(reply));

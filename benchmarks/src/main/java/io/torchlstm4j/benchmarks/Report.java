@@ -83,7 +83,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + "(not recorded; " + settleText() + "), then " + rounds + " rounds, each running every case on every implementation "
                 + "(order rotated each round) for a few iterations (the large cases, seconds per iteration: one "
                 + "iteration in each of the first " + cases.stream().mapToInt(Case::maxRounds).min().orElse(rounds)
-                + " rounds at most). Each iteration is timed on its own (wall clock "
+                + " rounds at most). " + leadInText() + "Each iteration is timed on its own (wall clock "
                 + "inside the worker); tables give the median over all recorded iterations and, in parentheses, the "
                 + "25th-75th percentiles. Ratios are medians divided: below 1 means this project is faster.\n"
                 + "- Isolation: while one worker is measured, every other worker process is paused (SIGSTOP, resumed "
@@ -117,6 +117,18 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                 + WITHOUT_LSTM_ROW + "\" is the same classifier with its LSTM taken out (the input's last step straight "
                 + "into the softmax layer, in our worker): what DL4J and ND4J cost before any LSTM.\n"
                 + "- n/a: the implementation does not exist (yet), with the reason it gave.\n";
+    }
+
+    private String leadInText() {
+        if (results.leadInSeconds() <= 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "Each turn of a case of many iterations starts with %.1f s of untimed "
+                + "iterations, on every implementation: a worker resumed after its pause that uses its second CPU "
+                + "again runs slower for the next tenths of a second on this kind of virtual machine (the MNIST "
+                + "forward at 2 threads: 4.0-4.2 ms over the 20 calls after a second of idling, 2.5-3.3 ms in a "
+                + "continuous loop, no difference at 1 thread), which a training loop or a busy server does not see. ",
+                results.leadInSeconds());
     }
 
     /**

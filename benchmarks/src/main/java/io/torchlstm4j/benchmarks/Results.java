@@ -22,6 +22,7 @@ final class Results {
     private final Map<String, Map<String, String>> workerInfo = new LinkedHashMap<>();
     private final Map<Integer, Double> othersCpu = new LinkedHashMap<>();
     private final Map<String, List<Settle>> settles = new LinkedHashMap<>();
+    private double leadInSeconds;
     private final Map<Integer, List<Double>> loads = new LinkedHashMap<>();
     private boolean failed;
 
@@ -150,6 +151,15 @@ final class Results {
         if (seconds >= 0) {
             othersCpu.merge(threads, seconds, Double::sum);
         }
+    }
+
+    /** Notes the untimed lead-in each turn of a case of many iterations started with. */
+    void noteLeadIn(double seconds) {
+        leadInSeconds = seconds;
+    }
+
+    double leadInSeconds() {
+        return leadInSeconds;
     }
 
     /** How long one warm-up ran until its JVM's compilers were quiet ({@code quiet}) or it gave up. */
