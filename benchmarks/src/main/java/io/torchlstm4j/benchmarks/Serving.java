@@ -152,8 +152,9 @@ public final class Serving {
         @Override
         public Integer call() {
             System.out.println("| batch | calls | median us | p90 us | p99 us | p99 / median | max us | GCs | GC ms "
-                    + "| heap KiB per call |");
-            System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+                    + "| heap KiB per call | medians of the blocks of " + BLOCK + " us | p99 / median within a block "
+                    + "(median over blocks) |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
             for (int batch : batches) {
                 TorchLstm lstm = model(7);
                 INDArray x = input(2, 1, batch);
@@ -197,9 +198,6 @@ public final class Serving {
                 allocated = allocatedBytes() - allocated;
                 gcCount = gcCount() - gcCount;
                 gcMillis = gcMillis() - gcMillis;
-                Arrays.sort(times);
-                Arrays.sort(floor);
-                Arrays.sort(memoryFloor);
                 row(Integer.toString(batch), times, gcCount, gcMillis, allocated / 1024.0 / calls);
                 row(batch + " (spin loop)", floor, -1, -1, -1);
                 row(batch + " (memory loop)", memoryFloor, -1, -1, -1);
@@ -216,14 +214,32 @@ public final class Serving {
             return 0;
         }
 
-        private static void row(String batch, long[] sorted, long gcs, long gcMillis, double heapKibPerCall) {
+        /**
+         * One table row of {@code times} in the order measured. The two block columns tell a spread within calls
+         * from a machine that changes speed for seconds at a time: when the block medians move (other work on the
+         * host), the whole run's p99 over its median grows although each block's stays where it was.
+         */
+        private static void row(String batch, long[] times, long gcs, long gcMillis, double heapKibPerCall) {
+            long[] sorted = times.clone();
+            Arrays.sort(sorted);
             int n = sorted.length;
             double median = sorted[n / 2] / 1e3;
             double p99 = sorted[(int) (n * 0.99)] / 1e3;
-            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %s | %s | %s |%n", batch, n,
-                    median, sorted[(int) (n * 0.9)] / 1e3, p99, p99 / median, sorted[n - 1] / 1e3,
+            double[] blockMedians = new double[(n + BLOCK - 1) / BLOCK];
+            double[] blockRatios = new double[blockMedians.length];
+            for (int b = 0; b < blockMedians.length; b++) {
+                long[] block = Arrays.copyOfRange(times, b * BLOCK, Math.min(n, (b + 1) * BLOCK));
+                Arrays.sort(block);
+                blockMedians[b] = block[block.length / 2] / 1e3;
+                blockRatios[b] = block[(int) (block.length * 0.99)] / 1e3 / blockMedians[b];
+            }
+            Arrays.sort(blockMedians);
+            Arrays.sort(blockRatios);
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %s | %s | %s | %.1f-%.1f | %.2f |%n",
+                    batch, n, median, sorted[(int) (n * 0.9)] / 1e3, p99, p99 / median, sorted[n - 1] / 1e3,
                     gcs < 0 ? "—" : Long.toString(gcs), gcMillis < 0 ? "—" : Long.toString(gcMillis),
-                    heapKibPerCall < 0 ? "—" : String.format(Locale.ROOT, "%.1f", heapKibPerCall));
+                    heapKibPerCall < 0 ? "—" : String.format(Locale.ROOT, "%.1f", heapKibPerCall),
+                    blockMedians[0], blockMedians[blockMedians.length - 1], blockRatios[blockRatios.length / 2]);
         }
 
         private static final int BLOCK = 500;
