@@ -377,7 +377,7 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
         s.append("| implementation | launch to first forward (s) | peak RSS after ").append(launchSteps)
                 .append(" training steps (MiB) | launches | each launch, in order (s) |\n|---|---:|---:|---:|---|\n");
         for (String impl : launchImplementations()) {
-            List<Results.Launch> runs = results.launches().stream().filter(l -> l.implementation().equals(impl)).toList();
+            List<Results.Launch> runs = launchesOf(impl);
             String why = results.launchMissing().get(impl);
             if (runs.isEmpty()) {
                 s.append("| ").append(impl).append(" | ").append(why == null ? "—" : why).append(" | — | 0 | — |\n");
@@ -542,10 +542,15 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
 
     /** The sgemm 1024^3 rate FAST's worker measured at {@code t} threads, in GFLOP/s. */
     private Optional<Double> measuredSgemmGflops(int t) {
+        return measuredSgemm(t).filter(v -> v.matches("[0-9.]+ .*"))
+                .map(v -> Double.parseDouble(v.substring(0, v.indexOf(' '))));
+    }
+
+    /** What FAST's worker at {@code t} threads reported of its sgemm 1024^3 rate ("89 GFLOP/s (best of 5; ...)"). */
+    private Optional<String> measuredSgemm(int t) {
         return results.workerInfo().entrySet().stream()
                 .filter(e -> e.getKey().startsWith(Case.ours("FAST") + " (" + t + " thread"))
-                .map(e -> e.getValue().get(OursWorker.SGEMM_INFO)).filter(v -> v != null && v.matches("[0-9.]+ .*"))
-                .map(v -> Double.parseDouble(v.substring(0, v.indexOf(' ')))).findFirst();
+                .map(e -> e.getValue().get(OursWorker.SGEMM_INFO)).filter(v -> v != null).findFirst();
     }
 
     /**
@@ -578,12 +583,16 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
 
     /** Seconds to first forward of each launch of {@code impl}, in the order they ran. */
     private List<Double> launchSeconds(String impl) {
-        return results.launches().stream().filter(l -> l.implementation().equals(impl))
-                .map(Results.Launch::secondsToFirstForward).toList();
+        return launchesOf(impl).stream().map(Results.Launch::secondsToFirstForward).toList();
+    }
+
+    /** The launches of {@code impl}, in the order they ran. */
+    private List<Results.Launch> launchesOf(String impl) {
+        return results.launches().stream().filter(l -> l.implementation().equals(impl)).toList();
     }
 
     private Optional<Results.Launch> medianLaunch(String impl) {
-        List<Results.Launch> runs = results.launches().stream().filter(l -> l.implementation().equals(impl)).toList();
+        List<Results.Launch> runs = launchesOf(impl);
         if (runs.isEmpty()) {
             return Optional.empty();
         }
@@ -639,12 +648,8 @@ record Report(Machine machine, Results results, List<Case> cases, List<Integer> 
                     machine.peakGflops(t, machine.bestFlopsPerCycle()), machine.bestFlopsPerCycle()));
         }
         s.append(" at the reported (base) clock");
-        results.workerInfo().forEach((worker, info) -> {
-            String measured = info.get(OursWorker.SGEMM_INFO);
-            if (worker.startsWith(Case.ours("FAST") + " (" + t + " thread") && measured != null) {
-                s.append("; measured sgemm 1024^3: ").append(measured.replaceAll(" \\(.*", ""));
-            }
-        });
+        measuredSgemm(t).ifPresent(measured -> s.append("; measured sgemm 1024^3: ")
+                .append(measured.replaceAll(" \\(.*", "")));
         return s.toString();
     }
 

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.function.Supplier;
 
@@ -169,15 +170,12 @@ final class Worker {
      * continuously, so each turn is timed after a lead-in.
      */
     private static void leadIn(List<String> words, Workload workload) throws Exception {
-        double seconds = words.stream().filter(w -> w.startsWith(LEAD_IN)).findFirst()
-                .map(w -> Double.parseDouble(w.substring(LEAD_IN.length()))).orElse(0.0);
+        double seconds = optionalValue(words, LEAD_IN).map(Double::parseDouble).orElse(0.0);
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (System.nanoTime() < end) {
             workload.run();
         }
     }
-
-    static final String LEAD_IN = "lead_s=";
 
     /**
      * Runs a workload until the JIT has settled: HotSpot compiles a large program's methods over thousands of calls
@@ -189,7 +187,7 @@ final class Worker {
     private void settle(List<String> words, Map<String, Workload> workloads) {
         respond(() -> {
             int iterations = iterations(words);
-            double maxSeconds = Double.parseDouble(value(words, "max_s="));
+            double maxSeconds = Double.parseDouble(value(words, MAX_SECONDS));
             Workload workload = workload(words, workloads);
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             long start = System.nanoTime();
@@ -215,6 +213,11 @@ final class Worker {
         });
     }
 
+    /** The command words that are not part of a workload's spec. */
+    private static final String ITERATIONS = "iters=";
+    private static final String MAX_SECONDS = "max_s=";
+    static final String LEAD_IN = "lead_s=";
+
     static final double QUIET_SHARE = 0.01;
     static final long QUIET_WINDOW_NANOS = 2_000_000_000L;
 
@@ -236,18 +239,22 @@ final class Worker {
     }
 
     private static int iterations(List<String> words) {
-        return Integer.parseInt(value(words, "iters="));
+        return Integer.parseInt(value(words, ITERATIONS));
     }
 
     /** The value of the command word {@code key=value} ({@code key} given with its '='). */
     private static String value(List<String> words, String key) {
-        return words.stream().filter(w -> w.startsWith(key)).findFirst().map(w -> w.substring(key.length()))
-                .orElseThrow(() -> new IllegalArgumentException("no " + key));
+        return optionalValue(words, key).orElseThrow(() -> new IllegalArgumentException("no " + key));
+    }
+
+    /** The value of the command word {@code key=value}, if the command has it. */
+    private static Optional<String> optionalValue(List<String> words, String key) {
+        return words.stream().filter(w -> w.startsWith(key)).findFirst().map(w -> w.substring(key.length()));
     }
 
     /** The workload of a spec (the words other than the command's iters=, max_s= and lead_s=), built on first use. */
     private Workload workload(List<String> words, Map<String, Workload> workloads) throws Exception {
-        Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith("iters=") && !w.startsWith("max_s=")
+        Spec spec = Spec.parse(words.stream().filter(w -> !w.startsWith(ITERATIONS) && !w.startsWith(MAX_SECONDS)
                 && !w.startsWith(LEAD_IN)).toList());
         String key = String.join(" ", spec.words());
         Workload workload = workloads.get(key);
