@@ -330,8 +330,16 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
      * memory that receives the output of {@link #gradients}' forward (which the caller never sees).
      */
     private static final class Scratch {
+        /**
+         * How many kinds of call (L, N, layout) keep their result views: a server that mixes batch sizes, or batched
+         * and unbatched calls, on one instance would otherwise rebuild them (ND4J shape infos) at every change of
+         * kind, which costs a one-step call about as much as its arithmetic.
+         */
+        private static final int RESULT_KINDS = 8;
+
         final LstmKernel<?> kernel;
-        Results results;
+        /** The result views of the last {@link #RESULT_KINDS} kinds of call, oldest first. */
+        private final List<Results> results = new ArrayList<>(RESULT_KINDS);
         INDArray discarded;
 
         Scratch(LstmKernel<?> kernel) {
@@ -343,10 +351,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
             int steps = layout.steps(input);
             int n = layout.batch(input);
             kernel.prepare(input, layout);
-            if (results == null || results.steps != steps || results.batch != n || !results.layout.equals(layout)) {
-                results = new Results(config, steps, n, layout);
+            for (Results kind : results) {
+                if (kind.steps == steps && kind.batch == n && kind.layout.equals(layout)) {
+                    return kind;
+                }
             }
-            return results;
+            if (results.size() == RESULT_KINDS) {
+                results.remove(0);
+            }
+            Results made = new Results(config, steps, n, layout);
+            results.add(made);
+            return made;
         }
 
         /** Memory for {@code length} elements that this scratch keeps (grown when too small). */

@@ -65,6 +65,40 @@ class RepeatedCallsTest {
                 : "[7, 2, " + config.numDirections() * config.outputSize() + "]", Arrays.toString(otherShape.output().shape()));
     }
 
+    /**
+     * One instance called with more kinds of call (L, N, batched or not) than it keeps result views for, in turn and
+     * twice over (so kinds come back after being dropped): every call gives what a fresh instance gives.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configurations")
+    void callsThatMixShapesAndUnbatchedInputEqualAFreshInstance(LstmConfig config) {
+        TorchLstm lstm = TorchLstm.create(config, Engine.FAST, DataType.FLOAT, 3).eval();
+        TorchLstm fresh = TorchLstm.fromStateDict(config, Engine.FAST, lstm.stateDict()).eval();
+        Random r = new Random(12);
+        int[][] kinds = {{1, 1}, {2, 1}, {1, 3}, {4, 1}, {3, 2}, {1, 2}, {2, 3}, {5, 1}, {1, 4}, {3, 1}};
+        for (int round = 0; round < 2; round++) {
+            for (int[] kind : kinds) {
+                for (boolean unbatched : new boolean[] {false, true}) {
+                    if (unbatched && kind[0] != 1) {
+                        continue;
+                    }
+                    int batch = kind[0];
+                    int steps = kind[1];
+                    INDArray x = unbatched ? random(r, DataType.FLOAT, steps, config.inputSize())
+                            : input(config, r, batch, steps);
+                    LstmState s = unbatched
+                            ? new LstmState(random(r, DataType.FLOAT, config.stateLayers(), config.outputSize()),
+                                    random(r, DataType.FLOAT, config.stateLayers(), config.hiddenSize()))
+                            : state(config, r, batch);
+                    LstmOutput expected = TorchLstm.fromStateDict(config, Engine.FAST, fresh.stateDict()).eval()
+                            .forward(x, s);
+                    assertSameResults(expected, lstm.forward(x, s), "round " + (round + 1) + ", N=" + batch + ", L="
+                            + steps + (unbatched ? ", unbatched" : ""));
+                }
+            }
+        }
+    }
+
     @Test
     void inputsThatAreViewsAtAnOffsetGiveWhatTheirCopiesGive() {
         LstmConfig config = LstmConfig.builder(3, 4).numLayers(2).bidirectional(true).build();
