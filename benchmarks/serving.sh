@@ -3,7 +3,7 @@
 # calling thread, one-step streaming latency (median, p99), resident memory over a long run of forwards and gradients.
 #
 #   benchmarks/serving.sh throughput [--threads 1,2] [--seconds 5] [--rounds 3]
-#   benchmarks/serving.sh streaming  [--batch 1,64] [--calls 20000] [--warmup 30000]
+#   benchmarks/serving.sh streaming  [--batch 1,64] [--calls 20000] [--warmup 30000] [--no-mixed]
 #   benchmarks/serving.sh longrun    [--forwards 200000] [--gradients 20000]     (run with JAVA_OPTS=-Xmx256m)
 #
 # Builds through run.sh (its --help installs io.torchlstm4j:app and compiles benchmarks/ before printing the options),

@@ -135,8 +135,9 @@ public final class Serving {
         }
     }
 
-    @Command(name = "streaming", description = "Latency of one-step calls with the state carried (batch 1 and 64): "
-            + "median, p90, p99, max, and the garbage collections during the measured calls.")
+    @Command(name = "streaming", description = "Latency of one-step calls with the state carried (batch 1 and 64, "
+            + "and batch-1 and unbatched calls in turn on one instance): median, p90, p99, max, and the garbage "
+            + "collections during the measured calls.")
     static final class Streaming implements Callable<Integer> {
         @Option(names = "--calls", defaultValue = "20000",
                 description = "measured calls per batch size (default 20000)")
@@ -148,6 +149,10 @@ public final class Serving {
         int warmup;
         @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "batch sizes (default 1,64)")
         int[] batches;
+        @Option(names = "--mixed", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "also time batch-1 and unbatched calls in turn on one instance (default: on; "
+                        + "--no-mixed leaves it out)")
+        boolean mixed;
 
         @Override
         public Integer call() {
@@ -159,48 +164,23 @@ public final class Serving {
                 TorchLstm lstm = model(7);
                 INDArray x = input(2, 1, batch);
                 LstmState[] state = {null};
-                Runnable call = () -> {
+                measure(Integer.toString(batch), () -> {
                     LstmOutput out = lstm.forward(x, state[0]);
                     state[0] = new LstmState(out.hN(), out.cN());
-                };
-                long[] warm = new long[Math.max(1, warmup)];
-                for (int i = 0; i < warmup; i++) {
-                    warm[i] = timed(call);
-                }
-                // sized to the warm-up's last calls: its first ones run before the JIT has compiled them
-                long[] settled = Arrays.copyOfRange(warm, warm.length - Math.min(warm.length, 5000), warm.length);
-                Arrays.sort(settled);
-                long iterations = spinIterations(settled[settled.length / 2]);
-                Runnable spin = () -> spin(iterations);
-                // the same time, spent reading as many bytes as the call's parameters and then spinning
-                float[] parameters = new float[Math.toIntExact(MNIST.parameterCount())];
-                long memoryIterations = memoryIterations(parameters, settled[settled.length / 2]);
-                Runnable memory = () -> memoryLoop(parameters, memoryIterations);
-                long[] times = new long[calls];
-                long[] floor = new long[calls];
-                long[] memoryFloor = new long[calls];
-                long gcCount = gcCount();
-                long gcMillis = gcMillis();
-                long allocated = allocatedBytes();
-                // blocks of calls and of the spin loop alternate, so that both see the same moments of a busy machine
-                for (int from = 0; from < calls; from += BLOCK) {
-                    int to = Math.min(calls, from + BLOCK);
-                    for (int i = from; i < to; i++) {
-                        times[i] = timed(call);
-                    }
-                    for (int i = from; i < to; i++) {
-                        floor[i] = timed(spin);
-                    }
-                    for (int i = from; i < to; i++) {
-                        memoryFloor[i] = timed(memory);
-                    }
-                }
-                allocated = allocatedBytes() - allocated;
-                gcCount = gcCount() - gcCount;
-                gcMillis = gcMillis() - gcMillis;
-                row(Integer.toString(batch), times, gcCount, gcMillis, allocated / 1024.0 / calls);
-                row(batch + " (spin loop)", floor, -1, -1, -1);
-                row(batch + " (memory loop)", memoryFloor, -1, -1, -1);
+                });
+            }
+            if (mixed) {
+                // one instance serving two kinds of call in turn, as a server with callers of both kinds would
+                TorchLstm lstm = model(7);
+                INDArray batched = input(2, 1, 1);
+                INDArray unbatched = batched.reshape(1, MNIST.inputSize());
+                LstmState[] states = {null, null};
+                int[] turn = {0};
+                measure("1 and unbatched in turn, one instance", () -> {
+                    int kind = turn[0]++ & 1;
+                    LstmOutput out = lstm.forward(kind == 0 ? batched : unbatched, states[kind]);
+                    states[kind] = new LstmState(out.hN(), out.cN());
+                });
             }
             System.out.println();
             System.out.println("A \"spin loop\" row times plain arithmetic that allocates nothing, sized to the median "
@@ -212,6 +192,48 @@ public final class Serving {
                     + "from farther caches or memory. GCs and heap per call count the calls' phase (the loops "
                     + "allocate nothing).");
             return 0;
+        }
+
+        /** Warms {@code call} up, times it in blocks alternating with its two floors, and prints their rows. */
+        private void measure(String label, Runnable call) {
+            long[] warm = new long[Math.max(1, warmup)];
+            for (int i = 0; i < warmup; i++) {
+                warm[i] = timed(call);
+            }
+            // sized to the warm-up's last calls: its first ones run before the JIT has compiled them
+            long[] settled = Arrays.copyOfRange(warm, warm.length - Math.min(warm.length, 5000), warm.length);
+            Arrays.sort(settled);
+            long iterations = spinIterations(settled[settled.length / 2]);
+            Runnable spin = () -> spin(iterations);
+            // the same time, spent reading as many bytes as the call's parameters and then spinning
+            float[] parameters = new float[Math.toIntExact(MNIST.parameterCount())];
+            long memoryIterations = memoryIterations(parameters, settled[settled.length / 2]);
+            Runnable memory = () -> memoryLoop(parameters, memoryIterations);
+            long[] times = new long[calls];
+            long[] floor = new long[calls];
+            long[] memoryFloor = new long[calls];
+            long gcCount = gcCount();
+            long gcMillis = gcMillis();
+            long allocated = allocatedBytes();
+            // blocks of calls and of the spin loop alternate, so that both see the same moments of a busy machine
+            for (int from = 0; from < calls; from += BLOCK) {
+                int to = Math.min(calls, from + BLOCK);
+                for (int i = from; i < to; i++) {
+                    times[i] = timed(call);
+                }
+                for (int i = from; i < to; i++) {
+                    floor[i] = timed(spin);
+                }
+                for (int i = from; i < to; i++) {
+                    memoryFloor[i] = timed(memory);
+                }
+            }
+            allocated = allocatedBytes() - allocated;
+            gcCount = gcCount() - gcCount;
+            gcMillis = gcMillis() - gcMillis;
+            row(label, times, gcCount, gcMillis, allocated / 1024.0 / calls);
+            row(label + " (spin loop)", floor, -1, -1, -1);
+            row(label + " (memory loop)", memoryFloor, -1, -1, -1);
         }
 
         /**
