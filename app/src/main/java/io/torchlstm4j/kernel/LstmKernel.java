@@ -16,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The whole stacked, optionally bidirectional LSTM (with optional projections) forward and backward, on OpenBLAS
@@ -81,6 +82,15 @@ public final class LstmKernel<A> {
 
     /** Columns (steps times batch) per block of a wavefront layer's input projection and input gradient. */
     static final int BLOCK_COLUMNS = 128;
+
+    /** Blocks of input projection that a wavefront's stream took over from the stream above it ({@link #projectAhead}). */
+    static final AtomicLong PROJECTED_AHEAD = new AtomicLong();
+
+    /**
+     * Tests set this to run {@link #projectAhead} in the sequential schedule too, where it is deterministic: the stream
+     * below, which runs first, projects every block of the upper layer.
+     */
+    static volatile boolean projectAheadOnOneThread;
 
     /** System property: {@code auto} (default: streams at once where they can be) or {@code sequential}. */
     static final String SCHEDULE_PROPERTY = "torchlstm4j.schedule";
@@ -395,31 +405,77 @@ public final class LstmKernel<A> {
         math(d).beginForward(w, products == null ? null : products.recurrent(weightsIndex, batch), shape);
         boolean waits = wavefront() && layer > 0;
         boolean feeds = waits && separateInput(layer);
+        boolean helps = wavefront() && layer < config.numLayers() - 1
+                && (call.concurrent() || projectAheadOnOneThread);
         stepLoop(() -> {
             for (int s = 0; s < steps; s++) {
                 int t = dir == 0 ? s : steps - 1 - s;
                 if (block > 0 && (dir != 0 || t % block == 0)) {
                     int length = dir == 0 ? Math.min(block, steps - t) : 1;
-                    if (waits) {
-                        call.await(index - 1, t + length);
-                        if (feeds) {
-                            feedNextLayer(layer - 1, t, length);
-                        }
-                    }
-                    A[] inputT = products == null ? null : products.input(weightsIndex, length * batch);
-                    if (inputT != null) {
-                        d.projectColumns(inputT, in, l.x, t * batch, length * batch);
+                    if (waits && !call.claim(index, t / block)) {
+                        // the stream below projected this block (projectAhead)
+                        call.awaitHelped(index, t / block + 1);
                     } else {
-                        projectInput(w, in, l.x, t * batch, length * batch, d.buffers.gates(),
-                                oneThreadCall || shape.smallSteps());
+                        if (waits) {
+                            call.await(index - 1, t + length);
+                            if (feeds) {
+                                feedNextLayer(layer - 1, t, length);
+                            }
+                        }
+                        A[] inputT = products == null ? null : products.input(weightsIndex, length * batch);
+                        if (inputT != null) {
+                            d.projectColumns(inputT, in, l.x, t * batch, length * batch);
+                        } else {
+                            projectInput(w, in, l.x, t * batch, length * batch, d.buffers.gates(),
+                                    oneThreadCall || shape.smallSteps());
+                        }
                     }
                 }
                 math(d).forwardStep(t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, training, y, (long) dir * hOut,
                         shape);
                 call.advance(index, s + 1);
             }
+            if (helps) {
+                projectAhead(call, index + 1, layer + 1, weights);
+            }
         });
         math(d).endForward(dir == 0 ? steps : 0, shape);
+    }
+
+    /**
+     * In a wavefront running its streams at once, after this stream's last step: projects the blocks of layer
+     * {@code upper}'s input (stream {@code upperIndex}) that the upper stream has not reached yet. An upper layer's
+     * step costs more than the first layer's when it projects more input features per step (H_out against H_in:
+     * at LSTM(28, 64, 2 layers) about 78 against 60 us at batch 64), so the upper stream ends several blocks behind
+     * and this one would otherwise idle. Tested against the sequential schedule, bit for bit: the same calls as the
+     * upper stream's own (on one BLAS thread either way), only on this thread; not in a call that uses the Java column
+     * products (a batch of up to {@link ColumnProducts#MAX_COLUMNS}), whose scratch and checks belong to the upper
+     * stream. Only at the end: projecting ahead during the step loop as well moved more
+     * data between the cores than it saved (slower in docs/performance.md's measurement).
+     */
+    private void projectAhead(StepStreams.Call call, int upperIndex, int upper, List<Weights> weights) {
+        if (columnProducts != null) {
+            return;
+        }
+        int block = projectionBlock(upper);
+        while (true) {
+            int k = call.claimed(upperIndex);
+            int t = k * block;
+            if (t >= steps || call.concurrent() && call.progress(upperIndex) >= t) {
+                return;
+            }
+            int length = Math.min(block, steps - t);
+            if (call.claim(upperIndex, k)) {
+                Layer above = layers.get(upper);
+                if (separateInput(upper)) {
+                    feedNextLayer(upper - 1, t, length);
+                }
+                projectInput(weights.get(upper * dirs), config.layerInputSize(upper), above.x, (long) t * batch,
+                        length * batch, above.directions.get(0).buffers.gates(), oneThreadCall || shape.smallSteps());
+                call.helped(upperIndex, k + 1);
+                PROJECTED_AHEAD.incrementAndGet();
+            }
+        }
     }
 
     /**

@@ -45,8 +45,9 @@ final class StepStreams {
      * first failure.
      */
     static void run(int count, int workers, Body body) {
-        Call call = new Call(count);
-        if (workers <= 0 || count == 1) {
+        boolean concurrent = workers > 0 && count > 1;
+        Call call = new Call(count, concurrent);
+        if (!concurrent) {
             for (int i = 0; i < count; i++) {
                 body.run(call, i);
             }
@@ -134,16 +135,33 @@ final class StepStreams {
         }
     }
 
-    /** What the streams of one call share: each stream's progress, and the first failure. */
+    /**
+     * What the streams of one call share: each stream's progress, the first failure, and per stream the blocks of work
+     * that the stream of the index below may take over (claimed in order by either, each claim a compare-and-set; the
+     * stream below works through its claims in order and publishes how far it got).
+     */
     static final class Call {
         private final Progress[] progress;
+        private final AtomicInteger[] claims;
+        private final Progress[] helped;
+        private final boolean concurrent;
         private volatile Throwable failure;
 
-        Call(int count) {
+        Call(int count, boolean concurrent) {
+            this.concurrent = concurrent;
             progress = new Progress[count];
+            claims = new AtomicInteger[count];
+            helped = new Progress[count];
             for (int i = 0; i < count; i++) {
                 progress[i] = new Progress();
+                claims[i] = new AtomicInteger();
+                helped[i] = new Progress();
             }
+        }
+
+        /** Whether the streams run at once (else one after the other on the calling thread). */
+        boolean concurrent() {
+            return concurrent;
         }
 
         /** Publishes that stream {@code index} has reached {@code value} (its own measure: steps or blocks done). */
@@ -156,6 +174,31 @@ final class StepStreams {
             progress[index].await(value, this);
         }
 
+        /** What stream {@code index} has published so far (no wait). */
+        int progress(int index) {
+            return progress[index].value;
+        }
+
+        /** How many of stream {@code index}'s blocks have been claimed: the next one to claim. */
+        int claimed(int index) {
+            return claims[index].get();
+        }
+
+        /** Claims block {@code block} of stream {@code index}, the next unclaimed one; false when another did first. */
+        boolean claim(int index, int block) {
+            return claims[index].compareAndSet(block, block + 1);
+        }
+
+        /** Publishes that the stream below has finished its claims of stream {@code index}'s blocks before {@code end}. */
+        void helped(int index, int end) {
+            helped[index].set(end);
+        }
+
+        /** Waits until the stream below has finished its claims of stream {@code index}'s blocks before {@code end}. */
+        void awaitHelped(int index, int end) {
+            helped[index].await(end, this);
+        }
+
         private void fail(Throwable e) {
             synchronized (this) {
                 if (failure == null) {
@@ -163,6 +206,9 @@ final class StepStreams {
                 }
             }
             for (Progress p : progress) {
+                p.wake();
+            }
+            for (Progress p : helped) {
                 p.wake();
             }
         }

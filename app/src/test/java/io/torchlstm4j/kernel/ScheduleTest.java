@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,6 +73,41 @@ class ScheduleTest {
     }
 
     /**
+     * A wavefront's stream that takes over the upper layer's input projections ({@code LstmKernel.projectAhead}) gives
+     * the bits of the upper stream projecting them itself. Forced in the sequential schedule, where it is deterministic
+     * (the stream below runs first and projects every block of the layer above): forward and gradients, float32 and
+     * float64, with and without lengths and state, two and three layers, with dropout.
+     */
+    @Test
+    void projectionsTakenOverByTheStreamBelowGiveTheSameBits() {
+        NativePlatform.initialize();
+        List<LstmConfig> configs = List.of(
+                LstmConfig.builder(28, 64).numLayers(2).build(),
+                LstmConfig.builder(6, 16).numLayers(3).dropout(0.3).build(),
+                LstmConfig.builder(70, 40).numLayers(2).batchFirst(true).build());
+        int[][] shapes = {{64, 28}, {7, 13}, {33, 6}};
+        long takenOver = LstmKernel.PROJECTED_AHEAD.get();
+        int[] counts = new int[2];
+        long seed = 51;
+        for (LstmConfig config : configs) {
+            seed = compare(config, shapes, seed, counts, "differs when the stream below projects the upper layer's input",
+                    (lstm, call) -> results(lstm, call, "sequential"), (lstm, call) -> {
+                        LstmKernel.projectAheadOnOneThread = true;
+                        try {
+                            return results(lstm, call, "sequential");
+                        } finally {
+                            LstmKernel.projectAheadOnOneThread = false;
+                        }
+                    });
+        }
+        int compared = counts[1];
+        takenOver = LstmKernel.PROJECTED_AHEAD.get() - takenOver;
+        System.out.printf("ScheduleTest: %d arrays bit-identical with %d blocks projected by the stream below%n",
+                compared, takenOver);
+        assertTrue(takenOver > 0, "the stream below projected no block of the layer above");
+    }
+
+    /**
      * Calls whose largest GEMM reaches {@link LstmKernel#SMALL_CALL_FLOPS} give the sequential schedule's bits too:
      * with two BLAS threads, those of two streams or more run every GEMM on one BLAS thread in both schedules (the
      * streams at once, or one after the other), and a call of one stream keeps its GEMMs on both threads in both.
@@ -103,6 +139,18 @@ class ScheduleTest {
      * and with lengths and state; adds the calls and the arrays compared to {@code counts}; returns the next seed.
      */
     private static long compareSchedules(LstmConfig config, int[][] shapes, long seed, int[] counts) {
+        return compare(config, shapes, seed, counts, "differs between the schedules",
+                (lstm, call) -> results(lstm, call, "sequential"), (lstm, call) -> results(lstm, call, "auto"));
+    }
+
+    /**
+     * Runs {@code config} in float32 and float64 on each (batch, steps) of {@code shapes}, without and with lengths and
+     * state, the {@code expected} way and the {@code actual} way, and asserts the same bits ({@code difference} says
+     * what a failure means); adds the calls and the arrays compared to {@code counts}; returns the next seed.
+     */
+    private static long compare(LstmConfig config, int[][] shapes, long seed, int[] counts, String difference,
+                                BiFunction<TorchLstm, Call, List<float[]>> expected,
+                                BiFunction<TorchLstm, Call, List<float[]>> actual) {
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             TorchLstm lstm = TorchLstm.create(config, Engine.FAST, type, seed);
             if (config.dropout() > 0) {
@@ -114,13 +162,13 @@ class ScheduleTest {
                 for (int variant = 0; variant < 2; variant++) {
                     Random random = new Random(seed++);
                     Call call = call(config, type, shape[0], shape[1], variant == 1, random);
-                    List<float[]> sequential = results(lstm, call, "sequential");
-                    List<float[]> concurrent = results(lstm, call, "auto");
-                    assertEquals(sequential.size(), concurrent.size());
-                    for (int i = 0; i < sequential.size(); i++) {
-                        assertTrue(Arrays.equals(sequential.get(i), concurrent.get(i)), config + " " + type
+                    List<float[]> wanted = expected.apply(lstm, call);
+                    List<float[]> got = actual.apply(lstm, call);
+                    assertEquals(wanted.size(), got.size());
+                    for (int i = 0; i < wanted.size(); i++) {
+                        assertTrue(Arrays.equals(wanted.get(i), got.get(i)), config + " " + type
                                 + " batch " + shape[0] + " steps " + shape[1] + " variant " + variant
-                                + ": result " + i + " differs between the schedules");
+                                + ": result " + i + " " + difference);
                         counts[1]++;
                     }
                     counts[0]++;
