@@ -426,8 +426,7 @@ public final class LstmKernel<A> {
                         if (inputT != null) {
                             d.projectColumns(inputT, in, l.x, t * batch, length * batch);
                         } else {
-                            projectInput(w, in, l.x, t * batch, length * batch, d.buffers.gates(),
-                                    oneThreadCall || shape.smallSteps());
+                            projectSteps(layer, dir, weights, t, length);
                         }
                     }
                 }
@@ -466,16 +465,25 @@ public final class LstmKernel<A> {
             }
             int length = Math.min(block, steps - t);
             if (call.claim(upperIndex, k)) {
-                Layer above = layers.get(upper);
                 if (separateInput(upper)) {
                     feedNextLayer(upper - 1, t, length);
                 }
-                projectInput(weights.get(upper * dirs), config.layerInputSize(upper), above.x, (long) t * batch,
-                        length * batch, above.directions.get(0).buffers.gates(), oneThreadCall || shape.smallSteps());
+                projectSteps(upper, 0, weights, t, length);
                 call.helped(upperIndex, k + 1);
                 PROJECTED_AHEAD.incrementAndGet();
             }
         }
+    }
+
+    /**
+     * The input projection of layer {@code layer}, direction {@code dir}, at steps {@code t .. t + length} inside a step
+     * loop: one call for the stream that owns it and for the stream below that takes it over ({@link #projectAhead}),
+     * so that both give the same bits.
+     */
+    private void projectSteps(int layer, int dir, List<Weights> weights, int t, int length) {
+        Layer l = layers.get(layer);
+        projectInput(weights.get(layer * dirs + dir), config.layerInputSize(layer), l.x, (long) t * batch,
+                length * batch, l.directions.get(dir).buffers.gates(), oneThreadCall || shape.smallSteps());
     }
 
     /**

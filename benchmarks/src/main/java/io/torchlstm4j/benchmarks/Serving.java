@@ -140,7 +140,7 @@ public final class Serving {
             + "collections during the measured calls.")
     static final class Streaming implements Callable<Integer> {
         @Option(names = "--calls", defaultValue = "20000",
-                description = "measured calls per batch size (default 20000)")
+                description = "measured calls per row (default 20000)")
         int calls;
         // HotSpot compiles a method with C2 after about 10,000-15,000 invocations, and the deallocation paths at the
         // first garbage collections: the measured calls start once those compilations are done (docs/design.md)
@@ -241,7 +241,7 @@ public final class Serving {
          * from a machine that changes speed for seconds at a time: when the block medians move (other work on the
          * host), the whole run's p99 over its median grows although each block's stays where it was.
          */
-        private static void row(String batch, long[] times, long gcs, long gcMillis, double heapKibPerCall) {
+        private static void row(String label, long[] times, long gcs, long gcMillis, double heapKibPerCall) {
             long[] sorted = times.clone();
             Arrays.sort(sorted);
             int n = sorted.length;
@@ -258,7 +258,7 @@ public final class Serving {
             Arrays.sort(blockMedians);
             Arrays.sort(blockRatios);
             System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.1f | %s | %s | %s | %.1f-%.1f | %.2f |%n",
-                    batch, n, median, sorted[(int) (n * 0.9)] / 1e3, p99, p99 / median, sorted[n - 1] / 1e3,
+                    label, n, median, sorted[(int) (n * 0.9)] / 1e3, p99, p99 / median, sorted[n - 1] / 1e3,
                     gcs < 0 ? "—" : Long.toString(gcs), gcMillis < 0 ? "—" : Long.toString(gcMillis),
                     heapKibPerCall < 0 ? "—" : String.format(Locale.ROOT, "%.1f", heapKibPerCall),
                     blockMedians[0], blockMedians[blockMedians.length - 1], blockRatios[blockRatios.length / 2]);
