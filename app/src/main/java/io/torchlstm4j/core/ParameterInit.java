@@ -1,6 +1,5 @@
 package io.torchlstm4j.core;
 
-import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -43,23 +42,39 @@ public final class ParameterInit {
      * which is made from floats directly (ND4J's cast op would add its first-use set-up to start-up).
      */
     public static INDArray uniform(SplittableRandom random, double bound, DataType dataType, long... shape) {
-        double[] values = new double[count(shape)];
+        int count = count(shape);
         double low = -bound;
-        // a plain loop rather than a supplier called per value: these draws run once, at start-up, in the
+        // plain loops rather than a supplier called per value: these draws run once, at start-up, in the
         // interpreter, where the extra call per value doubled their time (docs/performance.md, "Start-up")
-        for (int i = 0; i < values.length; i++) {
+        if (dataType == DataType.FLOAT) {
+            float[] values = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = (float) random.nextDouble(low, bound);
+            }
+            return floats(values, shape);
+        }
+        double[] values = new double[count];
+        for (int i = 0; i < count; i++) {
             values[i] = random.nextDouble(low, bound);
         }
-        return array(values, dataType, shape);
+        return doubles(values, dataType, shape);
     }
 
     /** An array of {@code shape} drawn from N(0, 1) (PyTorch's {@code nn.Embedding} init), made as {@link #uniform}. */
     public static INDArray normal(SplittableRandom random, DataType dataType, long... shape) {
-        double[] values = new double[count(shape)];
-        for (int i = 0; i < values.length; i++) {
+        int count = count(shape);
+        if (dataType == DataType.FLOAT) {
+            float[] values = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = (float) random.nextGaussian();
+            }
+            return floats(values, shape);
+        }
+        double[] values = new double[count];
+        for (int i = 0; i < count; i++) {
             values[i] = random.nextGaussian();
         }
-        return array(values, dataType, shape);
+        return doubles(values, dataType, shape);
     }
 
     private static int count(long... shape) {
@@ -68,8 +83,21 @@ public final class ParameterInit {
         return Math.toIntExact(n);
     }
 
-    private static INDArray array(double[] values, DataType dataType, long... shape) {
-        return dataType == DataType.FLOAT ? Nd4j.create(ArrayUtil.toFloats(values), shape, DataType.FLOAT)
-                : Nd4j.create(values, shape, DataType.DOUBLE).castTo(dataType);
+    /**
+     * A c-order FLOAT array of {@code shape} holding {@code values}, copied in through an NIO view of its memory: ND4J's
+     * {@code Nd4j.create(float[], ...)} copies element by element, which at start-up runs in the interpreter (about
+     * 10 ms for the MNIST model's 57,000 parameters; docs/performance.md, "Start-up").
+     */
+    private static INDArray floats(float[] values, long... shape) {
+        INDArray array = Nd4j.create(DataType.FLOAT, shape, Nd4j.getStrides(shape, 'c'), 'c');
+        array.data().asNioFloat().put(values);
+        return array;
+    }
+
+    /** As {@link #floats}, for doubles, then cast to {@code dataType}. */
+    private static INDArray doubles(double[] values, DataType dataType, long... shape) {
+        INDArray array = Nd4j.create(DataType.DOUBLE, shape, Nd4j.getStrides(shape, 'c'), 'c');
+        array.data().asNioDouble().put(values);
+        return array.castTo(dataType);
     }
 }
