@@ -204,7 +204,7 @@ public final class LstmKernel<A> {
         this.columns = Math.toIntExact((long) steps * batch);
         this.oneThreadCall = runsOnOneThread();
         boolean smallSteps = 2.0 * 4 * hidden * batch * hOut < SMALL_GEMM_FLOPS;
-        // a small step loop runs in a one-thread section of its own (stepLoop)
+        // a small step loop runs in a one-thread section of its own (beginStepLoop)
         this.shape = new GateMath.Shape(batch, steps, columns, Math.toIntExact((long) (steps + 1) * batch),
                 Math.toIntExact((long) hidden * batch), Math.toIntExact((long) hOut * batch), smallSteps,
                 oneThreadCall || smallSteps && OpenBlasKernels.threadPolicyActive());
@@ -289,9 +289,10 @@ public final class LstmKernel<A> {
         ColumnProducts<A> typed = batch <= ColumnProducts.MAX_COLUMNS ? (ColumnProducts<A>) products : null;
         columnProducts = typed;
         smallBatchSteps = typed != null && smallBatchMath != gateMath;
-        try {
-            runCall(false, () -> forwardLayers(weights, h0, c0, lengths, training, output));
+        try (OpenBlasKernels.Section section = beginCall(false)) {
+            forwardLayers(weights, h0, c0, lengths, training, output);
         } finally {
+            concurrentCall = false;
             columnProducts = null;
         }
     }
@@ -407,7 +408,7 @@ public final class LstmKernel<A> {
         boolean feeds = waits && separateInput(layer);
         boolean helps = wavefront() && layer < config.numLayers() - 1
                 && (call.concurrent() || projectAheadOnOneThread);
-        stepLoop(() -> {
+        try (OpenBlasKernels.Section loop = beginStepLoop()) {
             for (int s = 0; s < steps; s++) {
                 int t = dir == 0 ? s : steps - 1 - s;
                 if (block > 0 && (dir != 0 || t % block == 0)) {
@@ -437,7 +438,7 @@ public final class LstmKernel<A> {
             if (helps) {
                 projectAhead(call, index + 1, layer + 1, weights);
             }
-        });
+        }
         math(d).endForward(dir == 0 ? steps : 0, shape);
     }
 
@@ -579,7 +580,11 @@ public final class LstmKernel<A> {
             }
         }
         copyIn(outputGradient, layout, dirs * hOut, this.outputGradient, outputGradientView);
-        runCall(true, () -> backwardLayers(weights, gradients, this.outputGradient, inputGradient));
+        try (OpenBlasKernels.Section section = beginCall(true)) {
+            backwardLayers(weights, gradients, this.outputGradient, inputGradient);
+        } finally {
+            concurrentCall = false;
+        }
     }
 
     private void backwardLayers(List<Weights> weights, List<Weights> gradients, OffHeap top,
@@ -632,7 +637,7 @@ public final class LstmKernel<A> {
         boolean waits = wavefront() && index > 0;
         int block = wavefront() && layer > 0 ? blockSteps() : 0;
         math(d).beginBackward(shape);
-        stepLoop(() -> {
+        try (OpenBlasKernels.Section loop = beginStepLoop()) {
             for (int s = steps - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : steps - 1 - s;
                 if (waits) {
@@ -650,7 +655,7 @@ public final class LstmKernel<A> {
                     call.advance(index, steps - t);
                 }
             }
-        });
+        }
         // a bidirectional layer's first direction writes its input gradient before its weight gradients and the
         // second adds its own after them: with the directions at once neither waits for the other, and dx is summed
         // in the same order (the first direction's, then the second's added) as in the sequential schedule
@@ -682,15 +687,16 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Runs a whole forward or backward on one BLAS thread where {@link #runsOnOneThread} says so (a small call, whose
-     * largest GEMM, an input projection, a weight gradient or the input gradient, is 2 * 4H * L*N * max(input size,
-     * H_out) FLOPs, below {@value #SMALL_CALL_FLOPS}; or a call with a stream for each BLAS thread), else on the
-     * configured count (a section of {@link OpenBlasKernels#withThreads}, so that its products are split the same way
-     * whatever other threads run). A one-thread call runs its streams at once where the thread policy gives more than
-     * one thread ({@link #workers}). {@code backward} says which products it may take natively (see
-     * {@link #checkNativeProducts}).
+     * Begins a whole forward or backward: the BLAS section it runs in, on one BLAS thread where
+     * {@link #runsOnOneThread} says so (a small call, whose largest GEMM, an input projection, a weight gradient or the
+     * input gradient, is 2 * 4H * L*N * max(input size, H_out) FLOPs, below {@value #SMALL_CALL_FLOPS}; or a call with
+     * a stream for each BLAS thread), else on the configured count (a section of
+     * {@link OpenBlasKernels#configuredThreads()}, so that its products are split the same way whatever other threads
+     * run). A one-thread call runs its streams at once where the thread policy gives more than one thread
+     * ({@link #workers}); the caller resets {@link #concurrentCall} when the call ends. {@code backward} says which
+     * products it may take natively (see {@link #checkNativeProducts}).
      */
-    private void runCall(boolean backward, Runnable call) {
+    private OpenBlasKernels.Section beginCall(boolean backward) {
         if (nativeLibrary && callsRun > 0) {
             checkNativeProducts(backward);
         }
@@ -698,14 +704,9 @@ public final class LstmKernel<A> {
         if (oneThreadCall) {
             concurrentCall = OpenBlasKernels.threadPolicyActive()
                     && !"sequential".equals(System.getProperty(SCHEDULE_PROPERTY));
-            try {
-                OpenBlasKernels.singleThreaded(call);
-            } finally {
-                concurrentCall = false;
-            }
-        } else {
-            OpenBlasKernels.configuredThreads(call);
+            return OpenBlasKernels.singleThreaded();
         }
+        return OpenBlasKernels.configuredThreads();
     }
 
     /**
@@ -755,16 +756,12 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Runs a loop over the steps, whose recurrent GEMMs are small: on one BLAS thread when a step's GEMM is below
-     * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded}), else as configured. Streams run
+     * Begins a loop over the steps, whose recurrent GEMMs are small: on one BLAS thread when a step's GEMM is below
+     * {@value #SMALL_GEMM_FLOPS} FLOPs (see {@link OpenBlasKernels#singleThreaded()}), else as configured. Streams run
      * at once only inside the caller's one-thread section, which covers them (a pool thread enters no section).
      */
-    private void stepLoop(Runnable loop) {
-        if (shape.smallSteps() && !concurrentCall) {
-            OpenBlasKernels.singleThreaded(loop);
-        } else {
-            loop.run();
-        }
+    private OpenBlasKernels.Section beginStepLoop() {
+        return shape.smallSteps() && !concurrentCall ? OpenBlasKernels.singleThreaded() : OpenBlasKernels.Section.NONE;
     }
 
     /**

@@ -203,8 +203,9 @@ public final class NativeGates {
                 OffHeap h = randomBuffer((long) k * n, seed++);
                 OffHeap expected = randomBuffer((long) m * n, seed);
                 OffHeap actual = randomBuffer((long) m * n, seed++);
-                OpenBlasKernels.singleThreaded(
-                        () -> blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n));
+                try (OpenBlasKernels.Section oneThread = OpenBlasKernels.singleThreaded()) {
+                    blas.gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, expected, 0, n);
+                }
                 product.compute(w, h, actual, accumulate);
                 float[] e = new float[m * n];
                 float[] a = new float[m * n];

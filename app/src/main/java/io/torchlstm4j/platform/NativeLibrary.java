@@ -378,7 +378,11 @@ public final class NativeLibrary {
 
     /** The arrays one after the other. */
     private static float[] concat(float[][] parts) {
-        float[] result = new float[Arrays.stream(parts).mapToInt(part -> part.length).sum()];
+        int length = 0;
+        for (float[] part : parts) {
+            length += part.length;
+        }
+        float[] result = new float[length];
         int at = 0;
         for (float[] part : parts) {
             System.arraycopy(part, 0, result, at, part.length);

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +44,7 @@ import java.util.function.BooleanSupplier;
  * After the switch an sgemm and a dgemm are checked against a plain Java product; on any mismatch the previous
  * kernels are restored. Results stay within float rounding of the old kernels (the summation order differs).
  * DL4J's own BLAS calls (another copy of OpenBLAS) are not changed. The switch runs when {@link NativePlatform}
- * initialises, which also owns the thread-count policy here ({@link #withThreads}).
+ * initialises, which also owns the thread-count policy here ({@link #section}).
  *
  * <p>Safe for concurrent use: the check runs once under a lock; thread-count sections coordinate across threads.
  */
@@ -74,13 +73,13 @@ public final class OpenBlasKernels {
     /** OpenBLAS's thread count when {@link #singleThreaded} first ran (-1 before), and its setter. */
     private static volatile int configured = -1;
     private static org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads setThreads;
-    /** Sections of {@link #withThreads} running, the count they run at, and those waiting per count (class lock). */
+    /** Sections of {@link #section} running, the count they run at, and those waiting per count (class lock). */
     private static int sectionsRunning;
     private static int sectionThreads;
     private static int waitingSingle;
     private static int waitingConfigured;
     /** The count of the section this thread is in (0: none). */
-    private static final ThreadLocal<int[]> HELD = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadLocal<int[]> HELD = new ThreadLocal<>();
     /** OpenBLAS's thread count as this class last set it. */
     private static volatile int threadsNow = -1;
     /**
@@ -211,22 +210,59 @@ public final class OpenBlasKernels {
     }
 
     /**
-     * Runs {@code task} with the fast engine's OpenBLAS on one thread. For GEMMs too small to gain from a second
-     * thread (an LSTM step's recurrent product; every GEMM of a small call, see {@code LstmKernel.SMALL_CALL_FLOPS}):
-     * splitting a GEMM of a few microseconds across threads costs more in hand-offs than it gains. See
-     * {@link #withThreads} for how sections of different thread counts exclude each other.
+     * Begins a section in which the fast engine's OpenBLAS runs on one thread; closing it ends it. For GEMMs too small
+     * to gain from a second thread (an LSTM step's recurrent product; every GEMM of a small call, see
+     * {@code LstmKernel.SMALL_CALL_FLOPS}): splitting a GEMM of a few microseconds across threads costs more in
+     * hand-offs than it gains. See {@link #section} for how sections of different thread counts exclude each other.
      */
-    public static void singleThreaded(Runnable task) {
-        withThreads(1, task);
+    public static Section singleThreaded() {
+        return section(1);
     }
 
-    /** Runs {@code task} with the fast engine's OpenBLAS on its configured thread count (see {@link #withThreads}). */
-    public static void configuredThreads(Runnable task) {
-        withThreads(configuredThreadCount(), task);
+    /** Begins a section in which the fast engine's OpenBLAS runs its configured thread count (see {@link #section}). */
+    public static Section configuredThreads() {
+        return section(configuredThreadCount());
     }
 
     /**
-     * Runs {@code task} while the fast engine's OpenBLAS runs {@code threads} threads. The count is process-wide and
+     * A section of {@link #singleThreaded()} or {@link #configuredThreads()}, ended by {@link #close()} (in a
+     * try-with-resources statement, on the thread that began it). A value to close rather than a method that runs a
+     * lambda: a lambda's first use spins a class at run time, which a program pays at start-up (docs/performance.md,
+     * "Start-up"). Not for concurrent use: it belongs to the thread that began it.
+     */
+    public static final class Section implements AutoCloseable {
+
+        /** A section that changes nothing (no thread policy, the count this thread holds already, or no section wanted). */
+        public static final Section NONE = new Section(null, 0, 0);
+
+        private final int[] held;
+        private final int outer;
+        private final int configured;
+        private boolean closed;
+
+        private Section(int[] held, int outer, int configured) {
+            this.held = held;
+            this.outer = outer;
+            this.configured = configured;
+        }
+
+        /** Ends the section (once): the thread takes back the count of the section it is nested in, if any. */
+        @Override
+        public void close() {
+            if (held == null || closed) {
+                return;
+            }
+            closed = true;
+            held[0] = outer;
+            leave(configured);
+            if (outer != 0) {
+                enter(outer);
+            }
+        }
+    }
+
+    /**
+     * Begins a section in which the fast engine's OpenBLAS runs {@code threads} threads. The count is process-wide and
      * OpenBLAS splits a product among its threads so that some elements are summed in another order (for a given
      * count the bits are always the same): so that a call's results never depend on what other threads do, sections
      * that need different counts never overlap (a thread waits until the running sections of the other count have
@@ -236,32 +272,26 @@ public final class OpenBlasKernels {
      * OpenBLAS had when this first ran (from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), for BLAS calls made outside
      * sections (by other code of the process: they may run at either count meanwhile, never with wrong results).
      */
-    private static void withThreads(int threads, Runnable task) {
+    private static Section section(int threads) {
         int configured = configuredThreadCount();
         if (configured <= 1 || setThreads == null || !NativePlatform.allowed(NativePlatform.Effect.BLAS_THREADS)) {
-            task.run();
-            return;
+            return Section.NONE;
         }
         int[] held = HELD.get();
+        if (held == null) {
+            held = new int[1];
+            HELD.set(held);
+        }
         int outer = held[0];
         if (outer == threads) {
-            task.run();
-            return;
+            return Section.NONE;
         }
         if (outer != 0) {
             leave(configured);
         }
         enter(threads);
         held[0] = threads;
-        try {
-            task.run();
-        } finally {
-            held[0] = outer;
-            leave(configured);
-            if (outer != 0) {
-                enter(outer);
-            }
-        }
+        return new Section(held, outer, configured);
     }
 
     /** Waits until sections of {@code threads} may run, then counts this one in (setting the count if need be). */

@@ -19,14 +19,15 @@ public final class OpenMpThreads {
     private static final boolean SPINNING =
             !"passive".equalsIgnoreCase(String.valueOf(System.getenv("OMP_WAIT_POLICY")).trim())
                     && !"0".equals(String.valueOf(System.getenv("GOMP_SPINCOUNT")).trim());
-    private static final ThreadLocal<Boolean> DONE = ThreadLocal.withInitial(() -> false);
+    /** Set (true) in a thread once {@link #forCallingThread} ran there; empty before. */
+    private static final ThreadLocal<Boolean> DONE = new ThreadLocal<>();
 
     private OpenMpThreads() {
     }
 
     /** On the first call in a thread (when active): ND4J's OpenMP loops started from this thread use one thread. */
     public static void forCallingThread() {
-        if (!DONE.get()) {
+        if (DONE.get() == null) {
             DONE.set(true);
             if (active()) {
                 NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);

@@ -23,8 +23,9 @@ final class BlasOperands {
      */
     static OffHeap openBlasProduct(OffHeap w, OffHeap h, float[] start, int m, int n, int k, boolean accumulate) {
         OffHeap c = NativeLibrary.offHeap(start);
-        OpenBlasKernels.singleThreaded(() -> new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n,
-                accumulate, c, 0, n));
+        try (OpenBlasKernels.Section oneThread = OpenBlasKernels.singleThreaded()) {
+            new FloatPrecision().gemm(false, false, m, n, k, w, 0, k, h, 0, n, accumulate, c, 0, n);
+        }
         return c;
     }
 

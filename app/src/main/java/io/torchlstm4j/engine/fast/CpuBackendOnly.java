@@ -18,9 +18,10 @@ final class CpuBackendOnly {
 
     /** Throws {@link UnsupportedOperationException} unless ND4J runs on its CPU backend. */
     static void require() {
-        refusal(Nd4j.getBackend().getClass().getName()).ifPresent(message -> {
-            throw new UnsupportedOperationException(message);
-        });
+        Optional<String> refusal = refusal(Nd4j.getBackend().getClass().getName());
+        if (refusal.isPresent()) {
+            throw new UnsupportedOperationException(refusal.get());
+        }
     }
 
     /** Why the fast engine cannot run on the backend of this class, or empty for the CPU backend. */

@@ -64,25 +64,23 @@ public final class FastLstm {
                     + " and have unexpected " + unexpected);
         }
         Map<ParameterKey, INDArray> cast = new LinkedHashMap<>();
-        views.forEach((key, view) -> {
+        for (Map.Entry<ParameterKey, INDArray> entry : views.entrySet()) {
+            ParameterKey key = entry.getKey();
+            INDArray view = entry.getValue();
             INDArray value = parameters.get(key);
             if (!Arrays.equals(value.shape(), view.shape())) {
                 throw new IllegalStateException("internal: " + key + " of " + config + " has shape "
                         + Arrays.toString(value.shape()) + ", " + Arrays.toString(view.shape()) + " was expected");
             }
             cast.put(key, value.castTo(view.dataType()));
-        });
-        layer.writeParameters(() -> views.forEach((key, view) -> view.assign(cast.get(key))));
+        }
+        layer.writeParameters(cast);
     }
 
     /** Copies of the LSTM's parameters, in {@link ParameterKey#all} order. */
     public static Map<ParameterKey, INDArray> parameters(ComputationGraph net, String prefix, LstmConfig config) {
         TorchLstmLayerImpl layer = layer(net, prefix, config);
-        return layer.readParameters(() -> {
-            Map<ParameterKey, INDArray> result = new LinkedHashMap<>();
-            layer.parameterViews().forEach((key, view) -> result.put(key, view.dup('c')));
-            return result;
-        });
+        return layer.parameterCopies();
     }
 
     /**

@@ -41,7 +41,6 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.function.LongFunction;
-import java.util.function.Supplier;
 
 /**
  * The runtime of {@link TorchLstmLayer}: the DL4J layer contract (activate, backprop, rnnTimeStep, masks) on top of
@@ -106,13 +105,23 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         OpenMpThreads.forCallingThread();
-        return asNetworkCall("activate", () -> forwardDl4j(null, null, training, workspaceMgr));
+        boolean began = beginNetworkCall("activate");
+        try {
+            return forwardDl4j(null, null, training, workspaceMgr);
+        } finally {
+            endNetworkCall(began);
+        }
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         OpenMpThreads.forCallingThread();
-        return asNetworkCall("backpropGradient", () -> backprop(epsilon, workspaceMgr));
+        boolean began = beginNetworkCall("backpropGradient");
+        try {
+            return backprop(epsilon, workspaceMgr);
+        } finally {
+            endNetworkCall(began);
+        }
     }
 
     private Pair<Gradient, INDArray> backprop(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
@@ -153,30 +162,38 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
-        return asNetworkCall("rnnTimeStep", () -> {
+        boolean began = beginNetworkCall("rnnTimeStep");
+        try {
             setInput(input, workspaceMgr);
             return stream(stateMap, true, false, workspaceMgr);
-        });
+        } finally {
+            endNetworkCall(began);
+        }
     }
 
     @Override
     public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
                                                LayerWorkspaceMgr workspaceMgr) {
-        return asNetworkCall("rnnActivateUsingStoredState", () -> {
+        boolean began = beginNetworkCall("rnnActivateUsingStoredState");
+        try {
             setInput(input, workspaceMgr);
             return stream(tBpttStateMap, storeLastForTBPTT, training, workspaceMgr);
-        });
+        } finally {
+            endNetworkCall(began);
+        }
     }
 
     /**
-     * Runs a DL4J contract call: one at a time, never beside a direct call (see the class comment), with the
-     * parameters read-locked.
+     * Begins a DL4J contract call: one at a time, never beside a direct call (see the class comment), with the
+     * parameters read-locked until {@link #endNetworkCall}. Returns false for a call made inside this thread's running
+     * one (DL4J's {@code activate} inside {@code backpropGradient}), which already holds both. A begin and an end
+     * rather than a method that takes the call as a lambda: a lambda's first use spins a class at run time, which a
+     * program pays at start-up (docs/performance.md, "Start-up").
      */
-    private <T> T asNetworkCall(String operation, Supplier<T> call) {
+    private boolean beginNetworkCall(String operation) {
         Thread current = Thread.currentThread();
-        Thread other = networkThread.get();
-        if (other == current) {
-            return call.get();
+        if (networkThread.get() == current) {
+            return false;
         }
         if (!networkThread.compareAndSet(null, current)) {
             throw overlap(operation, networkOperation + " (DL4J) on thread '" + nameOf(networkThread.get()) + "'");
@@ -187,12 +204,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
                 throw overlap(operation, "forward or gradients (TorchLstm) on another thread");
             }
             parameters.readLock().lock();
-            try {
-                return call.get();
-            } finally {
-                parameters.readLock().unlock();
-            }
-        } finally {
+            return true;
+        } catch (RuntimeException | Error e) {
+            networkThread.set(null);
+            throw e;
+        }
+    }
+
+    /** Ends a call that {@link #beginNetworkCall} began ({@code began}: what it returned). */
+    private void endNetworkCall(boolean began) {
+        if (began) {
+            parameters.readLock().unlock();
             networkThread.set(null);
         }
     }
@@ -236,12 +258,17 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return thread == null ? "(ended)" : thread.getName();
     }
 
-    /** Runs {@code write} on the parameters once no call reads them (calls made meanwhile wait for it). */
-    void writeParameters(Runnable write) {
+    /**
+     * Assigns {@code values} (keys and shapes of {@link #parameterViews}, in the layer's data type) to the parameters
+     * once no call reads them (calls made meanwhile wait for it).
+     */
+    void writeParameters(Map<ParameterKey, INDArray> values) {
         parameters.writeLock().lock();
         try {
             columnProducts = null;
-            write.run();
+            for (Map.Entry<ParameterKey, INDArray> view : parameterViews().entrySet()) {
+                view.getValue().assign(values.get(view.getKey()));
+            }
         } finally {
             parameters.writeLock().unlock();
         }
@@ -275,11 +302,15 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         return products;
     }
 
-    /** Runs {@code read} while no write of {@link #writeParameters} runs. */
-    <T> T readParameters(Supplier<T> read) {
+    /** Copies of the parameters, in {@link ParameterKey#all} order, made while no {@link #writeParameters} runs. */
+    Map<ParameterKey, INDArray> parameterCopies() {
         parameters.readLock().lock();
         try {
-            return read.get();
+            Map<ParameterKey, INDArray> copies = new LinkedHashMap<>();
+            for (Map.Entry<ParameterKey, INDArray> view : parameterViews().entrySet()) {
+                copies.put(view.getKey(), view.getValue().dup('c'));
+            }
+            return copies;
         } finally {
             parameters.readLock().unlock();
         }

@@ -58,18 +58,19 @@ class TwoThreadsKernelTest {
 
     @Test
     void nestedSectionsRunAtTheirCountAndTheConfiguredCountIsBackWhenTheOutermostEnds() {
-        AtomicReference<String> seen = new AtomicReference<>("");
-        OpenBlasKernels.singleThreaded(() -> {
+        String seen;
+        try (OpenBlasKernels.Section single = OpenBlasKernels.singleThreaded()) {
             int outer = OpenBlasKernels.openblasThreads();
-            OpenBlasKernels.configuredThreads(() -> {
+            String inside;
+            try (OpenBlasKernels.Section configured = OpenBlasKernels.configuredThreads()) {
                 String inner = "configured " + OpenBlasKernels.openblasThreads();
-                OpenBlasKernels.singleThreaded(() -> seen.set(inner + ", single inside it "
-                        + OpenBlasKernels.openblasThreads()));
-            });
-            seen.set("single " + outer + ", " + seen.get() + ", single after "
-                    + OpenBlasKernels.openblasThreads());
-        });
-        assertEquals("single 1, configured 2, single inside it 1, single after 1", seen.get());
+                try (OpenBlasKernels.Section singleInside = OpenBlasKernels.singleThreaded()) {
+                    inside = inner + ", single inside it " + OpenBlasKernels.openblasThreads();
+                }
+            }
+            seen = "single " + outer + ", " + inside + ", single after " + OpenBlasKernels.openblasThreads();
+        }
+        assertEquals("single 1, configured 2, single inside it 1, single after 1", seen);
         assertEquals(2, OpenBlasKernels.openblasThreads());
         assertEquals(2, OpenBlasKernels.currentThreads());
     }
@@ -82,8 +83,7 @@ class TwoThreadsKernelTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<Integer> single = pool.submit(() -> {
-                int[] during = new int[1];
-                OpenBlasKernels.singleThreaded(() -> {
+                try (OpenBlasKernels.Section section = OpenBlasKernels.singleThreaded()) {
                     singleInside.set(true);
                     singleRunning.countDown();
                     try {
@@ -91,15 +91,18 @@ class TwoThreadsKernelTest {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                    during[0] = OpenBlasKernels.openblasThreads();
+                    int during = OpenBlasKernels.openblasThreads();
                     singleInside.set(false);
-                });
-                return during[0];
+                    return during;
+                }
             });
             singleRunning.await(1, TimeUnit.MINUTES);
-            Future<?> configured = pool.submit(() -> OpenBlasKernels.configuredThreads(() -> configuredSaw.set(
-                    "single section running: " + singleInside.get() + ", threads "
-                            + OpenBlasKernels.openblasThreads())));
+            Future<?> configured = pool.submit(() -> {
+                try (OpenBlasKernels.Section section = OpenBlasKernels.configuredThreads()) {
+                    configuredSaw.set("single section running: " + singleInside.get() + ", threads "
+                            + OpenBlasKernels.openblasThreads());
+                }
+            });
             assertEquals(1, single.get(1, TimeUnit.MINUTES), "OpenBLAS's count during the single-threaded section");
             configured.get(1, TimeUnit.MINUTES);
         } finally {
@@ -160,15 +163,15 @@ class TwoThreadsKernelTest {
         assertArrayEquals(both.output().dup().data().asFloat(), again.output().dup().data().asFloat(), "output");
         bothGradients.forEach((key, g) -> assertArrayEquals(g.dup().data().asFloat(),
                 againGradients.get(key).dup().data().asFloat(), key.toString()));
-        AtomicReference<LstmOutput> one = new AtomicReference<>();
-        AtomicReference<Map<ParameterKey, INDArray>> oneGradients = new AtomicReference<>();
-        OpenBlasKernels.singleThreaded(() -> {
-            one.set(engine.forward(input, null, null, null, false));
-            oneGradients.set(engine.gradients(input, null, null, null, outputGradient));
-        });
-        assertWithinRounding(one.get().output(), both.output(), "output");
-        assertWithinRounding(one.get().cN(), both.cN(), "c_n");
-        oneGradients.get().forEach((key, expected) -> assertWithinRounding(expected, bothGradients.get(key),
+        LstmOutput one;
+        Map<ParameterKey, INDArray> oneGradients;
+        try (OpenBlasKernels.Section single = OpenBlasKernels.singleThreaded()) {
+            one = engine.forward(input, null, null, null, false);
+            oneGradients = engine.gradients(input, null, null, null, outputGradient);
+        }
+        assertWithinRounding(one.output(), both.output(), "output");
+        assertWithinRounding(one.cN(), both.cN(), "c_n");
+        oneGradients.forEach((key, expected) -> assertWithinRounding(expected, bothGradients.get(key),
                 key.toString()));
     }
 
