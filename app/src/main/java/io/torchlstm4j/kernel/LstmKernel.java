@@ -85,10 +85,12 @@ public final class LstmKernel<A> {
 
     /** Blocks of input projection that a wavefront's stream took over from the stream above it ({@link #projectAhead}). */
     static final AtomicLong PROJECTED_AHEAD = new AtomicLong();
+    /** Input-gradient blocks computed by {@link #takeOverInputGradients} (for tests). */
+    static final AtomicLong GRADIENTS_TAKEN_OVER = new AtomicLong();
 
     /**
-     * Tests set this to run {@link #projectAhead} in the sequential schedule too, where it is deterministic: the stream
-     * below, which runs first, projects every block of the upper layer.
+     * Tests set this to run {@link #projectAhead} and {@link #takeOverInputGradients} in the sequential schedule too,
+     * where they are deterministic: the stream that takes over, which runs first, does every block.
      */
     static volatile boolean projectAheadOnOneThread;
 
@@ -622,9 +624,11 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * One layer and direction's backward ({@code index}: its stream). In a wavefront, waits before step t until the
-     * layer above has written dL/dh there, and writes its own input gradient block by block for the layer below; in a
-     * bidirectional layer, the second direction adds its input gradient once the first has written its own.
+     * One layer and direction's backward ({@code index}: its stream). In a wavefront, publishes after each step that
+     * its dL/dgates there are written, and before each block of steps computes its dL/dh there, the input gradient of
+     * the layer above ({@link #inputGradientSteps}), unless the stream above took that block over after its own last
+     * step ({@link #takeOverInputGradients}); in a bidirectional layer, the second direction adds its input gradient
+     * once the first has written its own.
      */
     private void backwardStream(StepStreams.Call call, int index, int layer, int dir, List<Weights> weights,
                                 List<Weights> gradients, OffHeap dy, OffHeap dx) {
@@ -634,32 +638,40 @@ public final class LstmKernel<A> {
         Weights w = weights.get(layer * dirs + dir);
         Weights grad = gradients.get(layer * dirs + dir);
         int in = config.layerInputSize(layer);
-        boolean waits = wavefront() && index > 0;
-        int block = wavefront() && layer > 0 ? blockSteps() : 0;
+        boolean wavefront = wavefront();
+        boolean hasLayerAbove = wavefront && index > 0;
+        boolean helps = wavefront && layer > 0 && (call.concurrent() || projectAheadOnOneThread);
+        int block = blockSteps();
+        int blocks = (steps + block - 1) / block;
         math(d).beginBackward(shape);
         try (OpenBlasKernels.Section loop = beginStepLoop()) {
             for (int s = steps - 1; s >= 0; s--) {
                 int t = dir == 0 ? s : steps - 1 - s;
-                if (waits) {
-                    call.await(index - 1, steps - t);
+                if (hasLayerAbove && (t == steps - 1 || (t + 1) % block == 0)) {
+                    // the first step of block t / block, in this loop's order (from the last step down)
+                    int k = blocks - 1 - t / block;
+                    if (!call.claim(index, k)) {
+                        call.awaitHelped(index, k + 1);
+                    } else {
+                        int first = t / block * block;
+                        call.await(index - 1, steps - first);
+                        inputGradientSteps(layer + 1, weights, first, t + 1 - first);
+                    }
                 }
                 math(d).backwardStep(s, t, dir == 0 ? t : t + 1, dir == 0 ? t + 1 : t, w, b.recurrentT(), dy,
                         (long) dir * hOut, shape);
-                if (block > 0 && t % block == 0) {
-                    int length = Math.min(block, steps - t);
-                    num.gemm(true, false, in, length * batch, 4 * hidden, w.wIh(), 0, in, b.gates(), (long) t * batch,
-                            columns, false, dx, (long) t * batch, columns);
-                    if (dropped) {
-                        applyDropout(dx, layer - 1, t, length);
-                    }
+                if (wavefront) {
                     call.advance(index, steps - t);
                 }
+            }
+            if (helps) {
+                takeOverInputGradients(call, index + 1, layer, weights);
             }
         }
         // a bidirectional layer's first direction writes its input gradient before its weight gradients and the
         // second adds its own after them: with the directions at once neither waits for the other, and dx is summed
         // in the same order (the first direction's, then the second's added) as in the sequential schedule
-        boolean wholeInputGradient = block == 0 && dx != null;
+        boolean wholeInputGradient = !(wavefront && layer > 0) && dx != null;
         if (wholeInputGradient && dir == 0) {
             num.gemm(true, false, in, columns, 4 * hidden, w.wIh(), 0, in, b.gates(), 0, columns, false, dx, 0,
                     columns);
@@ -684,6 +696,53 @@ public final class LstmKernel<A> {
                     columns);
         }
         call.advance(index, INPUT_GRADIENT_WRITTEN);
+    }
+
+    /**
+     * In a wavefront's backward running its streams at once, after this stream's last step (layer {@code layer}):
+     * computes the blocks of its input gradient, the dL/dh of stream {@code belowIndex}, that the stream below has not
+     * reached yet. Each block costs a GEMM as large as a step's recurrent one, so a stream that also wrote its input
+     * gradient block by block ended about that much later than the stream below, which waited for every block (at
+     * LSTM(28, 64, 2 layers), batch 64: 1.2 of its 4.6 ms; docs/performance.md). The blocks are claimed in the order
+     * the stream below needs them, as in {@link #projectAhead}, with the same calls.
+     */
+    private void takeOverInputGradients(StepStreams.Call call, int belowIndex, int layer, List<Weights> weights) {
+        int block = blockSteps();
+        int blocks = (steps + block - 1) / block;
+        while (true) {
+            int k = call.claimed(belowIndex);
+            if (k >= blocks) {
+                return;
+            }
+            int first = (blocks - 1 - k) * block;
+            int end = Math.min(first + block, steps);
+            // the stream below starts needing this block once it has done the steps after it
+            if (call.concurrent() && call.progress(belowIndex) >= steps - end) {
+                return;
+            }
+            if (call.claim(belowIndex, k)) {
+                inputGradientSteps(layer, weights, first, end - first);
+                call.helped(belowIndex, k + 1);
+                GRADIENTS_TAKEN_OVER.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Layer {@code layer}'s input gradient W_ih^T dL/dgates at steps {@code first .. first + length} (a wavefront's
+     * block: a layer's dL/dh below it), with the dropout of the layer below applied: one call for the stream below,
+     * which needs it, and for this layer's stream, which takes it over ({@link #takeOverInputGradients}), so that both
+     * give the same bits. In blocks in both schedules, as {@link #blockSteps} says for the input projection.
+     */
+    private void inputGradientSteps(int layer, List<Weights> weights, int first, int length) {
+        Layer l = layers.get(layer);
+        int in = config.layerInputSize(layer);
+        num.gemm(true, false, in, length * batch, 4 * hidden, weights.get(layer * dirs).wIh(), 0, in,
+                l.directions.get(0).buffers.gates(), (long) first * batch, columns, false, l.dx, (long) first * batch,
+                columns);
+        if (dropped) {
+            applyDropout(l.dx, layer - 1, first, length);
+        }
     }
 
     /**

@@ -73,13 +73,15 @@ class ScheduleTest {
     }
 
     /**
-     * A wavefront's stream that takes over the upper layer's input projections ({@code LstmKernel.projectAhead}) gives
-     * the bits of the upper stream projecting them itself. Forced in the sequential schedule, where it is deterministic
-     * (the stream below runs first and projects every block of the layer above): forward and gradients, float32 and
-     * float64, with and without lengths and state, two and three layers, with dropout.
+     * A wavefront's blocks taken over by another stream give the bits of the stream that owns them doing them itself:
+     * the upper layer's input projections, taken over by the stream below ({@code LstmKernel.projectAhead}), and in
+     * backward a layer's dL/dh, the input gradient of the layer above, taken over by the stream above
+     * ({@code LstmKernel.takeOverInputGradients}). Forced in the sequential schedule, where it is deterministic (the
+     * stream that takes over runs first and does every block): forward and gradients, float32 and float64, with and
+     * without lengths and state, two and three layers, with dropout.
      */
     @Test
-    void projectionsTakenOverByTheStreamBelowGiveTheSameBits() {
+    void blocksTakenOverByAnotherStreamGiveTheSameBits() {
         NativePlatform.initialize();
         List<LstmConfig> configs = List.of(
                 LstmConfig.builder(28, 64).numLayers(2).build(),
@@ -87,6 +89,7 @@ class ScheduleTest {
                 LstmConfig.builder(70, 40).numLayers(2).batchFirst(true).build());
         int[][] shapes = {{64, 28}, {7, 13}, {33, 6}};
         long takenOver = LstmKernel.PROJECTED_AHEAD.get();
+        long gradientsTakenOver = LstmKernel.GRADIENTS_TAKEN_OVER.get();
         int[] counts = new int[2];
         long seed = 51;
         for (LstmConfig config : configs) {
@@ -102,9 +105,11 @@ class ScheduleTest {
         }
         int compared = counts[1];
         takenOver = LstmKernel.PROJECTED_AHEAD.get() - takenOver;
-        System.out.printf("ScheduleTest: %d arrays bit-identical with %d blocks projected by the stream below%n",
-                compared, takenOver);
+        gradientsTakenOver = LstmKernel.GRADIENTS_TAKEN_OVER.get() - gradientsTakenOver;
+        System.out.printf("ScheduleTest: %d arrays bit-identical with %d blocks projected by the stream below and %d "
+                + "input-gradient blocks computed by the stream above%n", compared, takenOver, gradientsTakenOver);
         assertTrue(takenOver > 0, "the stream below projected no block of the layer above");
+        assertTrue(gradientsTakenOver > 0, "the stream above computed no block of the input gradient below it");
     }
 
     /**
