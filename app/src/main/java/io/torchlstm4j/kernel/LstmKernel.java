@@ -92,7 +92,7 @@ public final class LstmKernel<A> {
      * Tests set this to run {@link #projectAhead} and {@link #takeOverInputGradients} in the sequential schedule too,
      * where they are deterministic: the stream that takes over, which runs first, does every block.
      */
-    static volatile boolean projectAheadOnOneThread;
+    static volatile boolean takeOverOnOneThread;
 
     /** System property: {@code auto} (default: streams at once where they can be) or {@code sequential}. */
     static final String SCHEDULE_PROPERTY = "torchlstm4j.schedule";
@@ -409,7 +409,7 @@ public final class LstmKernel<A> {
         boolean waits = wavefront() && layer > 0;
         boolean feeds = waits && separateInput(layer);
         boolean helps = wavefront() && layer < config.numLayers() - 1
-                && (call.concurrent() || projectAheadOnOneThread);
+                && (call.concurrent() || takeOverOnOneThread);
         try (OpenBlasKernels.Section loop = beginStepLoop()) {
             for (int s = 0; s < steps; s++) {
                 int t = dir == 0 ? s : steps - 1 - s;
@@ -640,7 +640,7 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         boolean wavefront = wavefront();
         boolean hasLayerAbove = wavefront && index > 0;
-        boolean helps = wavefront && layer > 0 && (call.concurrent() || projectAheadOnOneThread);
+        boolean helps = wavefront && layer > 0 && (call.concurrent() || takeOverOnOneThread);
         int block = blockSteps();
         int blocks = (steps + block - 1) / block;
         math(d).beginBackward(shape);

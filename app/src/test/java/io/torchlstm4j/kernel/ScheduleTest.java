@@ -95,11 +95,11 @@ class ScheduleTest {
         for (LstmConfig config : configs) {
             seed = compare(config, shapes, seed, counts, "differs when the stream below projects the upper layer's input",
                     (lstm, call) -> results(lstm, call, "sequential"), (lstm, call) -> {
-                        LstmKernel.projectAheadOnOneThread = true;
+                        LstmKernel.takeOverOnOneThread = true;
                         try {
                             return results(lstm, call, "sequential");
                         } finally {
-                            LstmKernel.projectAheadOnOneThread = false;
+                            LstmKernel.takeOverOnOneThread = false;
                         }
                     });
         }
