@@ -137,8 +137,8 @@ final class StepStreams {
 
     /**
      * What the streams of one call share: each stream's progress, the first failure, and per stream the blocks of work
-     * that the stream of the index below may take over (claimed in order by either, each claim a compare-and-set; the
-     * stream below works through its claims in order and publishes how far it got).
+     * that stream {@code index - 1} may take over (claimed in order by either, each claim a compare-and-set; stream
+     * {@code index - 1} works through its claims in order and publishes how far it got).
      */
     static final class Call {
         private final Progress[] progress;
@@ -189,12 +189,12 @@ final class StepStreams {
             return claims[index].compareAndSet(block, block + 1);
         }
 
-        /** Publishes that the stream below has finished its claims of stream {@code index}'s blocks before {@code end}. */
+        /** Publishes that stream {@code index - 1} has done its claims of stream {@code index}'s blocks before end. */
         void helped(int index, int end) {
             helped[index].set(end);
         }
 
-        /** Waits until the stream below has finished its claims of stream {@code index}'s blocks before {@code end}. */
+        /** Waits until stream {@code index - 1} has done its claims of stream {@code index}'s blocks before end. */
         void awaitHelped(int index, int end) {
             helped[index].await(end, this);
         }

@@ -10,12 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Composition helpers for the fast engine: put a {@code torch.nn.LSTM} into a DL4J ComputationGraph as one
@@ -53,28 +49,7 @@ public final class FastLstm {
      */
     public static void loadParameters(ComputationGraph net, String prefix, LstmConfig config,
                                       Map<ParameterKey, INDArray> parameters) {
-        TorchLstmLayerImpl layer = layer(net, prefix, config);
-        Map<ParameterKey, INDArray> views = layer.parameterViews();
-        if (!parameters.keySet().equals(views.keySet())) {
-            Set<ParameterKey> missing = new LinkedHashSet<>(views.keySet());
-            missing.removeAll(parameters.keySet());
-            Set<ParameterKey> unexpected = new LinkedHashSet<>(parameters.keySet());
-            unexpected.removeAll(views.keySet());
-            throw new IllegalStateException("internal: parameters for " + config + " lack " + missing
-                    + " and have unexpected " + unexpected);
-        }
-        Map<ParameterKey, INDArray> cast = new LinkedHashMap<>();
-        for (Map.Entry<ParameterKey, INDArray> entry : views.entrySet()) {
-            ParameterKey key = entry.getKey();
-            INDArray view = entry.getValue();
-            INDArray value = parameters.get(key);
-            if (!Arrays.equals(value.shape(), view.shape())) {
-                throw new IllegalStateException("internal: " + key + " of " + config + " has shape "
-                        + Arrays.toString(value.shape()) + ", " + Arrays.toString(view.shape()) + " was expected");
-            }
-            cast.put(key, value.castTo(view.dataType()));
-        }
-        layer.writeParameters(cast);
+        layer(net, prefix, config).writeParameters(parameters);
     }
 
     /** Copies of the LSTM's parameters, in {@link ParameterKey#all} order. */

@@ -32,8 +32,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -259,15 +261,37 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
     }
 
     /**
-     * Assigns {@code values} (keys and shapes of {@link #parameterViews}, in the layer's data type) to the parameters
-     * once no call reads them (calls made meanwhile wait for it).
+     * Replaces the parameters with {@code values}, which hold exactly the keys of {@link #parameterViews} with their
+     * shapes (the caller validated them; a broken promise is an {@link IllegalStateException} before anything
+     * changes), cast to the layer's data type, once no call reads them (calls made meanwhile wait for it).
      */
     void writeParameters(Map<ParameterKey, INDArray> values) {
+        LstmConfig config = config();
+        Map<ParameterKey, INDArray> views = parameterViews();
+        if (!values.keySet().equals(views.keySet())) {
+            Set<ParameterKey> missing = new LinkedHashSet<>(views.keySet());
+            missing.removeAll(values.keySet());
+            Set<ParameterKey> unexpected = new LinkedHashSet<>(values.keySet());
+            unexpected.removeAll(views.keySet());
+            throw new IllegalStateException("internal: parameters for " + config + " lack " + missing
+                    + " and have unexpected " + unexpected);
+        }
+        Map<ParameterKey, INDArray> cast = new LinkedHashMap<>();
+        for (Map.Entry<ParameterKey, INDArray> entry : views.entrySet()) {
+            ParameterKey key = entry.getKey();
+            INDArray view = entry.getValue();
+            INDArray value = values.get(key);
+            if (!Arrays.equals(value.shape(), view.shape())) {
+                throw new IllegalStateException("internal: " + key + " of " + config + " has shape "
+                        + Arrays.toString(value.shape()) + ", " + Arrays.toString(view.shape()) + " was expected");
+            }
+            cast.put(key, value.castTo(view.dataType()));
+        }
         parameters.writeLock().lock();
         try {
             columnProducts = null;
-            for (Map.Entry<ParameterKey, INDArray> view : parameterViews().entrySet()) {
-                view.getValue().assign(values.get(view.getKey()));
+            for (Map.Entry<ParameterKey, INDArray> view : views.entrySet()) {
+                view.getValue().assign(cast.get(view.getKey()));
             }
         } finally {
             parameters.writeLock().unlock();
