@@ -298,6 +298,18 @@ static inline __attribute__((always_inline)) void product_block(const int R, con
 /* R rows from row r: lanes 0-7 and n-8 .. n-1 split when edges, else chained; the lanes between, chained. */
 static inline __attribute__((always_inline)) void product_rows(const int R, const int edges, const float *w,
         long ldw, const float *h, long ldh, float *c, long ldc, int n, int K, int accumulate) {
+    if (!edges) {
+        // every lane one chain: two vectors per block throughout (a block of one vector keeps only six chains in
+        // flight, which waits on their latency)
+        int s = 0;
+        for (; s + 2 * W <= n; s += 2 * W) {
+            product_block(R, 2, 0, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+        }
+        if (s < n) {
+            product_block(R, 1, 0, s, w, ldw, h, ldh, c, ldc, K, accumulate);
+        }
+        return;
+    }
     product_block(R, 1, edges, 0, w, ldw, h, ldh, c, ldc, K, accumulate);
     int s = W;
     for (; s + 2 * W <= n - W; s += 2 * W) {
