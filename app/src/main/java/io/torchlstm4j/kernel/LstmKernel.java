@@ -138,9 +138,9 @@ public final class LstmKernel<A> {
     private OffHeap ones;
     /** {@link #copyIn}'s staging of a single column (made at first use). */
     private A oneColumn;
-    /** W_hh^T's two Java staging arrays ({@link #transposeRecurrentWeight}). */
-    private A recurrentRows;
-    private A recurrentColumns;
+    /** The two Java staging arrays of {@link #transpose}. */
+    private A transposeRows;
+    private A transposeColumns;
     /**
      * Java arrays reused by every call: h0 and c0 as read ({@link #read}), and the staging of h_n and c_n
      * ({@link #writeFinalHidden}), each sized for (numLayers * D, capacity batch, max(H, H_out)).
@@ -593,10 +593,11 @@ public final class LstmKernel<A> {
                                 INDArray inputGradient) {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             for (int dir = 0; dir < dirs; dir++) {
-                transposeRecurrentWeight(weights.get(layer * dirs + dir),
-                        layers.get(layer).directions.get(dir).buffers.recurrentT());
+                Weights w = weights.get(layer * dirs + dir);
+                transpose(w.wHh(), 4 * hidden, hOut, layers.get(layer).directions.get(dir).buffers.recurrentT());
             }
         }
+        prepareNativeInputGradients(weights);
         OffHeap input = inputGradient == null ? null : new OffHeap(inputGradient);
         int numLayers = config.numLayers();
         if (wavefront()) {
@@ -737,9 +738,17 @@ public final class LstmKernel<A> {
     private void inputGradientSteps(int layer, List<Weights> weights, int first, int length) {
         Layer l = layers.get(layer);
         int in = config.layerInputSize(layer);
-        num.gemm(true, false, in, length * batch, 4 * hidden, weights.get(layer * dirs).wIh(), 0, in,
-                l.directions.get(0).buffers.gates(), (long) first * batch, columns, false, l.dx, (long) first * batch,
-                columns);
+        OffHeap gates = l.directions.get(0).buffers.gates();
+        long at = (long) first * batch;
+        if (l.inputT != null && NativeGates.inputProjectionFits(in, length * batch, 4 * hidden)) {
+            // W_ih^T dgates as a plain product of the transposed copy: OpenBLAS's transposed GEMM packs the same
+            // elements into the same panels as the plain one on W_ih^T, so both give these bits
+            NativeGates.recurrent(l.inputT, gates, at, columns, l.dx, at, columns, in, length * batch, 4 * hidden,
+                    false);
+        } else {
+            num.gemm(true, false, in, length * batch, 4 * hidden, weights.get(layer * dirs).wIh(), 0, in, gates, at,
+                    columns, false, l.dx, at, columns);
+        }
         if (dropped) {
             applyDropout(l.dx, layer - 1, first, length);
         }
@@ -771,10 +780,10 @@ public final class LstmKernel<A> {
     /**
      * Has {@link NativeGates#checkRecurrent} and, for the step shapes it does not take, {@link PackedGemm#check}
      * check (once per shape and process) the native products this call may take: a forward's recurrent product and
-     * input projections in the blocks this call uses, or a backward's recurrent product. On the calling thread before
-     * the call's BLAS section and streams, since the checks run OpenBLAS in a section of their own; during the call
-     * {@link NativeGates#recurrentFits} and {@link PackedGemm#fits} only read the answers. A kernel's first call runs
-     * no checks (see {@link #callsRun}).
+     * input projections in the blocks this call uses, or a backward's recurrent product and, in a wavefront, its upper
+     * layers' input gradients in the same blocks. On the calling thread before the call's BLAS section and streams,
+     * since the checks run OpenBLAS in a section of their own; during the call {@link NativeGates#recurrentFits} and
+     * {@link PackedGemm#fits} only read the answers. A kernel's first call runs no checks (see {@link #callsRun}).
      */
     private void checkNativeProducts(boolean backward) {
         int m = backward ? hOut : 4 * hidden;
@@ -784,6 +793,15 @@ public final class LstmKernel<A> {
             PackedGemm.check(m, batch, k);
         }
         if (backward) {
+            if (wavefront()) {
+                int block = blockSteps();
+                for (int layer = 1; layer < config.numLayers(); layer++) {
+                    // an upper layer's input gradient, in blocks of steps (see inputGradientSteps)
+                    int in = config.layerInputSize(layer);
+                    NativeGates.checkRecurrent(in, Math.min(block, steps) * batch, 4 * hidden);
+                    NativeGates.checkRecurrent(in, steps % block * batch, 4 * hidden);
+                }
+            }
             return;
         }
         for (int layer = 0; layer < config.numLayers(); layer++) {
@@ -836,18 +854,44 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * W_hh^T [H_out, 4H] into {@code target}, so that backward's per-step product dh = W_hh^T dgates is a plain (not
-     * transposed) GEMM, which OpenBLAS runs faster.
+     * Gives each upper layer of a wavefront its W_ih^T (made at first use) where the call runs on one BLAS thread and
+     * the AVX2 product takes its input-gradient blocks ({@link #inputGradientSteps}), else none. On the calling thread
+     * before the streams start.
      */
-    private void transposeRecurrentWeight(Weights w, OffHeap target) {
-        int size = 4 * hidden * hOut;
-        if (recurrentRows == null) {
-            recurrentRows = num.alloc(size);
-            recurrentColumns = num.alloc(size);
+    private void prepareNativeInputGradients(List<Weights> weights) {
+        boolean oneThread = oneThreadCall || shape.smallSteps();
+        for (int layer = 1; layer < config.numLayers(); layer++) {
+            Layer l = layers.get(layer);
+            int in = config.layerInputSize(layer);
+            boolean takes = nativeLibrary && wavefront() && oneThread
+                    && NativeGates.inputProjectionFits(in, Math.min(blockSteps(), steps) * batch, 4 * hidden);
+            if (!takes) {
+                l.inputT = null;
+                continue;
+            }
+            if (l.inputTStorage == null) {
+                l.inputTStorage = buffer(in, 4L * hidden);
+            }
+            transpose(weights.get(layer * dirs).wIh(), 4 * hidden, in, l.inputTStorage);
+            l.inputT = l.inputTStorage;
         }
-        num.get(w.wHh(), 0, recurrentRows, 0, size);
-        num.transpose(recurrentRows, 0, 4 * hidden, hOut, recurrentColumns);
-        num.put(recurrentColumns, 0, target, 0, size);
+    }
+
+    /**
+     * The transpose of {@code source} (rows x cols, row-major) into {@code target}: W_hh^T [H_out, 4H], so that
+     * backward's per-step product dh = W_hh^T dgates is a plain (not transposed) GEMM, which OpenBLAS runs faster, and
+     * W_ih^T for {@link #prepareNativeInputGradients}.
+     */
+    private void transpose(OffHeap source, int rows, int cols, OffHeap target) {
+        int size = rows * cols;
+        if (transposeRows == null) {
+            // W_hh is 4H x H_out, an upper layer's W_ih 4H x (D * H_out)
+            transposeRows = num.alloc(4 * hidden * hOut * dirs);
+            transposeColumns = num.alloc(4 * hidden * hOut * dirs);
+        }
+        num.get(source, 0, transposeRows, 0, size);
+        num.transpose(transposeRows, 0, rows, cols, transposeColumns);
+        num.put(transposeColumns, 0, target, 0, size);
     }
 
     /**
@@ -946,6 +990,12 @@ public final class LstmKernel<A> {
         final OffHeap dx;
         final OffHeap dropMask;
         final List<Direction> directions = new ArrayList<>();
+        /**
+         * W_ih^T (in x 4H) for this backward's input-gradient blocks where the AVX2 product takes them, else null
+         * ({@link #prepareNativeInputGradients}); {@code inputTStorage} keeps its memory between calls.
+         */
+        OffHeap inputT;
+        OffHeap inputTStorage;
 
         Layer(int layer, Layer below, long maxColumns) {
             int in = config.layerInputSize(layer);

@@ -137,10 +137,12 @@ public final class NativeGates {
     }
 
     /**
-     * True when {@link #recurrent}, without adding to C, gives an input projection W_ih x (4H x count x H_in) on one
-     * BLAS thread faster than OpenBLAS and with its bits: with the AVX2 library, the shapes of {@link #recurrentFits}
-     * (checked the same way). The AVX-512 library's product is checked for the step shapes only, so its input
-     * projections stay with OpenBLAS.
+     * True when {@link #recurrent}, without adding to C, gives an input projection W_ih x (4H x count x H_in), or an
+     * input gradient W_ih^T dgates from a transposed copy of W_ih (H_in x count x 4H), on one BLAS thread faster than
+     * OpenBLAS and with its bits: with the AVX2 library, the shapes of {@link #recurrentFits} (checked the same way;
+     * OpenBLAS's transposed GEMM packs the same elements into the same panels as the plain one on the copy, so it
+     * gives the same bits). The AVX-512 library's product is checked for the step shapes only, so these stay with
+     * OpenBLAS there.
      */
     public static boolean inputProjectionFits(int m, int n, int k) {
         return NativeLibrary.avx2Variant() && recurrentFits(m, n, k);

@@ -61,6 +61,49 @@ class RecurrentProductTest {
         }
     }
 
+    /**
+     * The input gradient of a wavefront's upper layer, W_ih^T dgates: the kernel computes it with the native product on
+     * a transposed copy of W_ih where OpenBLAS ran its transposed GEMM on W_ih itself, so those two must agree.
+     */
+    @Test
+    void theProductOnATransposedCopyGivesTheBitsOfOpenBlasTransposedGemm() {
+        NativePlatform.initialize();
+        assumeTrue(NativeLibrary.avx2Variant(), "needs the AVX2 library: " + NativeLibrary.status());
+        int[][] shapes = {{64, 128, 256}, {64, 64, 256}, {32, 48, 128}, {128, 128, 512}};
+        int taken = 0;
+        for (int[] shape : shapes) {
+            int m = shape[0];
+            int n = shape[1];
+            int k = shape[2];
+            NativeGates.checkRecurrent(m, n, k);
+            if (!NativeGates.inputProjectionFits(m, n, k)) {
+                continue;
+            }
+            taken++;
+            Random random = new Random(m * 31L + n * 7L + k);
+            float[] w = BlasOperands.values(random, k * m); // W_ih: k x m (4H x H_in)
+            float[] wT = new float[m * k];
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < m; j++) {
+                    wT[j * k + i] = w[i * m + j];
+                }
+            }
+            OffHeap h = NativeLibrary.offHeap(BlasOperands.values(random, k * n));
+            float[] start = BlasOperands.values(random, m * n);
+            OffHeap expected = NativeLibrary.offHeap(start);
+            try (OpenBlasKernels.Section oneThread = OpenBlasKernels.singleThreaded()) {
+                new FloatPrecision().gemm(true, false, m, n, k, NativeLibrary.offHeap(w), 0, m, h, 0, n, false,
+                        expected, 0, n);
+            }
+            OffHeap actual = NativeLibrary.offHeap(start);
+            NativeGates.recurrent(NativeLibrary.offHeap(wT), h, 0, n, actual, 0, n, m, n, k, false);
+            BlasOperands.assertSameBits(expected, actual, m, n, m + " x " + n + " x " + k + " from W^T");
+        }
+        if (OpenBlasKernels.status().contains("ZEN")) {
+            assertTrue(taken >= 2, "the MNIST model's input-gradient blocks fit on the Zen kernels; taken: " + taken);
+        }
+    }
+
     @Test
     void theAvx2ProductRefusesBatchesItCannotComputeInsteadOfWritingOutsideThem() {
         NativePlatform.initialize();
