@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 final class RuntimeOptions {
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads for the BLAS (default: OMP_NUM_THREADS when set, else 1: this model's matrices are "
-                    + "too small for more threads to pay). ND4J's OpenMP loops get them too only when "
+            description = "Threads for the BLAS (default: OMP_NUM_THREADS when set, else the machine's processors, "
+                    + "or 1 with --workers above 1). The fast engine runs the model's two layers as a wavefront on "
+                    + "two of them, with the same results as on one. ND4J's OpenMP loops get them too only when "
                     + "OMP_WAIT_POLICY=PASSIVE is set; otherwise they stay on one thread, since OpenMP's idle threads "
                     + "spin after every DL4J op and take the second core from the LSTM. Applied at start-up through "
                     + "ND4J's API; no environment variable is needed.")
@@ -24,8 +25,8 @@ final class RuntimeOptions {
     Engine engine;
 
     /**
-     * Applies --threads (or its default) on the calling thread, which must be the one that trains or evaluates;
-     * returns the number of threads the BLAS now uses.
+     * Applies --threads (or its default: OMP_NUM_THREADS, else the available processors) on the calling thread, which
+     * must be the one that trains or evaluates; returns the number of threads the BLAS now uses.
      *
      * <p>ND4J's loops run in libgomp, whose idle threads spin (busy-wait) after each parallel region unless
      * OMP_WAIT_POLICY=PASSIVE was set before the JVM started; a DL4J training step runs dozens of small ops, so a
@@ -35,10 +36,15 @@ final class RuntimeOptions {
      * default team of one thread per core.
      */
     int applyThreads() {
+        return applyThreads(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** As {@link #applyThreads()}, with {@code unset} threads where neither --threads nor OMP_NUM_THREADS says. */
+    int applyThreads(int unset) {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
-        int n = threads != null ? threads : threadsFromEnvironment();
+        int n = threads != null ? threads : threadsFromEnvironment(unset);
         int loops = "PASSIVE".equalsIgnoreCase(String.valueOf(System.getenv("OMP_WAIT_POLICY")).trim()) ? n : 1;
         Nd4j.getEnvironment().setMaxThreads(loops);
         Nd4j.getEnvironment().setMaxMasterThreads(loops);
@@ -47,12 +53,12 @@ final class RuntimeOptions {
         return n;
     }
 
-    /** OMP_NUM_THREADS when it is a positive number, else 1. */
-    private static int threadsFromEnvironment() {
+    /** OMP_NUM_THREADS when it is a positive number, else {@code unset}. */
+    private static int threadsFromEnvironment(int unset) {
         try {
             return Math.max(1, Integer.parseInt(String.valueOf(System.getenv("OMP_NUM_THREADS")).trim()));
         } catch (NumberFormatException e) {
-            return 1;
+            return Math.max(1, unset);
         }
     }
 

@@ -63,8 +63,8 @@ final class TrainCommand implements Callable<Integer> {
     boolean noProgress;
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
             description = "Data-parallel training with DL4J's ParallelWrapper: N copies of the model, each training on "
-                    + "its own minibatches, averaged (default ${DEFAULT-VALUE}: one model). Give each worker a core: "
-                    + "--threads 1.")
+                    + "its own minibatches, averaged (default ${DEFAULT-VALUE}: one model). Each worker gets one BLAS "
+                    + "thread unless --threads or OMP_NUM_THREADS says otherwise.")
     int workers;
     @Option(names = "--averaging-frequency", paramLabel = "K", defaultValue = "1",
             description = "With --workers: rounds (one minibatch per worker) between averagings (default ${DEFAULT-VALUE}).")
@@ -78,7 +78,8 @@ final class TrainCommand implements Callable<Integer> {
         Files.createDirectories(out); // before the training, so that an unwritable --out fails at once
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        int threads = runtime.applyThreads();
+        // one BLAS thread per worker by default: N workers already keep N cores busy
+        int threads = workers > 1 ? runtime.applyThreads(1) : runtime.applyThreads();
         DataLocator.Located located = data.locate(holdoutFromTest == 0, line -> {
             stderr.println(line);
             stderr.flush();
