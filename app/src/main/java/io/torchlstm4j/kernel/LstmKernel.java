@@ -492,11 +492,11 @@ public final class LstmKernel<A> {
     /**
      * W_ih x over {@code count} columns of {@code x} from column {@code first} into the same columns of {@code gates}
      * (without adding to them): with {@link NativeGates#recurrent} where this kernel uses the native library, the
-     * product runs on one BLAS thread ({@code oneThread}: the bits that {@link NativeGates#inputProjectionFits}
+     * product runs on one BLAS thread ({@code oneThread}: the bits that {@link NativeGates#inputProductFits}
      * checked) and the shape fits; else OpenBLAS's GEMM. The same bits either way.
      */
     private void projectInput(Weights w, int in, OffHeap x, long first, int count, OffHeap gates, boolean oneThread) {
-        if (nativeLibrary && oneThread && NativeGates.inputProjectionFits(4 * hidden, count, in)) {
+        if (nativeLibrary && oneThread && NativeGates.inputProductFits(4 * hidden, count, in)) {
             NativeGates.recurrent(w.wIh(), x, first, columns, gates, first, columns, 4 * hidden, count, in, false);
         } else {
             num.gemm(false, false, 4 * hidden, count, in, w.wIh(), 0, in, x, first, columns, false, gates, first,
@@ -740,7 +740,7 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         OffHeap gates = l.directions.get(0).buffers.gates();
         long at = (long) first * batch;
-        if (l.inputT != null && NativeGates.inputProjectionFits(in, length * batch, 4 * hidden)) {
+        if (l.inputT != null && NativeGates.inputProductFits(in, length * batch, 4 * hidden)) {
             // W_ih^T dgates as a plain product of the transposed copy: OpenBLAS's transposed GEMM packs the same
             // elements into the same panels as the plain one on W_ih^T, so both give these bits
             NativeGates.recurrent(l.inputT, gates, at, columns, l.dx, at, columns, in, length * batch, 4 * hidden,
@@ -864,7 +864,7 @@ public final class LstmKernel<A> {
             Layer l = layers.get(layer);
             int in = config.layerInputSize(layer);
             boolean takes = nativeLibrary && wavefront() && oneThread
-                    && NativeGates.inputProjectionFits(in, Math.min(blockSteps(), steps) * batch, 4 * hidden);
+                    && NativeGates.inputProductFits(in, Math.min(blockSteps(), steps) * batch, 4 * hidden);
             if (!takes) {
                 l.inputT = null;
                 continue;

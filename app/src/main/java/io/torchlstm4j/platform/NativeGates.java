@@ -144,7 +144,7 @@ public final class NativeGates {
      * gives the same bits). The AVX-512 library's product is checked for the step shapes only, so these stay with
      * OpenBLAS there.
      */
-    public static boolean inputProjectionFits(int m, int n, int k) {
+    public static boolean inputProductFits(int m, int n, int k) {
         return NativeLibrary.avx2Variant() && recurrentFits(m, n, k);
     }
 

@@ -38,8 +38,8 @@ class RecurrentProductTest {
             assertTrue(NativeGates.recurrentFits(64, 64, 256), "the MNIST backward step");
             assertTrue(NativeGates.recurrentFits(256, 128, 64), "batch 128");
             assertTrue(NativeGates.recurrentFits(256, 32, 64), "batch 32");
-            assertTrue(NativeGates.inputProjectionFits(256, 64, 28), "the MNIST model's first layer, one step");
-            assertTrue(NativeGates.inputProjectionFits(256, 128, 64), "its second layer, a block of two steps");
+            assertTrue(NativeGates.inputProductFits(256, 64, 28), "the MNIST model's first layer, one step");
+            assertTrue(NativeGates.inputProductFits(256, 128, 64), "its second layer, a block of two steps");
         }
         int taken = 0;
         for (int[] shape : SHAPES) {
@@ -76,7 +76,7 @@ class RecurrentProductTest {
             int n = shape[1];
             int k = shape[2];
             NativeGates.checkRecurrent(m, n, k);
-            if (!NativeGates.inputProjectionFits(m, n, k)) {
+            if (!NativeGates.inputProductFits(m, n, k)) {
                 continue;
             }
             taken++;
