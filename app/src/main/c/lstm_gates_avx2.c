@@ -348,7 +348,8 @@ JNIEXPORT void JNICALL Java_io_torchlstm4j_platform_NativeGates_recurrent(JNIEnv
         product_split_rows(6, wf + r * ldw, ldw, hf, ldh, cf + r * ldc, ldc, n, K, accumulate);
     }
     // the rows after the last whole 6 in fours, then twos, then ones: a block of one row keeps only two chains of
-    // fused multiply-adds in flight, which waits on their latency (the 4 rows left of m = 64 or 256; docs/design.md)
+    // fused multiply-adds in flight, which waits on their latency (the 4 rows left of m = 64 or 256;
+    // docs/performance.md)
     for (; r + 4 <= m; r += 4) {
         product_split_rows(4, wf + r * ldw, ldw, hf, ldh, cf + r * ldc, ldc, n, K, accumulate);
     }

@@ -117,7 +117,8 @@ public final class LstmKernel<A> {
     private boolean smallBatchSteps;
     /**
      * Whether {@link #prepare} and {@link #backward} copy the caller's input and output gradient with
-     * {@link NativeGates#copy}, and the input projections may use its product (the native library is in use).
+     * {@link NativeGates#copy}, and the input projections and input gradients may use its product (the native library
+     * is in use).
      */
     private final boolean nativeLibrary;
 
@@ -159,6 +160,8 @@ public final class LstmKernel<A> {
     private long callsRun;
     /** The running call's streams run at once, inside the caller's one-thread BLAS section. */
     private boolean concurrentCall;
+    /** Whether this backward's input-gradient blocks take the AVX2 product ({@link #prepareNativeInputGradients}). */
+    private boolean nativeInputGradients;
     /**
      * Whether the current call runs on one BLAS thread ({@link #runsOnOneThread}): decided by {@link #prepare} for the
      * forward and the backward that follows it (the same shapes).
@@ -740,7 +743,7 @@ public final class LstmKernel<A> {
         int in = config.layerInputSize(layer);
         OffHeap gates = l.directions.get(0).buffers.gates();
         long at = (long) first * batch;
-        if (l.inputT != null && NativeGates.inputProductFits(in, length * batch, 4 * hidden)) {
+        if (nativeInputGradients && NativeGates.inputProductFits(in, length * batch, 4 * hidden)) {
             // W_ih^T dgates as a plain product of the transposed copy: OpenBLAS's transposed GEMM packs the same
             // elements into the same panels as the plain one on W_ih^T, so both give these bits
             NativeGates.recurrent(l.inputT, gates, at, columns, l.dx, at, columns, in, length * batch, 4 * hidden,
@@ -854,26 +857,24 @@ public final class LstmKernel<A> {
     }
 
     /**
-     * Gives each upper layer of a wavefront its W_ih^T (made at first use) where the call runs on one BLAS thread and
-     * the AVX2 product takes its input-gradient blocks ({@link #inputGradientSteps}), else none. On the calling thread
-     * before the streams start.
+     * Decides whether this backward's input-gradient blocks take the AVX2 product ({@link #inputGradientSteps}): where
+     * the call runs on one BLAS thread and the product takes the block's shape. If so, writes each upper layer's W_ih^T
+     * (its memory made at first use). On the calling thread before the streams start.
      */
     private void prepareNativeInputGradients(List<Weights> weights) {
-        boolean oneThread = oneThreadCall || shape.smallSteps();
+        // every upper layer's input is the H_out outputs of the layer below (a wavefront is unidirectional)
+        int in = hOut;
+        nativeInputGradients = nativeLibrary && wavefront() && (oneThreadCall || shape.smallSteps())
+                && NativeGates.inputProductFits(in, Math.min(blockSteps(), steps) * batch, 4 * hidden);
+        if (!nativeInputGradients) {
+            return;
+        }
         for (int layer = 1; layer < config.numLayers(); layer++) {
             Layer l = layers.get(layer);
-            int in = config.layerInputSize(layer);
-            boolean takes = nativeLibrary && wavefront() && oneThread
-                    && NativeGates.inputProductFits(in, Math.min(blockSteps(), steps) * batch, 4 * hidden);
-            if (!takes) {
-                l.inputT = null;
-                continue;
+            if (l.inputT == null) {
+                l.inputT = buffer(in, 4L * hidden);
             }
-            if (l.inputTStorage == null) {
-                l.inputTStorage = buffer(in, 4L * hidden);
-            }
-            transpose(weights.get(layer * dirs).wIh(), 4 * hidden, in, l.inputTStorage);
-            l.inputT = l.inputTStorage;
+            transpose(weights.get(layer * dirs).wIh(), 4 * hidden, in, l.inputT);
         }
     }
 
@@ -885,9 +886,9 @@ public final class LstmKernel<A> {
     private void transpose(OffHeap source, int rows, int cols, OffHeap target) {
         int size = rows * cols;
         if (transposeRows == null) {
-            // W_hh is 4H x H_out, an upper layer's W_ih 4H x (D * H_out)
-            transposeRows = num.alloc(4 * hidden * hOut * dirs);
-            transposeColumns = num.alloc(4 * hidden * hOut * dirs);
+            // W_hh and a wavefront's upper W_ih are both 4H x H_out
+            transposeRows = num.alloc(4 * hidden * hOut);
+            transposeColumns = num.alloc(4 * hidden * hOut);
         }
         num.get(source, 0, transposeRows, 0, size);
         num.transpose(transposeRows, 0, rows, cols, transposeColumns);
@@ -990,12 +991,8 @@ public final class LstmKernel<A> {
         final OffHeap dx;
         final OffHeap dropMask;
         final List<Direction> directions = new ArrayList<>();
-        /**
-         * W_ih^T (in x 4H) for this backward's input-gradient blocks where the AVX2 product takes them, else null
-         * ({@link #prepareNativeInputGradients}); {@code inputTStorage} keeps its memory between calls.
-         */
+        /** W_ih^T (in x 4H) for the input-gradient blocks on the AVX2 product (made at first use), or null. */
         OffHeap inputT;
-        OffHeap inputTStorage;
 
         Layer(int layer, Layer below, long maxColumns) {
             int in = config.layerInputSize(layer);
