@@ -50,6 +50,12 @@ public final class ColumnProducts<A> {
      */
     public static final int MAX_COLUMNS = 6;
 
+    /**
+     * Where the GEMM path runs the native gate math, the size of W_hh (4H x H_out elements) from which a sequence of
+     * two or three samples still runs faster on these products (H = H_out = 64; see {@link #pay}).
+     */
+    static final long LARGE_RECURRENT = 16_384;
+
     private final List<A[]> inputT;
     private final List<A[]> recurrentT;
     private final LstmConfig config;
@@ -87,6 +93,26 @@ public final class ColumnProducts<A> {
         }
         return new ColumnProducts<>(Collections.unmodifiableList(input), Collections.unmodifiableList(recurrent), config,
                 num, dataType);
+    }
+
+    /**
+     * Whether a forward of {@code batch} samples and {@code steps} steps runs faster on these Java products than on
+     * GEMMs: up to {@link #MAX_COLUMNS} samples where both paths run the Java gate math (the products' steps read h
+     * from Java arrays, so they keep the Java gate math); where the GEMM path runs the native gate math, only for a batch
+     * of one, a call of one step (a streaming or on-line call, which the GEMM path pays a packing of W_hh for), or two
+     * or three samples with W_hh of at least {@link #LARGE_RECURRENT} elements. Elsewhere the native gate math and W_hh
+     * packed once per call win: a BiLSTM(10, 20, 2 layers) of 5 steps at batch 3 took 72 us on the products against
+     * 62 us on GEMMs (docs/performance.md, "Small batches"). Either path gives the same bits.
+     *
+     * @param gates          4H, the rows of W_hh
+     * @param hOut           H_out, its columns
+     * @param nativeGateMath whether the GEMM path runs the native gate math
+     */
+    public static boolean pay(int batch, int steps, int gates, int hOut, boolean nativeGateMath) {
+        if (batch < 1 || batch > MAX_COLUMNS) {
+            return false;
+        }
+        return !nativeGateMath || batch == 1 || steps == 1 || batch <= 3 && (long) gates * hOut >= LARGE_RECURRENT;
     }
 
     /** True when at least one product runs in Java (the others where the BLAS's arithmetic differs). */

@@ -291,7 +291,7 @@ public final class LstmKernel<A> {
     public void forward(List<Weights> weights, ColumnProducts<?> products, INDArray h0, INDArray c0, int[] lengths,
                         boolean training, INDArray output) {
         @SuppressWarnings("unchecked") // made by columnProducts with this kernel's Precision
-        ColumnProducts<A> typed = batch <= ColumnProducts.MAX_COLUMNS ? (ColumnProducts<A>) products : null;
+        ColumnProducts<A> typed = columnProductsPay() ? (ColumnProducts<A>) products : null;
         columnProducts = typed;
         smallBatchSteps = typed != null && smallBatchMath != gateMath;
         try (OpenBlasKernels.Section section = beginCall(false)) {
@@ -300,6 +300,15 @@ public final class LstmKernel<A> {
             concurrentCall = false;
             columnProducts = null;
         }
+    }
+
+    /**
+     * Whether the call {@link #prepare}d last runs faster with {@link ColumnProducts} than with GEMMs
+     * ({@link ColumnProducts#pay}); {@link #forward(List, ColumnProducts, INDArray, INDArray, int[], boolean, INDArray)}
+     * uses the products it is given only then.
+     */
+    public boolean columnProductsPay() {
+        return ColumnProducts.pay(batch, steps, 4 * hidden, hOut, smallBatchMath != gateMath);
     }
 
     /**

@@ -65,6 +65,18 @@ class ColumnProductsTest {
     }
 
     @Test
+    void theProductsTakeTheCallsWhereTheyWereMeasuredFaster() {
+        // (batch, steps, 4H, H_out) of docs/performance.md's "Small batches" measurements
+        assertFalse(ColumnProducts.pay(3, 5, 80, 20, true), "tutorial BiLSTM, batch 3: GEMMs and native gate math");
+        assertTrue(ColumnProducts.pay(3, 5, 80, 20, false), "the same where both paths run the Java gate math");
+        assertTrue(ColumnProducts.pay(1, 28, 80, 20, true), "a batch of one");
+        assertTrue(ColumnProducts.pay(6, 1, 512, 128, true), "a one-step call of six samples");
+        assertTrue(ColumnProducts.pay(3, 28, 256, 64, true), "three samples of LSTM(28, 64)");
+        assertFalse(ColumnProducts.pay(4, 28, 256, 64, true), "four samples of LSTM(28, 64)");
+        assertFalse(ColumnProducts.pay(ColumnProducts.MAX_COLUMNS + 1, 1, 512, 128, false), "past MAX_COLUMNS");
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void theCheckSeesABlasThatAddsInBlocks() {
         // a K longer than any OpenBLAS K block: the BLAS adds the blocks' partial sums, the Java loop does not

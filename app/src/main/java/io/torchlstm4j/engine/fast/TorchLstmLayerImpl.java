@@ -369,7 +369,7 @@ public final class TorchLstmLayerImpl extends BaseRecurrentLayer<TorchLstmLayer>
         // fresh native memory costs far more per allocation than the copies here (see NativeLibrary.uninitialized)
         INDArray all = allocate != null ? allocate.apply(results.length)
                 : results.vector(NativeLibrary.uninitializedBuffer(dataType, results.length));
-        ColumnProducts<?> products = results.batch <= ColumnProducts.MAX_COLUMNS && parametersPrivate
+        ColumnProducts<?> products = parametersPrivate && scratch.kernel.columnProductsPay()
                 ? columnProducts(scratch.kernel) : null;
         // an unbatched state (numLayers * D, H) holds its elements in the order of (numLayers * D, 1, H), all the
         // kernel reads: no view needed

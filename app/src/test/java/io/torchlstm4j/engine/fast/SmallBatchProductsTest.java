@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,6 +87,22 @@ class SmallBatchProductsTest {
             assertTrue(products.usesColumnProducts(), "the private engine took its products from the copies");
         }
         assertFalse(gemms.usesColumnProducts(), "the handed-out engine ran its GEMMs");
+    }
+
+    @Test
+    void aSequenceOfAFewSamplesTakesTheGemmsWhereTheGateMathIsNative() {
+        // the tutorial's BiLSTM: at batch 3 over 5 steps the GEMMs with the native gate math are the faster path
+        // (ColumnProducts.pay), so the copies are not even made; a batch of one takes them
+        LstmConfig config = LstmConfig.builder(10, 20).numLayers(2).bidirectional(true).build();
+        FastEngine engine = new FastEngine(config, DataType.FLOAT, 3);
+        Nd4j.getRandom().setSeed(6);
+        engine.forward(Nd4j.randn(DataType.FLOAT, 5, 3, 10), null, null, null, false);
+        boolean nativeMath = engine.nativeGateMath();
+        assertEquals(!nativeMath, engine.usesColumnProducts(),
+                "batch 3 of 5 steps with " + (nativeMath ? "native" : "Java") + " gate math");
+
+        engine.forward(Nd4j.randn(DataType.FLOAT, 5, 1, 10), null, null, null, false);
+        assertTrue(engine.usesColumnProducts(), "a batch of one takes the copies");
     }
 
     @Test
