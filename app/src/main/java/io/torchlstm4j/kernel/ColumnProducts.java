@@ -102,7 +102,7 @@ public final class ColumnProducts<A> {
      * of one, a call of one step (a streaming or on-line call, which the GEMM path pays a packing of W_hh for), or two
      * or three samples with W_hh of at least {@link #LARGE_RECURRENT} elements. Elsewhere the native gate math and W_hh
      * packed once per call win: a BiLSTM(10, 20, 2 layers) of 5 steps at batch 3 took 72 us on the products against
-     * 62 us on GEMMs (docs/performance.md, "Small batches"). Either path gives the same bits.
+     * 62 us on GEMMs (docs/performance.md, "Batch of one"). Either path gives the same bits.
      *
      * @param gates          4H, the rows of W_hh
      * @param hOut           H_out, its columns

@@ -66,7 +66,7 @@ class ColumnProductsTest {
 
     @Test
     void theProductsTakeTheCallsWhereTheyWereMeasuredFaster() {
-        // (batch, steps, 4H, H_out) of docs/performance.md's "Small batches" measurements
+        // (batch, steps, 4H, H_out) of docs/performance.md's measurements ("Batch of one")
         assertFalse(ColumnProducts.pay(3, 5, 80, 20, true), "tutorial BiLSTM, batch 3: GEMMs and native gate math");
         assertTrue(ColumnProducts.pay(3, 5, 80, 20, false), "the same where both paths run the Java gate math");
         assertTrue(ColumnProducts.pay(1, 28, 80, 20, true), "a batch of one");
